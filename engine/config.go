@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"runtime"
+	"time"
+
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// maxScanners is how many scanners one run may name: a job's progress is a
+// bit set of its scanners.
+const maxScanners = 64
+
+// Config says how to run. The zero value is usable once Scanners is set:
+// one worker process per CPU, two tasks each, files of any size.
+type Config struct {
+	// Scanners names the registered scanners to run on every job (see
+	// scan.Register). Required.
+	Scanners []string
+	// Workers is the number of worker processes (or goroutine workers in
+	// the in-process mode). If zero, runtime.NumCPU().
+	Workers int
+	// Tasks is the number of jobs each worker runs at once. If zero, 2.
+	Tasks int
+	// Window is the most jobs in flight on one worker: sent, not yet done.
+	// A larger window batches more jobs per message; a smaller one balances
+	// the tail of a run better. If zero, 32 per task.
+	Window int
+	// MaxFileSize makes the parse step skip larger files. If zero, no limit.
+	MaxFileSize int64
+	// InProcess runs the workers as goroutines in this process, over
+	// in-memory streams: no crash isolation, no kill, for debugging and as
+	// the baseline the benchmarks compare the process mode with.
+	InProcess bool
+	// Command returns the command that starts one worker process, not yet
+	// started. If nil, this program's own binary (os.Executable) with no
+	// arguments: the program must call worker.Main at the top of main.
+	// Start sets its process attributes (own process group, parent-death
+	// signal) and adds the lifeline file and environment.
+	Command func() *exec.Cmd
+	// StartTimeout bounds the wait for a worker's handshake. If zero, 10s.
+	StartTimeout time.Duration
+	// Grace is how long an interrupted run waits for workers to finish after
+	// asking them to stop, before it kills them. If zero, 2s.
+	Grace time.Duration
+	// Logger receives the engine's logging, all at debug level except real
+	// trouble. If nil, slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Workers == 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if c.Tasks == 0 {
+		c.Tasks = 2
+	}
+	if c.Window == 0 {
+		c.Window = 32 * c.Tasks
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = 10 * time.Second
+	}
+	if c.Grace == 0 {
+		c.Grace = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Workers < 0:
+		return fmt.Errorf("%w: Workers is %d", ErrConfig, c.Workers)
+	case c.Tasks < 0:
+		return fmt.Errorf("%w: Tasks is %d", ErrConfig, c.Tasks)
+	case c.Window < 0:
+		return fmt.Errorf("%w: Window is %d", ErrConfig, c.Window)
+	case c.MaxFileSize < 0:
+		return fmt.Errorf("%w: MaxFileSize is %d", ErrConfig, c.MaxFileSize)
+	case len(c.Scanners) == 0:
+		return fmt.Errorf("%w: no scanners", ErrConfig)
+	case len(c.Scanners) > maxScanners:
+		return fmt.Errorf("%w: %d scanners, at most %d", ErrConfig, len(c.Scanners), maxScanners)
+	}
+	seen := make(map[string]bool)
+	for _, name := range c.Scanners {
+		if _, ok := scan.Lookup(name); !ok {
+			return fmt.Errorf("%w %q (registered: %v)", ErrUnknownScanner, name, scan.Names())
+		}
+		if seen[name] {
+			return fmt.Errorf("%w: scanner %q named twice", ErrConfig, name)
+		}
+		seen[name] = true
+	}
+	return nil
+}

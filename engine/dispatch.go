@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"fmt"
+	"iter"
+
+	"github.com/forkscan/forkscan/ipc"
+	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// maxJobBatch caps the jobs in one Jobs message.
+const maxJobBatch = 512
+
+// job is a Job on its way through the run.
+type job struct {
+	id       uint64
+	path     string
+	names    []string // scanners to run; nil for all of the run's
+	want     uint64   // bit i set: the run's scanner i is to run
+	done     uint64   // bit i set: scanner i has its terminal result
+	attempts int
+}
+
+// produce takes jobs from the source and queues them, until the source ends
+// or the run is interrupted.
+func (r *Run) produce(jobs iter.Seq[Job]) {
+	defer r.finish(1) // the producer's token
+	var id uint64
+	all := uint64(1)<<len(r.cfg.Scanners) - 1
+	for j := range jobs {
+		if r.ctx.Err() != nil {
+			return
+		}
+		id++
+		r.stats.jobs.Add(1)
+		jb := &job{id: id, path: j.Path, want: all}
+		if len(j.Scanners) > 0 {
+			if err := r.narrow(jb, j.Scanners); err != nil {
+				r.deliver(r.rejected(jb, j.Scanners, err))
+				r.stats.settled.Add(1)
+				continue
+			}
+		}
+		r.pending.Add(1)
+		select {
+		case r.queue <- jb:
+		case <-r.ctx.Done():
+			r.pending.Add(-1)
+			r.stats.jobs.Add(-1)
+			return
+		}
+	}
+}
+
+// narrow restricts jb to the named scanners.
+func (r *Run) narrow(jb *job, names []string) error {
+	jb.want = 0
+	for _, n := range names {
+		i, ok := r.scanIndex[n]
+		if !ok {
+			return scan.Errorf(scan.InvalidInput, "scanner %q is not one of this run's scanners %v", n, r.cfg.Scanners)
+		}
+		jb.want |= 1 << i
+	}
+	jb.names = names
+	return nil
+}
+
+// rejected returns the error records of a job refused before dispatch.
+func (r *Run) rejected(jb *job, names []string, err error) []Result {
+	e := scan.AsError(err)
+	out := make([]Result, len(names))
+	for i, n := range names {
+		out[i] = Result{Path: jb.path, Scanner: n, Status: StatusError, Err: e}
+	}
+	return out
+}
+
+// send feeds one worker: it waits for free credit, gathers as many queued
+// jobs as the credit allows (a lone job goes at once), and sends them as one
+// batch. When the run has nothing more to send it half-closes the stream, or
+// asks the worker to stop if the run was interrupted.
+func (r *Run) send(p *proc) {
+	buf := make([]*job, 0, min(r.cfg.Window, maxJobBatch))
+	for {
+		n := p.credits.Take(p.quit, min(r.cfg.Window, maxJobBatch))
+		if n == 0 {
+			break
+		}
+		var ok bool
+		buf, ok = ipc.Gather(p.quit, r.queue, buf[:0], n)
+		p.credits.Return(n - len(buf))
+		if !ok {
+			break
+		}
+		if !r.dispatch(p, buf) {
+			return
+		}
+	}
+	r.closeDown(p)
+}
+
+// dispatch records jobs as in flight on p and sends them. It returns false
+// if p is lost; the jobs are then failed like the rest of p's window.
+func (r *Run) dispatch(p *proc, jobs []*job) bool {
+	msg := &pb.Jobs{Jobs: make([]*pb.ParseJob, len(jobs))}
+	p.mu.Lock()
+	lost := p.lost
+	for i, jb := range jobs {
+		jb.attempts++
+		if !lost {
+			p.inflight[jb.id] = jb
+		}
+		msg.Jobs[i] = &pb.ParseJob{Id: jb.id, Path: []byte(jb.path), Scanners: jb.names, Attempt: uint32(jb.attempts)}
+	}
+	p.mu.Unlock()
+	if lost {
+		r.failJobs(jobs, p, fmt.Errorf("worker %d was lost before its jobs were sent", p.pid))
+		return false
+	}
+	// A send error means the stream broke; the receiver sees it too and
+	// settles the window, these jobs included.
+	return p.stream.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: msg}}) == nil
+}
+
+func (r *Run) closeDown(p *proc) {
+	var err error
+	if r.stopErr != nil || r.ctx.Err() != nil {
+		err = p.stream.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Shutdown{Shutdown: &pb.Shutdown{}}})
+	} else {
+		err = p.stream.CloseSend()
+	}
+	if err != nil {
+		r.log.Debug("closing a worker's stream", "pid", p.pid, "error", err)
+	}
+}

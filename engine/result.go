@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// Job is one item to scan.
+type Job struct {
+	// Path is the file to read.
+	Path string
+	// Scanners, if not empty, restricts this job to some of the run's
+	// scanners (to resume a run, say). A name not in Config.Scanners gets an
+	// INVALID_INPUT error record.
+	Scanners []string
+}
+
+// Status is how one (job, scanner) pair ended.
+type Status uint8
+
+// The statuses.
+const (
+	StatusOK      Status = iota + 1 // the scanner ran; see Findings and Data
+	StatusError                     // the scanner or the parse step failed; see Err
+	StatusSkipped                   // the file was not scanned; see Reason
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusOK:
+		return "ok"
+	case StatusError:
+		return "error"
+	case StatusSkipped:
+		return "skipped"
+	}
+	return "unknown"
+}
+
+// Result is the terminal record of one scanner on one job.
+type Result struct {
+	Path      string
+	Scanner   string
+	Status    Status
+	Findings  []scan.Finding
+	Data      json.RawMessage // the scanner's facts, as JSON; nil if none
+	Err       *scan.Error     // set when Status is StatusError
+	Reason    string          // set when Status is StatusSkipped
+	Attempts  int             // how many times the job was sent to a worker
+	WorkerPID int             // the process that produced the result; 0 if none did
+}
+
+// Stats describes a finished run.
+type Stats struct {
+	Jobs       int           // jobs taken from the source
+	Results    int           // results delivered
+	OK         int           // results with StatusOK
+	Errors     int           // results with StatusError
+	Skipped    int           // results with StatusSkipped
+	Findings   int           // findings over all results
+	Unfinished int           // jobs with no result for some scanner (interrupted runs)
+	Workers    []WorkerStats // one per worker started
+	StartTime  time.Duration // from Start until every worker was ready
+	Duration   time.Duration // from Start until the last worker ended
+}
+
+// WorkerStats describes one worker of a run.
+type WorkerStats struct {
+	PID      int
+	JobsDone uint64 // jobs it completed, as it last reported
+	RSSBytes uint64 // resident memory, as it last reported
+	Lost     bool   // it died or broke its stream before completing
+}

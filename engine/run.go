@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// queueDepth bounds the jobs made but not yet sent, per worker.
+const queueDepth = 256
+
+// Run is one run of jobs through a pool of workers. Start it, read Results,
+// then Wait.
+type Run struct {
+	cfg       Config
+	log       *slog.Logger
+	pluginLog hclog.Logger
+	scanIndex map[string]int
+	lifeline  lifeline
+	started   time.Time
+
+	ctx    context.Context // cancelled by the caller, or by an abandoned Results loop
+	cancel context.CancelFunc
+	procs  []*proc
+
+	queue    chan *job      // producer → senders; bounded
+	out      chan []Result  // receivers → Results; bounded
+	pending  atomic.Int64   // jobs not yet terminal, plus one while producing
+	drained  chan struct{}  // closed when pending reaches zero
+	live     atomic.Int32   // workers not lost
+	failing  sync.Once      // starts failRest when the last worker is lost
+	wg       sync.WaitGroup // every goroutine of the run
+	finished chan struct{}  // closed once every goroutine has ended
+	stopErr  error          // why the run was interrupted; set by watch
+	stats    counters
+}
+
+// Start validates cfg, starts the workers, waits until every one is ready,
+// and starts feeding them the jobs of jobs. It returns an error wrapping
+// ErrConfig for a bad configuration, or ErrWorkerStart if a worker did not
+// start; no worker is left running after an error.
+//
+// Cancelling ctx interrupts the run: no new job is sent, workers are asked
+// to stop and given Config.Grace to finish what they were doing, and the
+// results they made are still delivered. Jobs never finished are counted in
+// Stats.Unfinished.
+func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	r := &Run{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		pluginLog: pluginLogger(cfg.Logger),
+		scanIndex: make(map[string]int, len(cfg.Scanners)),
+		started:   time.Now(),
+		queue:     make(chan *job, queueDepth*cfg.Workers),
+		out:       make(chan []Result, 4*cfg.Workers),
+		drained:   make(chan struct{}),
+		finished:  make(chan struct{}),
+	}
+	for i, name := range cfg.Scanners {
+		r.scanIndex[name] = i
+	}
+	var err error
+	if r.lifeline, err = newLifeline(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWorkerStart, err)
+	}
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	if err := r.startWorkers(); err != nil {
+		r.cancel()
+		r.lifeline.close()
+		return nil, err
+	}
+	r.stats.startTime = time.Since(r.started)
+	r.live.Store(int32(len(r.procs)))
+	r.pending.Store(1) // the producer's own token, dropped when it is done
+	r.spawn(func() { r.produce(jobs) })
+	r.spawn(r.watch)
+	for _, p := range r.procs {
+		r.spawn(func() { r.send(p) })
+		r.spawn(func() { r.receive(p) })
+	}
+	go func() {
+		r.wg.Wait()
+		close(r.out)
+		r.lifeline.close()
+		r.stats.duration = time.Since(r.started)
+		r.cancel()
+		close(r.finished)
+	}()
+	return r, nil
+}
+
+func (r *Run) spawn(fn func()) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		fn()
+	}()
+}
+
+// Results returns the results in the order they reached the parent. It is
+// meant to be ranged over once. Breaking out of the loop interrupts the run,
+// as cancelling its context does.
+func (r *Run) Results() iter.Seq[Result] {
+	return func(yield func(Result) bool) {
+		for batch := range r.out {
+			for _, res := range batch {
+				if !yield(res) {
+					r.cancel()
+					return
+				}
+			}
+		}
+	}
+}
+
+// Wait waits for the run to end, discarding results not read, and returns
+// its statistics. Its error is nil unless every worker was lost
+// (ErrAllWorkersLost) or the run was interrupted (the context's error).
+func (r *Run) Wait() (Stats, error) {
+	for range r.out {
+	}
+	<-r.finished
+	st := r.stats.snapshot(r.procs)
+	switch {
+	case r.live.Load() == 0 && st.Jobs > 0:
+		return st, ErrAllWorkersLost
+	case r.stopErr != nil && st.Unfinished > 0:
+		return st, r.stopErr
+	}
+	return st, nil
+}
+
+// watch stops every worker's sender once there is nothing left to send:
+// all jobs are terminal, or the run was interrupted.
+func (r *Run) watch() {
+	select {
+	case <-r.drained:
+	case <-r.ctx.Done():
+		r.stopErr = context.Cause(r.ctx)
+		r.log.Debug("run interrupted", "cause", r.stopErr)
+	}
+	for _, p := range r.procs {
+		p.stop()
+	}
+}
+
+// settle marks n jobs terminal.
+func (r *Run) settle(n int) {
+	r.stats.settled.Add(int64(n))
+	r.finish(n)
+}
+
+// finish drops n from pending: jobs settled, or the producer's token.
+func (r *Run) finish(n int) {
+	if n > 0 && r.pending.Add(-int64(n)) == 0 {
+		close(r.drained)
+	}
+}

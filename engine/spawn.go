@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/forkscan/forkscan/ipc"
+	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/worker"
+)
+
+// proc is the parent's handle on one worker, process or goroutine.
+type proc struct {
+	slot    int
+	pid     int
+	stream  ipc.ParentStream
+	endFn   func() // ends the worker and waits for it
+	endOnce sync.Once
+	credits *ipc.Credits
+	quit    chan struct{} // closed when the sender must stop
+	quitOne sync.Once
+
+	mu       sync.Mutex
+	inflight map[uint64]*job
+	lost     bool
+	complete bool
+	metrics  *pb.Metrics
+}
+
+func (p *proc) stop() { p.quitOne.Do(func() { close(p.quit) }) }
+
+// end ends the worker and waits until it is gone. Concurrent and repeated
+// calls wait for the first.
+func (p *proc) end() { p.endOnce.Do(p.endFn) }
+
+// startWorkers starts cfg.Workers workers at once and waits for every one
+// to be ready. On error, none is left running.
+func (r *Run) startWorkers() error {
+	procs := make([]*proc, r.cfg.Workers)
+	var g errgroup.Group
+	for i := range procs {
+		g.Go(func() error {
+			p, err := r.startWorker(i)
+			procs[i] = p
+			return err
+		})
+	}
+	err := g.Wait()
+	if err != nil {
+		for _, p := range procs {
+			if p != nil {
+				p.end()
+			}
+		}
+		return err
+	}
+	r.procs = procs
+	return nil
+}
+
+func (r *Run) startWorker(slot int) (*proc, error) {
+	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), inflight: make(map[uint64]*job)}
+	if r.cfg.InProcess {
+		r.startGoroutine(p)
+	} else if err := r.startProcess(p); err != nil {
+		return nil, fmt.Errorf("%w: worker %d: %w", ErrWorkerStart, slot, err)
+	}
+	if err := r.ready(p); err != nil {
+		p.end()
+		return nil, fmt.Errorf("%w: worker %d (pid %d): %w", ErrWorkerStart, slot, p.pid, err)
+	}
+	return p, nil
+}
+
+// ready configures a started worker and waits for its Ready.
+func (r *Run) ready(p *proc) error {
+	cfg := &pb.Configure{
+		Scanners:    r.cfg.Scanners,
+		Tasks:       uint32(r.cfg.Tasks),
+		Window:      uint32(r.cfg.Window),
+		MaxFileSize: r.cfg.MaxFileSize,
+	}
+	if err := p.stream.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}); err != nil {
+		return err
+	}
+	msg, err := p.stream.Recv()
+	if err != nil {
+		return err
+	}
+	if msg.GetReady() == nil {
+		return fmt.Errorf("worker answered %T, not Ready", msg.GetMsg())
+	}
+	return nil
+}
+
+func (r *Run) startGoroutine(p *proc) {
+	// The pipe outlives the run's context, as a process's socket does: an
+	// interrupted run still reads what its workers made.
+	ctx, cancel := context.WithCancel(context.Background())
+	parent, w := ipc.Pipe(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer w.Close()
+		if err := worker.Serve(w); err != nil && !errors.Is(err, context.Canceled) {
+			r.log.Debug("in-process worker ended", "slot", p.slot, "error", err)
+		}
+	}()
+	p.pid = os.Getpid()
+	p.stream = parent
+	p.endFn = func() { cancel(); <-done }
+}
+
+func (r *Run) startProcess(p *proc) error {
+	cmd, err := r.command()
+	if err != nil {
+		return err
+	}
+	proc, err := ipc.Start(ipc.StartConfig{Cmd: cmd, Logger: r.pluginLog, StartTimeout: r.cfg.StartTimeout})
+	if err != nil {
+		return err
+	}
+	p.pid = proc.Pid
+	p.stream = proc.Stream
+	p.endFn = proc.Close
+	return nil
+}
+
+// command builds a worker's command: its own process group, so that the
+// terminal's Ctrl-C reaches only the parent, which decides; SIGKILL if the
+// thread that started it dies; and the lifeline, whose EOF tells the worker
+// the parent is gone however it died.
+func (r *Run) command() (*exec.Cmd, error) {
+	var cmd *exec.Cmd
+	if r.cfg.Command != nil {
+		cmd = r.cfg.Command()
+	} else {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding this program's binary: %w", err)
+		}
+		cmd = exec.Command(exe)
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	cmd.ExtraFiles = append(cmd.ExtraFiles, r.lifeline.read)
+	fd := 2 + len(cmd.ExtraFiles)
+	cmd.Env = append(cmd.Env, worker.LifelineEnv+"="+strconv.Itoa(fd))
+	return cmd, nil
+}
+
+// lifeline is a pipe whose write end only the parent holds.
+type lifeline struct{ read, write *os.File }
+
+func newLifeline() (lifeline, error) {
+	r, w, err := os.Pipe()
+	return lifeline{read: r, write: w}, err
+}
+
+func (l lifeline) close() {
+	_ = l.write.Close()
+	_ = l.read.Close()
+}

@@ -1,0 +1,126 @@
+package worker
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+)
+
+// maxResultBatch caps the results in one Results message.
+const maxResultBatch = 512
+
+// metricsEvery is how often a worker reports Metrics.
+var metricsEvery = time.Second
+
+// outbox collects the tasks' results for the sender. Adding is a mutex and
+// an append, cheaper than a channel operation per result; the sender takes
+// everything at once and sends it as few messages as the batch cap allows.
+// Its size is bounded by the jobs window times the scanners per job.
+type outbox struct {
+	mu     sync.Mutex
+	buf    []*pb.Result
+	ready  chan struct{} // a token when buf went from empty to not
+	closed chan struct{}
+}
+
+func newOutbox() *outbox {
+	return &outbox{ready: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+func (o *outbox) add(r *pb.Result) {
+	o.mu.Lock()
+	o.buf = append(o.buf, r)
+	first := len(o.buf) == 1
+	o.mu.Unlock()
+	if first {
+		select {
+		case o.ready <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (o *outbox) take() []*pb.Result {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b := o.buf
+	o.buf = nil
+	return b
+}
+
+// close says no more results will be added; run then flushes and completes.
+func (o *outbox) close() { close(o.closed) }
+
+// run is the sender: results as they come, metrics about once a second, and
+// WorkerComplete after the last result.
+func (o *outbox) run(s *session) error {
+	tick := time.NewTicker(metricsEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-o.ready:
+			if err := o.flush(s); err != nil {
+				return err
+			}
+		case <-tick.C:
+			if err := s.stream.Send(s.metrics()); err != nil {
+				return err
+			}
+		case <-o.closed:
+			if err := o.flush(s); err != nil {
+				return err
+			}
+			done := &pb.WorkerComplete{JobsDone: s.jobsDone.Load()}
+			return s.stream.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_WorkerComplete{WorkerComplete: done}})
+		}
+	}
+}
+
+func (o *outbox) flush(s *session) error {
+	b := o.take()
+	for len(b) > 0 {
+		n := min(len(b), maxResultBatch)
+		msg := &pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: &pb.Results{Results: b[:n:n]}}}
+		if err := s.stream.Send(msg); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+func (s *session) metrics() *pb.WorkResponse {
+	m := &pb.Metrics{JobsDone: s.jobsDone.Load(), RssBytes: rss()}
+	for _, t := range s.tasks {
+		switch t.state.Load() {
+		case stateParsing:
+			m.TasksParsing++
+		case stateScanning:
+			m.TasksScanning++
+		default:
+			m.TasksIdle++
+		}
+	}
+	return &pb.WorkResponse{Msg: &pb.WorkResponse_Metrics{Metrics: m}}
+}
+
+// rss returns this process's resident set size in bytes, from /proc; 0 when unknown.
+func rss() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseUint(fields[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * uint64(os.Getpagesize())
+}

@@ -1,0 +1,74 @@
+package scan
+
+import (
+	"context"
+	"errors"
+)
+
+// Scanner looks at one file and reports what it found.
+//
+// Scan is called concurrently from several tasks of one worker process and
+// must be safe for that. It should honour ctx: a cancelled job's context is
+// cancelled, and a scanner that ignores it may be killed with its process.
+type Scanner interface {
+	Scan(ctx context.Context, f *File) (Report, error)
+}
+
+// ScannerFunc adapts a function to the Scanner interface.
+type ScannerFunc func(ctx context.Context, f *File) (Report, error)
+
+// Scan calls fn(ctx, f).
+func (fn ScannerFunc) Scan(ctx context.Context, f *File) (Report, error) { return fn(ctx, f) }
+
+// File is one item as the parse step read it. The same File is handed to every
+// scanner of a job; scanners must not modify Data.
+type File struct {
+	// Path is the file's path as given in the job.
+	Path string
+	// Size is the file's size in bytes, from stat. Zero when no scanner of
+	// the job reads content.
+	Size int64
+	// Data is the whole content; nil when no scanner of the job reads content.
+	Data []byte
+	// Binary reports whether Data looks binary (a NUL byte in its first 8 KiB,
+	// the rule git uses).
+	Binary bool
+}
+
+// Report is what a scanner returns for one file.
+type Report struct {
+	// Findings are the things worth a user's attention. A run with any
+	// finding exits 1 from the CLI.
+	Findings []Finding
+	// Data holds facts about the file (sizes, hashes, counts); it is encoded
+	// as JSON in the worker. Nil reports nothing.
+	Data any
+}
+
+// Finding is one thing a scanner found in a file.
+type Finding struct {
+	Rule     string `json:"rule"`
+	Message  string `json:"message,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+	Severity string `json:"severity,omitempty"`
+	Match    string `json:"match,omitempty"`
+}
+
+// SkipError is returned by a scanner that declines a file; the record's
+// status is "skipped" with Reason, not "error".
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// Skip returns a *SkipError with the given reason.
+func Skip(reason string) error { return &SkipError{Reason: reason} }
+
+// IsSkip reports whether err is, or wraps, a *SkipError, and returns its reason.
+func IsSkip(err error) (reason string, ok bool) {
+	var s *SkipError
+	if errors.As(err, &s) {
+		return s.Reason, true
+	}
+	return "", false
+}
