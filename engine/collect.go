@@ -96,7 +96,7 @@ func (r *Run) collect(p *proc, results []*pb.Result) {
 }
 
 func convert(res *pb.Result, jb *job, pid int) Result {
-	out := Result{Path: jb.path, Scanner: res.GetScanner(), Attempts: jb.attempts, WorkerPID: pid}
+	out := Result{Path: jb.path, Meta: jb.meta, Scanner: res.GetScanner(), Attempts: jb.attempts, WorkerPID: pid}
 	switch res.GetStatus() {
 	case pb.Status_STATUS_OK:
 		out.Status = StatusOK
@@ -179,7 +179,7 @@ func (r *Run) failJobs(jobs []*job, p *proc, cause error) {
 	for _, jb := range jobs {
 		for left := jb.want &^ jb.done; left != 0; left &= left - 1 {
 			i := bits.TrailingZeros64(left)
-			out = append(out, Result{Path: jb.path, Scanner: r.cfg.Scanners[i], Status: StatusError, Err: e, Attempts: jb.attempts, WorkerPID: p.pid})
+			out = append(out, Result{Path: jb.path, Meta: jb.meta, Scanner: r.cfg.Scanners[i], Status: StatusError, Err: e, Attempts: jb.attempts, WorkerPID: p.pid})
 		}
 		jb.done = jb.want
 	}

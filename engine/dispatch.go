@@ -16,6 +16,7 @@ const maxJobBatch = 512
 type job struct {
 	id       uint64
 	path     string
+	meta     any
 	names    []string // scanners to run; nil for all of the run's
 	want     uint64   // bit i set: the run's scanner i is to run
 	done     uint64   // bit i set: scanner i has its terminal result
@@ -34,7 +35,7 @@ func (r *Run) produce(jobs iter.Seq[Job]) {
 		}
 		id++
 		r.stats.jobs.Add(1)
-		jb := &job{id: id, path: j.Path, want: all}
+		jb := &job{id: id, path: j.Path, meta: j.Meta, want: all}
 		if len(j.Scanners) > 0 {
 			if err := r.narrow(jb, j.Scanners); err != nil {
 				r.deliver(r.rejected(jb, j.Scanners, err))
@@ -72,7 +73,7 @@ func (r *Run) rejected(jb *job, names []string, err error) []Result {
 	e := scan.AsError(err)
 	out := make([]Result, len(names))
 	for i, n := range names {
-		out[i] = Result{Path: jb.path, Scanner: n, Status: StatusError, Err: e}
+		out[i] = Result{Path: jb.path, Meta: jb.meta, Scanner: n, Status: StatusError, Err: e}
 	}
 	return out
 }

@@ -15,6 +15,9 @@ type Job struct {
 	// scanners (to resume a run, say). A name not in Config.Scanners gets an
 	// INVALID_INPUT error record.
 	Scanners []string
+	// Meta is carried to the job's results untouched (a display name, a
+	// key of the caller's); the engine never looks at it.
+	Meta any
 }
 
 // Status is how one (job, scanner) pair ended.
@@ -42,6 +45,7 @@ func (s Status) String() string {
 // Result is the terminal record of one scanner on one job.
 type Result struct {
 	Path      string
+	Meta      any // the job's Meta
 	Scanner   string
 	Status    Status
 	Findings  []scan.Finding

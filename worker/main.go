@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 
@@ -31,8 +32,19 @@ func Main() {
 		exit(1)
 	}
 	watchLifeline()
+	tuneGC()
 	ipc.Serve(func(s ipc.WorkerStream) error { return Serve(s) })
 	exit(0)
+}
+
+// tuneGC raises the GC target of a worker whose user did not set one. A
+// worker's live heap is small (a window of jobs and the file being read),
+// so the default target makes it collect many times a second for no gain;
+// a memory cap (GOMEMLIMIT) still bounds it.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 // guardStdout keeps the handshake line safe from whatever else the process

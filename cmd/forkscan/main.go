@@ -1,0 +1,24 @@
+// Command forkscan scans directory trees with registered scanners in N
+// worker processes and writes one record per (file, scanner).
+//
+//	forkscan scan [flags] PATH...   scan trees, one JSON line per (file, scanner)
+//	forkscan scanners               list the scanners this binary has
+//	forkscan version                print the version
+//
+// Exit codes of scan: 0 done with no findings, 1 done with findings, 2 usage
+// or configuration error, 3 done but some files failed, 4 the workers could
+// not be started, 130 interrupted.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/forkscan/forkscan/worker"
+	_ "github.com/forkscan/forkscan/worker/scan/inventory"
+)
+
+func main() {
+	worker.Main() // in a worker process, serves and never returns
+	os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFindings    = 1
+	exitUsage       = 2
+	exitFailures    = 3
+	exitCannotRun   = 4
+	exitInterrupted = 130
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// execute runs the CLI with args and returns the exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	code := exitOK
+	root := &cobra.Command{
+		Use:           "forkscan",
+		Short:         "Scan directory trees in parallel worker processes",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
+	root.AddCommand(scanCommand(&code), scannersCommand(), versionCommand())
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "forkscan:", err)
+		var e *exitError
+		if errors.As(err, &e) {
+			return e.code
+		}
+		return exitUsage // cobra's own errors: unknown command, bad arguments
+	}
+	return code
+}
+
+func scannersCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "scanners",
+		Short: "List the scanners this binary has",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			for _, name := range scan.Names() {
+				def, _ := scan.Lookup(name)
+				fmt.Fprintf(w, "%s\t%s\n", name, def.Doc)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := version
+			if info, ok := debug.ReadBuildInfo(); ok && v == "" {
+				v = info.Main.Version
+			}
+			if v == "" {
+				v = "(devel)"
+			}
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "forkscan", v)
+			return err
+		},
+	}
+}

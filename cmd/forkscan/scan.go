@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// scanFlags are the flags of `forkscan scan`.
+type scanFlags struct {
+	workers     int
+	tasks       int
+	inProcess   bool
+	scanners    []string
+	format      string
+	output      string
+	maxFileSize string
+	verbose     bool
+}
+
+func scanCommand(code *int) *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan [flags] PATH...",
+		Short: "Scan files and trees, one record per (file, scanner)",
+		Long: `Scan walks each PATH (skipping .git, not following symlinks out of the
+root, never opening FIFOs or devices), runs the scanners on every file in
+worker processes, and writes one record per (file, scanner): JSON lines by
+default. A summary goes to stderr.
+
+Exit codes: 0 done with no findings, 1 done with findings, 2 usage or
+configuration error, 3 done but some files failed, 4 the workers could not
+be started, 130 interrupted.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := runScan(cmd.Context(), f, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			*code = c
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&f.workers, "workers", "w", runtime.NumCPU(), "worker processes")
+	fl.IntVar(&f.tasks, "tasks", 2, "concurrent jobs per worker")
+	fl.BoolVar(&f.inProcess, "in-process", false, "run workers as goroutines in this process (no isolation; for debugging and comparison)")
+	fl.StringSliceVarP(&f.scanners, "scanner", "s", []string{"inventory"}, "scanner to run (repeatable; see `forkscan scanners`)")
+	fl.StringVar(&f.format, "format", "jsonl", "output format: jsonl or text")
+	fl.StringVarP(&f.output, "output", "o", "", "write records to FILE instead of stdout")
+	fl.StringVar(&f.maxFileSize, "max-file-size", "100MiB", "skip larger files (0 for no limit; K/M/G or KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log debug details to stderr")
+	return cmd
+}
+
+// config checks the flags and builds the engine configuration.
+func (f scanFlags) config(args []string) (engine.Config, error) {
+	var cfg engine.Config
+	switch {
+	case len(args) == 0:
+		return cfg, usageErr("scan: %w", errNoPaths)
+	case f.workers < 1:
+		return cfg, usageErr("--workers must be at least 1, got %d", f.workers)
+	case f.tasks < 1:
+		return cfg, usageErr("--tasks must be at least 1, got %d", f.tasks)
+	case f.format != "jsonl" && f.format != "text":
+		return cfg, usageErr("--format must be jsonl or text, got %q", f.format)
+	case len(f.scanners) == 0:
+		return cfg, usageErr("--scanner: name at least one scanner")
+	}
+	for _, s := range f.scanners {
+		if _, ok := scan.Lookup(s); !ok {
+			return cfg, usageErr("--scanner: unknown scanner %q (known: %v)", s, scan.Names())
+		}
+	}
+	maxSize, err := parseSize(f.maxFileSize)
+	if err != nil {
+		return cfg, usageErr("--max-file-size: %w", err)
+	}
+	return engine.Config{
+		Scanners:    slices.Compact(slices.Clone(f.scanners)),
+		Workers:     f.workers,
+		Tasks:       f.tasks,
+		InProcess:   f.inProcess,
+		MaxFileSize: maxSize,
+		Logger:      logger(f.verbose),
+	}, nil
+}
+
+func logger(verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// runScan runs one scan and returns its exit code.
+func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.Writer) (int, error) {
+	cfg, err := f.config(args)
+	if err != nil {
+		return exitUsage, err
+	}
+	out, closeOut, err := openOutput(f.output, stdout)
+	if err != nil {
+		return exitUsage, err
+	}
+	defer closeOut()
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sink := newSink(out, f.format)
+	var walked atomic.Int64
+	w := &walker{roots: args, scanners: cfg.Scanners, note: func(r engine.Result) {
+		walked.Add(1)
+		sink.write(r)
+	}}
+	start := time.Now()
+	run, err := engine.Start(ctx, cfg, w.jobs())
+	if err != nil {
+		if errors.Is(err, engine.ErrConfig) {
+			return exitUsage, &exitError{exitUsage, err}
+		}
+		return exitCannotRun, &exitError{exitCannotRun, err}
+	}
+	for r := range run.Results() {
+		sink.write(r)
+	}
+	st, runErr := run.Wait()
+	if err := sink.flush(); err != nil {
+		return exitCannotRun, &exitError{exitCannotRun, fmt.Errorf("writing records: %w", err)}
+	}
+	files := st.Jobs + int(walked.Load())/len(cfg.Scanners)
+	summarize(stderr, sink.tally, files, st, cfg, time.Since(start))
+	return exitCode(ctx, sink.tally, runErr)
+}
+
+func exitCode(ctx context.Context, t tally, runErr error) (int, error) {
+	switch {
+	case ctx.Err() != nil:
+		return exitInterrupted, nil
+	case runErr != nil && !errors.Is(runErr, engine.ErrAllWorkersLost):
+		return exitCannotRun, &exitError{exitCannotRun, runErr}
+	case t.errors > 0:
+		return exitFailures, nil
+	case t.findings > 0:
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+func openOutput(path string, stdout io.Writer) (io.Writer, func(), error) {
+	if path == "" || path == "-" {
+		return stdout, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, usageErr("--output: %w", err)
+	}
+	return f, func() { _ = f.Close() }, nil
+}
+
+func summarize(w io.Writer, t tally, files int, st engine.Stats, cfg engine.Config, took time.Duration) {
+	mode := fmt.Sprintf("%d worker processes", cfg.Workers)
+	if cfg.InProcess {
+		mode = fmt.Sprintf("%d in-process workers", cfg.Workers)
+	}
+	fmt.Fprintf(w, "forkscan: %d files, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
+		files, t.results, t.ok, t.errors, t.skipped, t.findings, mode, took.Round(time.Millisecond))
+	if st.Unfinished > 0 {
+		fmt.Fprintf(w, "forkscan: interrupted: %d files not finished\n", st.Unfinished)
+	}
+}

@@ -1,0 +1,56 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/forkscan/forkscan/engine"
+)
+
+// BenchmarkThroughputNoop sends b.N no-op jobs end to end (producer, wire,
+// worker task, wire, collector, Results) and reports jobs/s, through two
+// worker processes and, side by side, through two in-process workers.
+func BenchmarkThroughputNoop(b *testing.B) {
+	for _, m := range modes() {
+		b.Run(m.name, func(b *testing.B) {
+			cfg := engine.Config{Scanners: []string{"noop"}, Workers: 2, Tasks: 2, Window: 1024, InProcess: m.inProcess}
+			run, err := engine.Start(context.Background(), cfg, paths(b.N, "j%d"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			n := 0
+			for range run.Results() {
+				n++
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			if _, err := run.Wait(); err != nil || n != b.N {
+				b.Fatalf("%d results for %d jobs, err %v", n, b.N, err)
+			}
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "jobs/s")
+		})
+	}
+}
+
+// BenchmarkStartWorkers measures the time from Start until N worker
+// processes are ready, reported per worker.
+func BenchmarkStartWorkers(b *testing.B) {
+	for _, n := range []int{2, 8} {
+		b.Run(map[int]string{2: "workers=2", 8: "workers=8"}[n], func(b *testing.B) {
+			var total time.Duration
+			for range b.N {
+				run, err := engine.Start(context.Background(), engine.Config{Scanners: []string{"noop"}, Workers: n}, paths(0, ""))
+				if err != nil {
+					b.Fatal(err)
+				}
+				st, _ := run.Wait()
+				total += st.StartTime
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N*n), "ms/worker")
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/start")
+		})
+	}
+}
