@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -32,7 +33,10 @@ func (r *Run) receive(p *proc) {
 		}
 		switch m := msg.GetMsg().(type) {
 		case *pb.WorkResponse_Results:
-			r.collect(p, m.Results.GetResults())
+			if err := r.collect(p, m.Results); err != nil {
+				r.lose(p, err)
+				return
+			}
 		case *pb.WorkResponse_Metrics:
 			p.mu.Lock()
 			p.metrics = m.Metrics
@@ -69,47 +73,49 @@ func (r *Run) killAfterGrace(p *proc) func() {
 }
 
 // collect turns a batch of results into Results, settles the jobs they
-// complete (returning their credit), and delivers the batch.
-func (r *Run) collect(p *proc, results []*pb.Result) {
-	out := make([]Result, 0, len(results))
+// complete (returning their credit), and delivers the batch. A batch that
+// does not decode is a broken worker.
+func (r *Run) collect(p *proc, batch *pb.Results) error {
+	out := r.batches.get(len(batch.GetJobIds()))
 	finished := 0
 	p.mu.Lock()
-	for _, res := range results {
-		jb := p.inflight[res.GetJobId()]
-		i, known := r.scanIndex[res.GetScanner()]
-		bit := uint64(1) << i
-		if jb == nil || !known || jb.want&bit == 0 || jb.done&bit != 0 {
-			r.log.Warn("dropping a result the run did not ask for", "job", res.GetJobId(), "scanner", res.GetScanner(), "pid", p.pid)
-			continue
+	err := ipc.EachResult(batch, func(res ipc.Result) {
+		jb := p.window.get(res.JobID)
+		bit := uint64(1) << res.Scanner
+		if jb == nil || int(res.Scanner) >= len(r.cfg.Scanners) || jb.want&bit == 0 || jb.done&bit != 0 {
+			r.log.Warn("dropping a result the run did not ask for", "job", res.JobID, "scanner", res.Scanner, "pid", p.pid)
+			return
 		}
 		jb.done |= bit
 		if jb.done == jb.want {
-			delete(p.inflight, jb.id)
+			p.window.remove(res.JobID)
 			finished++
 		}
-		out = append(out, convert(res, jb, p.pid))
-	}
+		out = append(out, r.convert(res, jb, p.pid))
+	})
 	p.mu.Unlock()
 	p.credits.Return(finished)
 	r.deliver(out)
 	r.settle(finished)
+	return err
 }
 
-func convert(res *pb.Result, jb *job, pid int) Result {
-	out := Result{Path: jb.path, Meta: jb.meta, Scanner: res.GetScanner(), Attempts: jb.attempts, WorkerPID: pid}
-	switch res.GetStatus() {
+func (r *Run) convert(res ipc.Result, jb *job, pid int) Result {
+	out := Result{Path: jb.path, Meta: jb.meta, Scanner: r.cfg.Scanners[res.Scanner], Attempts: jb.attempts, WorkerPID: pid}
+	d := res.Detail
+	switch res.Status {
 	case pb.Status_STATUS_OK:
 		out.Status = StatusOK
-		if len(res.GetData()) > 0 {
-			out.Data = json.RawMessage(res.GetData())
+		if len(d.GetData()) > 0 {
+			out.Data = json.RawMessage(d.GetData())
 		}
-		out.Findings = findings(res.GetFindings())
+		out.Findings = findings(d.GetFindings())
 	case pb.Status_STATUS_SKIPPED:
 		out.Status = StatusSkipped
-		out.Reason = res.GetSkipReason()
+		out.Reason = d.GetSkipReason()
 	default:
 		out.Status = StatusError
-		out.Err = fromWire(res.GetError())
+		out.Err = fromWire(d.GetError())
 	}
 	return out
 }
@@ -141,6 +147,7 @@ func fromWire(e *pb.Error) *scan.Error {
 // gone (the run is then interrupted).
 func (r *Run) deliver(out []Result) {
 	if len(out) == 0 {
+		r.batches.put(out)
 		return
 	}
 	r.stats.count(out)
@@ -154,11 +161,7 @@ func (r *Run) deliver(out []Result) {
 func (r *Run) lose(p *proc, cause error) {
 	p.mu.Lock()
 	p.lost = true
-	window := make([]*job, 0, len(p.inflight))
-	for _, jb := range p.inflight {
-		window = append(window, jb)
-	}
-	clear(p.inflight)
+	window := p.window.drain()
 	p.mu.Unlock()
 	p.stop()
 	interrupted := r.ctx.Err() != nil
@@ -206,7 +209,7 @@ func (r *Run) failRest() {
 // counters are a run's statistics as they accumulate.
 type counters struct {
 	jobs, settled, results, ok, errors, skipped, findings atomic.Int64
-	startTime, duration                         time.Duration
+	startTime, duration                                   time.Duration
 }
 
 func (c *counters) count(out []Result) {

@@ -17,9 +17,8 @@ type job struct {
 	id       uint64
 	path     string
 	meta     any
-	names    []string // scanners to run; nil for all of the run's
-	want     uint64   // bit i set: the run's scanner i is to run
-	done     uint64   // bit i set: scanner i has its terminal result
+	want     uint64 // bit i set: the run's scanner i is to run
+	done     uint64 // bit i set: scanner i has its terminal result
 	attempts int
 }
 
@@ -29,9 +28,12 @@ func (r *Run) produce(jobs iter.Seq[Job]) {
 	defer r.finish(1) // the producer's token
 	var id uint64
 	all := uint64(1)<<len(r.cfg.Scanners) - 1
+	stop := r.ctx.Done()
 	for j := range jobs {
-		if r.ctx.Err() != nil {
+		select {
+		case <-stop:
 			return
+		default:
 		}
 		id++
 		r.stats.jobs.Add(1)
@@ -45,8 +47,13 @@ func (r *Run) produce(jobs iter.Seq[Job]) {
 		}
 		r.pending.Add(1)
 		select {
+		case r.queue <- jb: // the common case, without a full select
+			continue
+		default:
+		}
+		select {
 		case r.queue <- jb:
-		case <-r.ctx.Done():
+		case <-stop:
 			r.pending.Add(-1)
 			r.stats.jobs.Add(-1)
 			return
@@ -64,7 +71,6 @@ func (r *Run) narrow(jb *job, names []string) error {
 		}
 		jb.want |= 1 << i
 	}
-	jb.names = names
 	return nil
 }
 
@@ -105,15 +111,21 @@ func (r *Run) send(p *proc) {
 // dispatch records jobs as in flight on p and sends them. It returns false
 // if p is lost; the jobs are then failed like the rest of p's window.
 func (r *Run) dispatch(p *proc, jobs []*job) bool {
-	msg := &pb.Jobs{Jobs: make([]*pb.ParseJob, len(jobs))}
+	msg := &pb.Jobs{
+		Ids:         make([]uint64, 0, len(jobs)),
+		PathEnds:    make([]uint32, 0, len(jobs)),
+		ScannerSets: make([]uint64, 0, len(jobs)),
+		Attempts:    make([]uint32, 0, len(jobs)),
+	}
 	p.mu.Lock()
 	lost := p.lost
-	for i, jb := range jobs {
+	for _, jb := range jobs {
 		jb.attempts++
+		var handle uint64
 		if !lost {
-			p.inflight[jb.id] = jb
+			handle = p.window.put(jb)
 		}
-		msg.Jobs[i] = &pb.ParseJob{Id: jb.id, Path: []byte(jb.path), Scanners: jb.names, Attempt: uint32(jb.attempts)}
+		ipc.AppendJob(msg, ipc.Job{ID: handle, Path: jb.path, Scanners: jb.want &^ jb.done, Attempt: uint32(jb.attempts)})
 	}
 	p.mu.Unlock()
 	if lost {

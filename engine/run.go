@@ -38,6 +38,7 @@ type Run struct {
 	wg       sync.WaitGroup // every goroutine of the run
 	finished chan struct{}  // closed once every goroutine has ended
 	stopErr  error          // why the run was interrupted; set by watch
+	batches  batchPool      // result batches, recycled once read
 	stats    counters
 }
 
@@ -113,12 +114,13 @@ func (r *Run) spawn(fn func()) {
 func (r *Run) Results() iter.Seq[Result] {
 	return func(yield func(Result) bool) {
 		for batch := range r.out {
-			for _, res := range batch {
-				if !yield(res) {
+			for i := range batch {
+				if !yield(batch[i]) {
 					r.cancel()
 					return
 				}
 			}
+			r.batches.put(batch)
 		}
 	}
 }
@@ -165,4 +167,22 @@ func (r *Run) finish(n int) {
 	if n > 0 && r.pending.Add(-int64(n)) == 0 {
 		close(r.drained)
 	}
+}
+
+// batchPool recycles the result batches that travel from the receivers to
+// Results: the reader copies each Result out, so a batch it has finished is
+// free. It saves an allocation of a few tens of KiB per batch.
+type batchPool struct{ p sync.Pool }
+
+func (b *batchPool) get(n int) []Result {
+	if s, ok := b.p.Get().(*[]Result); ok && cap(*s) >= n {
+		return (*s)[:0]
+	}
+	return make([]Result, 0, max(n, 64))
+}
+
+func (b *batchPool) put(s []Result) {
+	clear(s[:cap(s)])
+	s = s[:0]
+	b.p.Put(&s)
 }

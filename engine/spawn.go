@@ -29,7 +29,7 @@ type proc struct {
 	quitOne sync.Once
 
 	mu       sync.Mutex
-	inflight map[uint64]*job
+	window   *window // jobs in flight
 	lost     bool
 	complete bool
 	metrics  *pb.Metrics
@@ -67,7 +67,7 @@ func (r *Run) startWorkers() error {
 }
 
 func (r *Run) startWorker(slot int) (*proc, error) {
-	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), inflight: make(map[uint64]*job)}
+	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window)}
 	if r.cfg.InProcess {
 		r.startGoroutine(p)
 	} else if err := r.startProcess(p); err != nil {

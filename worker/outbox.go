@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 )
 
@@ -22,7 +23,7 @@ var metricsEvery = time.Second
 // Its size is bounded by the jobs window times the scanners per job.
 type outbox struct {
 	mu     sync.Mutex
-	buf    []*pb.Result
+	buf    []ipc.Result
 	ready  chan struct{} // a token when buf went from empty to not
 	closed chan struct{}
 }
@@ -31,7 +32,7 @@ func newOutbox() *outbox {
 	return &outbox{ready: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
-func (o *outbox) add(r *pb.Result) {
+func (o *outbox) add(r ipc.Result) {
 	o.mu.Lock()
 	o.buf = append(o.buf, r)
 	first := len(o.buf) == 1
@@ -44,11 +45,13 @@ func (o *outbox) add(r *pb.Result) {
 	}
 }
 
-func (o *outbox) take() []*pb.Result {
+// take returns what was added since the last take, and keeps spare (which
+// the caller is done with) to add to next: two buffers, swapped.
+func (o *outbox) take(spare []ipc.Result) []ipc.Result {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := o.buf
-	o.buf = nil
+	o.buf = spare[:0]
 	return b
 }
 
@@ -58,12 +61,14 @@ func (o *outbox) close() { close(o.closed) }
 // run is the sender: results as they come, metrics about once a second, and
 // WorkerComplete after the last result.
 func (o *outbox) run(s *session) error {
+	var spare []ipc.Result
 	tick := time.NewTicker(metricsEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-o.ready:
-			if err := o.flush(s); err != nil {
+			var err error
+			if spare, err = o.flush(s, spare); err != nil {
 				return err
 			}
 		case <-tick.C:
@@ -71,7 +76,7 @@ func (o *outbox) run(s *session) error {
 				return err
 			}
 		case <-o.closed:
-			if err := o.flush(s); err != nil {
+			if _, err := o.flush(s, spare); err != nil {
 				return err
 			}
 			done := &pb.WorkerComplete{JobsDone: s.jobsDone.Load()}
@@ -80,17 +85,28 @@ func (o *outbox) run(s *session) error {
 	}
 }
 
-func (o *outbox) flush(s *session) error {
-	b := o.take()
+// flush sends everything added so far, and returns the emptied buffer for
+// the next take.
+func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
+	taken := o.take(spare)
+	b := taken
 	for len(b) > 0 {
 		n := min(len(b), maxResultBatch)
-		msg := &pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: &pb.Results{Results: b[:n:n]}}}
-		if err := s.stream.Send(msg); err != nil {
-			return err
+		batch := &pb.Results{
+			JobIds:   make([]uint64, 0, n),
+			Scanners: make([]uint32, 0, n),
+			Statuses: make([]pb.Status, 0, n),
+		}
+		for _, r := range b[:n] {
+			ipc.AppendResult(batch, r)
+		}
+		if err := s.stream.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: batch}}); err != nil {
+			return nil, err
 		}
 		b = b[n:]
 	}
-	return nil
+	clear(taken) // drop the details for the collector
+	return taken, nil
 }
 
 func (s *session) metrics() *pb.WorkResponse {

@@ -23,11 +23,11 @@ var ErrProtocol = errors.New("worker: protocol error")
 type session struct {
 	stream   ipc.WorkerStream
 	scanners []bound
-	byName   map[string]int
+	all      uint64 // the bit set of every scanner
 	maxSize  int64
 	ctx      context.Context // cancelled by Shutdown or a broken stream
 	cancel   context.CancelFunc
-	jobs     chan *pb.ParseJob
+	jobs     chan ipc.Job
 	tasks    []*task
 	out      *outbox
 	jobsDone atomic.Uint64
@@ -79,7 +79,10 @@ func configure(stream ipc.WorkerStream) (*session, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: first message is %T, not Configure", ErrProtocol, req.GetMsg())
 	}
-	s := &session{stream: stream, byName: make(map[string]int), maxSize: cfg.GetMaxFileSize()}
+	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize()}
+	if len(cfg.GetScanners()) > 64 {
+		return nil, fmt.Errorf("%w: %d scanners, at most 64", ErrProtocol, len(cfg.GetScanners()))
+	}
 	for i, name := range cfg.GetScanners() {
 		def, ok := scan.Lookup(name)
 		if !ok {
@@ -90,10 +93,10 @@ func configure(stream ipc.WorkerStream) (*session, error) {
 			return nil, fmt.Errorf("worker: building scanner %q: %w", name, err)
 		}
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
-		s.byName[name] = i
+		s.all |= 1 << i
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.jobs = make(chan *pb.ParseJob, max(cfg.GetWindow(), 1))
+	s.jobs = make(chan ipc.Job, max(cfg.GetWindow(), 1))
 	s.out = newOutbox()
 	for range max(cfg.GetTasks(), 1) {
 		s.tasks = append(s.tasks, newTask(s.ctx))
@@ -115,11 +118,15 @@ func (s *session) receive() error {
 		}
 		switch m := req.GetMsg().(type) {
 		case *pb.WorkRequest_Jobs:
-			for _, j := range m.Jobs.GetJobs() {
+			err := ipc.EachJob(m.Jobs, func(j ipc.Job) {
 				select {
 				case s.jobs <- j:
 				case <-s.ctx.Done():
 				}
+			})
+			if err != nil {
+				s.cancel()
+				return err
 			}
 		case *pb.WorkRequest_Cancel:
 			s.cancelJob(m.Cancel.GetJobId())

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -47,7 +49,7 @@ func (t *task) run(s *session) {
 		if s.ctx.Err() != nil {
 			continue // shutting down: the parent counts these as not started
 		}
-		s.runJob(t.begin(job.GetId()), t, job)
+		s.runJob(t.begin(job.ID), t, job)
 		t.end()
 	}
 	t.cancel()
@@ -81,74 +83,60 @@ func (t *task) cancelIf(id uint64) {
 
 // runJob parses the job's file once and runs each of its scanners on it,
 // adding one result per scanner to the outbox.
-func (s *session) runJob(ctx context.Context, t *task, job *pb.ParseJob) {
-	which, err := s.pick(job.GetScanners())
-	if err != nil {
-		for _, name := range job.GetScanners() {
-			s.out.add(errorResult(job.GetId(), name, err))
+func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) {
+	set := job.Scanners
+	if set == 0 {
+		set = s.all
+	}
+	if extra := set &^ s.all; extra != 0 {
+		e := scan.Errorf(scan.InvalidInput, "job %d names scanner index %d, beyond the run's %d", job.ID, bits.TrailingZeros64(extra), len(s.scanners))
+		for i := range each(extra) {
+			s.out.add(errorResult(job.ID, i, e))
 		}
-		return
+		set &= s.all
 	}
 	t.state.Store(stateParsing)
-	f := &scan.File{Path: string(job.GetPath())}
+	f := &scan.File{Path: job.Path}
 	var parseErr *scan.Error
 	var skip string
-	if s.needContent(which) {
+	if s.needContent(set) {
 		parseErr, skip = parse(f, s.maxSize)
 	}
 	t.state.Store(stateScanning)
-	for _, i := range which {
+	for i := range each(set) {
 		b := s.scanners[i]
-		var r *pb.Result
+		var r ipc.Result
 		switch {
 		case parseErr != nil && b.def.Content:
-			r = errorResult(job.GetId(), b.def.Name, parseErr)
+			r = errorResult(job.ID, i, parseErr)
 		case skip != "" && b.def.Content:
-			r = skipResult(job.GetId(), b.def.Name, skip)
+			r = skipResult(job.ID, i, skip)
 		case f.Binary && !b.def.Binary:
-			r = skipResult(job.GetId(), b.def.Name, "binary file")
+			r = skipResult(job.ID, i, "binary file")
 		default:
-			r = s.scanOne(ctx, job.GetId(), b, f)
-		}
-		if r == nil {
-			return // cancelled by Shutdown: no record, the parent decides
+			var ok bool
+			if r, ok = s.scanOne(ctx, job.ID, i, f); !ok {
+				return // cancelled by Shutdown: no record, the parent decides
+			}
 		}
 		s.out.add(r)
 	}
 	s.jobsDone.Add(1)
 }
 
-// pick returns the indexes of the named scanners; all of them for none.
-func (s *session) pick(names []string) ([]int, error) {
-	if len(names) == 0 {
-		return s.all(), nil
-	}
-	idx := make([]int, 0, len(names))
-	for _, n := range names {
-		i, ok := s.byName[n]
-		if !ok {
-			return nil, scan.Errorf(scan.InvalidInput, "scanner %q is not configured in this run", n)
+// each yields the indexes of the bits set in set, lowest first.
+func each(set uint64) func(func(uint32) bool) {
+	return func(yield func(uint32) bool) {
+		for ; set != 0; set &= set - 1 {
+			if !yield(uint32(bits.TrailingZeros64(set))) {
+				return
+			}
 		}
-		idx = append(idx, i)
 	}
-	return idx, nil
 }
 
-var allIndexes = []int{0, 1, 2, 3, 4, 5, 6, 7}
-
-func (s *session) all() []int {
-	if len(s.scanners) <= len(allIndexes) {
-		return allIndexes[:len(s.scanners)]
-	}
-	idx := make([]int, len(s.scanners))
-	for i := range idx {
-		idx[i] = i
-	}
-	return idx
-}
-
-func (s *session) needContent(which []int) bool {
-	for _, i := range which {
+func (s *session) needContent(set uint64) bool {
+	for i := range each(set) {
 		if s.scanners[i].def.Content {
 			return true
 		}
@@ -156,30 +144,31 @@ func (s *session) needContent(which []int) bool {
 	return false
 }
 
-// scanOne runs one scanner, turning a panic into an error result. It returns
-// nil when the work was cut short by Shutdown.
-func (s *session) scanOne(ctx context.Context, id uint64, b bound, f *scan.File) (r *pb.Result) {
+// scanOne runs scanner i, turning a panic into an error result. It returns
+// false when the work was cut short by Shutdown.
+func (s *session) scanOne(ctx context.Context, id uint64, i uint32, f *scan.File) (r ipc.Result, ok bool) {
+	b := s.scanners[i]
 	defer func() {
 		if v := recover(); v != nil {
 			slog.Debug("scanner panicked", "scanner", b.def.Name, "path", f.Path, "panic", v, "stack", string(debug.Stack()))
 			e := &scan.Error{Category: scan.ToolError, Message: fmt.Sprintf("scanner panicked: %v", v)}
-			r = errorResult(id, b.def.Name, e)
+			r, ok = errorResult(id, i, e), true
 		}
 	}()
 	rep, err := b.sc.Scan(ctx, f)
 	if err != nil && s.ctx.Err() != nil {
-		return nil
+		return ipc.Result{}, false
 	}
-	if reason, ok := scan.IsSkip(err); ok {
-		return skipResult(id, b.def.Name, reason)
+	if reason, skipped := scan.IsSkip(err); skipped {
+		return skipResult(id, i, reason), true
 	}
 	if err != nil {
 		if ctx.Err() != nil && !isCategorized(err) {
 			err = scan.Errorf(scan.Timeout, "job cancelled by the parent: %v", err)
 		}
-		return errorResult(id, b.def.Name, err)
+		return errorResult(id, i, err), true
 	}
-	return okResult(id, b.def.Name, rep)
+	return okResult(id, i, rep), true
 }
 
 func isCategorized(err error) bool {
@@ -187,36 +176,41 @@ func isCategorized(err error) bool {
 	return errors.As(err, &e)
 }
 
-func okResult(id uint64, name string, rep scan.Report) *pb.Result {
-	r := &pb.Result{JobId: id, Scanner: name, Status: pb.Status_STATUS_OK}
+func okResult(id uint64, i uint32, rep scan.Report) ipc.Result {
+	r := ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_OK}
+	if rep.Data == nil && len(rep.Findings) == 0 {
+		return r
+	}
+	d := &pb.ResultDetail{}
 	if rep.Data != nil {
 		data, err := json.Marshal(rep.Data)
 		if err != nil {
-			return errorResult(id, name, scan.Errorf(scan.ToolError, "encoding scanner data: %w", err))
+			return errorResult(id, i, scan.Errorf(scan.ToolError, "encoding scanner data: %w", err))
 		}
-		r.Data = data
+		d.Data = data
 	}
 	if len(rep.Findings) > 0 {
-		r.Findings = make([]*pb.Finding, len(rep.Findings))
-		for i, f := range rep.Findings {
-			r.Findings[i] = &pb.Finding{
+		d.Findings = make([]*pb.Finding, len(rep.Findings))
+		for k, f := range rep.Findings {
+			d.Findings[k] = &pb.Finding{
 				Rule: valid(f.Rule), Message: valid(f.Message), Line: int32(f.Line), Column: int32(f.Column),
 				Severity: valid(f.Severity), Match: valid(f.Match),
 			}
 		}
 	}
+	r.Detail = d
 	return r
 }
 
-func errorResult(id uint64, name string, err error) *pb.Result {
+func errorResult(id uint64, i uint32, err error) ipc.Result {
 	e := scan.AsError(err)
-	return &pb.Result{JobId: id, Scanner: name, Status: pb.Status_STATUS_ERROR, Error: &pb.Error{
+	return ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_ERROR, Detail: &pb.ResultDetail{Error: &pb.Error{
 		Category: pb.ErrorCategory(e.Category), Message: valid(e.Message), Retryable: e.Retryable,
-	}}
+	}}}
 }
 
-func skipResult(id uint64, name, reason string) *pb.Result {
-	return &pb.Result{JobId: id, Scanner: name, Status: pb.Status_STATUS_SKIPPED, SkipReason: valid(reason)}
+func skipResult(id uint64, i uint32, reason string) ipc.Result {
+	return ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_SKIPPED, Detail: &pb.ResultDetail{SkipReason: valid(reason)}}
 }
 
 // valid makes s safe for a protobuf string field, which must be UTF-8: a

@@ -429,7 +429,8 @@ func (*WorkResponse_WorkerComplete) isWorkResponse_Msg() {}
 // Configure is the first message of a stream: what this run needs of the worker.
 type Configure struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The run's scanner names. A ParseJob with no scanners of its own runs all of these.
+	// The run's scanner names. Jobs and results name scanners by their index
+	// in this list, so the names cross the wire once per stream.
 	Scanners []string `protobuf:"bytes,1,rep,name=scanners,proto3" json:"scanners,omitempty"`
 	// Concurrent tasks in the worker.
 	Tasks uint32 `protobuf:"varint,2,opt,name=tasks,proto3" json:"tasks,omitempty"`
@@ -499,10 +500,24 @@ func (x *Configure) GetMaxFileSize() int64 {
 	return 0
 }
 
-// Jobs is a batch of jobs.
+// Jobs is a batch of parse jobs, stored as columns: job i has id ids[i], path
+// paths[path_ends[i-1]:path_ends[i]] (from 0 for the first), scanners
+// scanner_sets[i] and attempt attempts[i]. A batch of any size decodes with
+// no allocation per job, which is what lets one stream carry a million jobs
+// a second.
 type Jobs struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Jobs          []*ParseJob            `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique within the run.
+	Ids []uint64 `protobuf:"varint,1,rep,packed,name=ids,proto3" json:"ids,omitempty"`
+	// Every job's path, back to back, as the operating system spells it (not always UTF-8).
+	Paths []byte `protobuf:"bytes,2,opt,name=paths,proto3" json:"paths,omitempty"`
+	// The end offset of each job's path in paths.
+	PathEnds []uint32 `protobuf:"varint,3,rep,packed,name=path_ends,json=pathEnds,proto3" json:"path_ends,omitempty"`
+	// The scanners still to run on each job: bit i stands for
+	// Configure.scanners[i]. Zero means all of the run's scanners.
+	ScannerSets []uint64 `protobuf:"varint,4,rep,packed,name=scanner_sets,json=scannerSets,proto3" json:"scanner_sets,omitempty"`
+	// The attempt number of each job, 1 for the first.
+	Attempts      []uint32 `protobuf:"varint,5,rep,packed,name=attempts,proto3" json:"attempts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -537,84 +552,39 @@ func (*Jobs) Descriptor() ([]byte, []int) {
 	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *Jobs) GetJobs() []*ParseJob {
+func (x *Jobs) GetIds() []uint64 {
 	if x != nil {
-		return x.Jobs
+		return x.Ids
 	}
 	return nil
 }
 
-// ParseJob asks the worker to parse one item once and run scanners on it.
-type ParseJob struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique within the run.
-	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	// The file to read, as the operating system spells it (not always UTF-8).
-	Path []byte `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	// Scanner names still to run on this item; empty means all the run's scanners.
-	Scanners []string `protobuf:"bytes,3,rep,name=scanners,proto3" json:"scanners,omitempty"`
-	// 1 for the first attempt.
-	Attempt       uint32 `protobuf:"varint,4,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ParseJob) Reset() {
-	*x = ParseJob{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ParseJob) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ParseJob) ProtoMessage() {}
-
-func (x *ParseJob) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[4]
+func (x *Jobs) GetPaths() []byte {
 	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ParseJob.ProtoReflect.Descriptor instead.
-func (*ParseJob) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *ParseJob) GetId() uint64 {
-	if x != nil {
-		return x.Id
-	}
-	return 0
-}
-
-func (x *ParseJob) GetPath() []byte {
-	if x != nil {
-		return x.Path
+		return x.Paths
 	}
 	return nil
 }
 
-func (x *ParseJob) GetScanners() []string {
+func (x *Jobs) GetPathEnds() []uint32 {
 	if x != nil {
-		return x.Scanners
+		return x.PathEnds
 	}
 	return nil
 }
 
-func (x *ParseJob) GetAttempt() uint32 {
+func (x *Jobs) GetScannerSets() []uint64 {
 	if x != nil {
-		return x.Attempt
+		return x.ScannerSets
 	}
-	return 0
+	return nil
+}
+
+func (x *Jobs) GetAttempts() []uint32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return nil
 }
 
 // Cancel asks the worker to cancel the context of one running job.
@@ -627,7 +597,7 @@ type Cancel struct {
 
 func (x *Cancel) Reset() {
 	*x = Cancel{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[5]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -639,7 +609,7 @@ func (x *Cancel) String() string {
 func (*Cancel) ProtoMessage() {}
 
 func (x *Cancel) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[5]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -652,7 +622,7 @@ func (x *Cancel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cancel.ProtoReflect.Descriptor instead.
 func (*Cancel) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{5}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Cancel) GetJobId() uint64 {
@@ -671,7 +641,7 @@ type Shutdown struct {
 
 func (x *Shutdown) Reset() {
 	*x = Shutdown{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +653,7 @@ func (x *Shutdown) String() string {
 func (*Shutdown) ProtoMessage() {}
 
 func (x *Shutdown) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +666,7 @@ func (x *Shutdown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Shutdown.ProtoReflect.Descriptor instead.
 func (*Shutdown) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{6}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{5}
 }
 
 // SemaphoreRequest asks the parent for permits of a named semaphore.
@@ -712,7 +682,7 @@ type SemaphoreRequest struct {
 
 func (x *SemaphoreRequest) Reset() {
 	*x = SemaphoreRequest{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +694,7 @@ func (x *SemaphoreRequest) String() string {
 func (*SemaphoreRequest) ProtoMessage() {}
 
 func (x *SemaphoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +707,7 @@ func (x *SemaphoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SemaphoreRequest.ProtoReflect.Descriptor instead.
 func (*SemaphoreRequest) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{7}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SemaphoreRequest) GetRequestId() uint64 {
@@ -772,7 +742,7 @@ type SemaphoreRelease struct {
 
 func (x *SemaphoreRelease) Reset() {
 	*x = SemaphoreRelease{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +754,7 @@ func (x *SemaphoreRelease) String() string {
 func (*SemaphoreRelease) ProtoMessage() {}
 
 func (x *SemaphoreRelease) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +767,7 @@ func (x *SemaphoreRelease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SemaphoreRelease.ProtoReflect.Descriptor instead.
 func (*SemaphoreRelease) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{8}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SemaphoreRelease) GetName() string {
@@ -825,7 +795,7 @@ type SemaphoreGrant struct {
 
 func (x *SemaphoreGrant) Reset() {
 	*x = SemaphoreGrant{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +807,7 @@ func (x *SemaphoreGrant) String() string {
 func (*SemaphoreGrant) ProtoMessage() {}
 
 func (x *SemaphoreGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +820,7 @@ func (x *SemaphoreGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SemaphoreGrant.ProtoReflect.Descriptor instead.
 func (*SemaphoreGrant) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{9}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SemaphoreGrant) GetRequestId() uint64 {
@@ -877,7 +847,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +859,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +872,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{10}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Ready) GetPid() int32 {
@@ -912,17 +882,24 @@ func (x *Ready) GetPid() int32 {
 	return 0
 }
 
-// Results is a batch of results.
+// Results is a batch of results, stored as columns: result i is the outcome
+// of scanner Configure.scanners[scanners[i]] on job job_ids[i], with status
+// statuses[i]. Only results with more to say than their status (findings,
+// data, an error, a skip reason) carry a ResultDetail.
 type Results struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Results       []*Result              `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	JobIds   []uint64               `protobuf:"varint,1,rep,packed,name=job_ids,json=jobIds,proto3" json:"job_ids,omitempty"`
+	Scanners []uint32               `protobuf:"varint,2,rep,packed,name=scanners,proto3" json:"scanners,omitempty"`
+	Statuses []Status               `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=forkscan.v1.Status" json:"statuses,omitempty"`
+	// In increasing order of index.
+	Details       []*ResultDetail `protobuf:"bytes,4,rep,name=details,proto3" json:"details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Results) Reset() {
 	*x = Results{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +911,7 @@ func (x *Results) String() string {
 func (*Results) ProtoMessage() {}
 
 func (x *Results) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,48 +924,68 @@ func (x *Results) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Results.ProtoReflect.Descriptor instead.
 func (*Results) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{11}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{10}
 }
 
-func (x *Results) GetResults() []*Result {
+func (x *Results) GetJobIds() []uint64 {
 	if x != nil {
-		return x.Results
+		return x.JobIds
 	}
 	return nil
 }
 
-// Result is the terminal record of one scanner on one job.
-type Result struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	JobId    uint64                 `protobuf:"varint,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
-	Scanner  string                 `protobuf:"bytes,2,opt,name=scanner,proto3" json:"scanner,omitempty"`
-	Status   Status                 `protobuf:"varint,3,opt,name=status,proto3,enum=forkscan.v1.Status" json:"status,omitempty"`
-	Findings []*Finding             `protobuf:"bytes,4,rep,name=findings,proto3" json:"findings,omitempty"`
+func (x *Results) GetScanners() []uint32 {
+	if x != nil {
+		return x.Scanners
+	}
+	return nil
+}
+
+func (x *Results) GetStatuses() []Status {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+func (x *Results) GetDetails() []*ResultDetail {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+// ResultDetail is what a result says beyond its status.
+type ResultDetail struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The result's position in the Results columns.
+	Index    uint32     `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Findings []*Finding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
 	// A JSON value of facts the scanner reports about the item (may be empty).
-	Data []byte `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`
-	// Set when status is STATUS_ERROR.
-	Error *Error `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
-	// Set when status is STATUS_SKIPPED.
-	SkipReason    string `protobuf:"bytes,7,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
+	Data []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	// Set when the status is STATUS_ERROR.
+	Error *Error `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// Set when the status is STATUS_SKIPPED.
+	SkipReason    string `protobuf:"bytes,5,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Result) Reset() {
-	*x = Result{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
+func (x *ResultDetail) Reset() {
+	*x = ResultDetail{}
+	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Result) String() string {
+func (x *ResultDetail) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Result) ProtoMessage() {}
+func (*ResultDetail) ProtoMessage() {}
 
-func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
+func (x *ResultDetail) ProtoReflect() protoreflect.Message {
+	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,54 +996,40 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Result.ProtoReflect.Descriptor instead.
-func (*Result) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{12}
+// Deprecated: Use ResultDetail.ProtoReflect.Descriptor instead.
+func (*ResultDetail) Descriptor() ([]byte, []int) {
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{11}
 }
 
-func (x *Result) GetJobId() uint64 {
+func (x *ResultDetail) GetIndex() uint32 {
 	if x != nil {
-		return x.JobId
+		return x.Index
 	}
 	return 0
 }
 
-func (x *Result) GetScanner() string {
-	if x != nil {
-		return x.Scanner
-	}
-	return ""
-}
-
-func (x *Result) GetStatus() Status {
-	if x != nil {
-		return x.Status
-	}
-	return Status_STATUS_UNSPECIFIED
-}
-
-func (x *Result) GetFindings() []*Finding {
+func (x *ResultDetail) GetFindings() []*Finding {
 	if x != nil {
 		return x.Findings
 	}
 	return nil
 }
 
-func (x *Result) GetData() []byte {
+func (x *ResultDetail) GetData() []byte {
 	if x != nil {
 		return x.Data
 	}
 	return nil
 }
 
-func (x *Result) GetError() *Error {
+func (x *ResultDetail) GetError() *Error {
 	if x != nil {
 		return x.Error
 	}
 	return nil
 }
 
-func (x *Result) GetSkipReason() string {
+func (x *ResultDetail) GetSkipReason() string {
 	if x != nil {
 		return x.SkipReason
 	}
@@ -1068,7 +1051,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1063,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1076,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{13}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Finding) GetRule() string {
@@ -1150,7 +1133,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1145,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1158,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Error) GetCategory() ErrorCategory {
@@ -1213,7 +1196,7 @@ type Metrics struct {
 
 func (x *Metrics) Reset() {
 	*x = Metrics{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1208,7 @@ func (x *Metrics) String() string {
 func (*Metrics) ProtoMessage() {}
 
 func (x *Metrics) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1221,7 @@ func (x *Metrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics.ProtoReflect.Descriptor instead.
 func (*Metrics) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Metrics) GetTasksIdle() uint32 {
@@ -1286,7 +1269,7 @@ type WorkerComplete struct {
 
 func (x *WorkerComplete) Reset() {
 	*x = WorkerComplete{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1281,7 @@ func (x *WorkerComplete) String() string {
 func (*WorkerComplete) ProtoMessage() {}
 
 func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,7 +1294,7 @@ func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerComplete.ProtoReflect.Descriptor instead.
 func (*WorkerComplete) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WorkerComplete) GetJobsDone() uint64 {
@@ -1345,14 +1328,13 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\bscanners\x18\x01 \x03(\tR\bscanners\x12\x14\n" +
 	"\x05tasks\x18\x02 \x01(\rR\x05tasks\x12\x16\n" +
 	"\x06window\x18\x03 \x01(\rR\x06window\x12\"\n" +
-	"\rmax_file_size\x18\x04 \x01(\x03R\vmaxFileSize\"1\n" +
-	"\x04Jobs\x12)\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x15.forkscan.v1.ParseJobR\x04jobs\"d\n" +
-	"\bParseJob\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
-	"\x04path\x18\x02 \x01(\fR\x04path\x12\x1a\n" +
-	"\bscanners\x18\x03 \x03(\tR\bscanners\x12\x18\n" +
-	"\aattempt\x18\x04 \x01(\rR\aattempt\"\x1f\n" +
+	"\rmax_file_size\x18\x04 \x01(\x03R\vmaxFileSize\"\x8a\x01\n" +
+	"\x04Jobs\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\x04R\x03ids\x12\x14\n" +
+	"\x05paths\x18\x02 \x01(\fR\x05paths\x12\x1b\n" +
+	"\tpath_ends\x18\x03 \x03(\rR\bpathEnds\x12!\n" +
+	"\fscanner_sets\x18\x04 \x03(\x04R\vscannerSets\x12\x1a\n" +
+	"\battempts\x18\x05 \x03(\rR\battempts\"\x1f\n" +
 	"\x06Cancel\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\x04R\x05jobId\"\n" +
 	"\n" +
@@ -1370,17 +1352,18 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12(\n" +
 	"\x05error\x18\x02 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\"\x19\n" +
 	"\x05Ready\x12\x10\n" +
-	"\x03pid\x18\x01 \x01(\x05R\x03pid\"8\n" +
-	"\aResults\x12-\n" +
-	"\aresults\x18\x01 \x03(\v2\x13.forkscan.v1.ResultR\aresults\"\xf7\x01\n" +
-	"\x06Result\x12\x15\n" +
-	"\x06job_id\x18\x01 \x01(\x04R\x05jobId\x12\x18\n" +
-	"\ascanner\x18\x02 \x01(\tR\ascanner\x12+\n" +
-	"\x06status\x18\x03 \x01(\x0e2\x13.forkscan.v1.StatusR\x06status\x120\n" +
-	"\bfindings\x18\x04 \x03(\v2\x14.forkscan.v1.FindingR\bfindings\x12\x12\n" +
-	"\x04data\x18\x05 \x01(\fR\x04data\x12(\n" +
-	"\x05error\x18\x06 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\x12\x1f\n" +
-	"\vskip_reason\x18\a \x01(\tR\n" +
+	"\x03pid\x18\x01 \x01(\x05R\x03pid\"\xa4\x01\n" +
+	"\aResults\x12\x17\n" +
+	"\ajob_ids\x18\x01 \x03(\x04R\x06jobIds\x12\x1a\n" +
+	"\bscanners\x18\x02 \x03(\rR\bscanners\x12/\n" +
+	"\bstatuses\x18\x03 \x03(\x0e2\x13.forkscan.v1.StatusR\bstatuses\x123\n" +
+	"\adetails\x18\x04 \x03(\v2\x19.forkscan.v1.ResultDetailR\adetails\"\xb5\x01\n" +
+	"\fResultDetail\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x120\n" +
+	"\bfindings\x18\x02 \x03(\v2\x14.forkscan.v1.FindingR\bfindings\x12\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12(\n" +
+	"\x05error\x18\x04 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\x12\x1f\n" +
+	"\vskip_reason\x18\x05 \x01(\tR\n" +
 	"skipReason\"\x95\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x18\n" +
@@ -1433,7 +1416,7 @@ func file_forkscan_v1_worker_proto_rawDescGZIP() []byte {
 }
 
 var file_forkscan_v1_worker_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_forkscan_v1_worker_proto_goTypes = []any{
 	(Status)(0),              // 0: forkscan.v1.Status
 	(ErrorCategory)(0),       // 1: forkscan.v1.ErrorCategory
@@ -1441,46 +1424,44 @@ var file_forkscan_v1_worker_proto_goTypes = []any{
 	(*WorkResponse)(nil),     // 3: forkscan.v1.WorkResponse
 	(*Configure)(nil),        // 4: forkscan.v1.Configure
 	(*Jobs)(nil),             // 5: forkscan.v1.Jobs
-	(*ParseJob)(nil),         // 6: forkscan.v1.ParseJob
-	(*Cancel)(nil),           // 7: forkscan.v1.Cancel
-	(*Shutdown)(nil),         // 8: forkscan.v1.Shutdown
-	(*SemaphoreRequest)(nil), // 9: forkscan.v1.SemaphoreRequest
-	(*SemaphoreRelease)(nil), // 10: forkscan.v1.SemaphoreRelease
-	(*SemaphoreGrant)(nil),   // 11: forkscan.v1.SemaphoreGrant
-	(*Ready)(nil),            // 12: forkscan.v1.Ready
-	(*Results)(nil),          // 13: forkscan.v1.Results
-	(*Result)(nil),           // 14: forkscan.v1.Result
-	(*Finding)(nil),          // 15: forkscan.v1.Finding
-	(*Error)(nil),            // 16: forkscan.v1.Error
-	(*Metrics)(nil),          // 17: forkscan.v1.Metrics
-	(*WorkerComplete)(nil),   // 18: forkscan.v1.WorkerComplete
+	(*Cancel)(nil),           // 6: forkscan.v1.Cancel
+	(*Shutdown)(nil),         // 7: forkscan.v1.Shutdown
+	(*SemaphoreRequest)(nil), // 8: forkscan.v1.SemaphoreRequest
+	(*SemaphoreRelease)(nil), // 9: forkscan.v1.SemaphoreRelease
+	(*SemaphoreGrant)(nil),   // 10: forkscan.v1.SemaphoreGrant
+	(*Ready)(nil),            // 11: forkscan.v1.Ready
+	(*Results)(nil),          // 12: forkscan.v1.Results
+	(*ResultDetail)(nil),     // 13: forkscan.v1.ResultDetail
+	(*Finding)(nil),          // 14: forkscan.v1.Finding
+	(*Error)(nil),            // 15: forkscan.v1.Error
+	(*Metrics)(nil),          // 16: forkscan.v1.Metrics
+	(*WorkerComplete)(nil),   // 17: forkscan.v1.WorkerComplete
 }
 var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	4,  // 0: forkscan.v1.WorkRequest.configure:type_name -> forkscan.v1.Configure
 	5,  // 1: forkscan.v1.WorkRequest.jobs:type_name -> forkscan.v1.Jobs
-	7,  // 2: forkscan.v1.WorkRequest.cancel:type_name -> forkscan.v1.Cancel
-	8,  // 3: forkscan.v1.WorkRequest.shutdown:type_name -> forkscan.v1.Shutdown
-	11, // 4: forkscan.v1.WorkRequest.semaphore_grant:type_name -> forkscan.v1.SemaphoreGrant
-	12, // 5: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
-	13, // 6: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
-	17, // 7: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
-	9,  // 8: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
-	10, // 9: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
-	18, // 10: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
-	6,  // 11: forkscan.v1.Jobs.jobs:type_name -> forkscan.v1.ParseJob
-	16, // 12: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
-	14, // 13: forkscan.v1.Results.results:type_name -> forkscan.v1.Result
-	0,  // 14: forkscan.v1.Result.status:type_name -> forkscan.v1.Status
-	15, // 15: forkscan.v1.Result.findings:type_name -> forkscan.v1.Finding
-	16, // 16: forkscan.v1.Result.error:type_name -> forkscan.v1.Error
-	1,  // 17: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
-	2,  // 18: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
-	3,  // 19: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
-	19, // [19:20] is the sub-list for method output_type
-	18, // [18:19] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	6,  // 2: forkscan.v1.WorkRequest.cancel:type_name -> forkscan.v1.Cancel
+	7,  // 3: forkscan.v1.WorkRequest.shutdown:type_name -> forkscan.v1.Shutdown
+	10, // 4: forkscan.v1.WorkRequest.semaphore_grant:type_name -> forkscan.v1.SemaphoreGrant
+	11, // 5: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
+	12, // 6: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
+	16, // 7: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
+	8,  // 8: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
+	9,  // 9: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
+	17, // 10: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
+	15, // 11: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
+	0,  // 12: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
+	13, // 13: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
+	14, // 14: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
+	15, // 15: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
+	1,  // 16: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
+	2,  // 17: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
+	3,  // 18: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
+	18, // [18:19] is the sub-list for method output_type
+	17, // [17:18] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_forkscan_v1_worker_proto_init() }
@@ -1509,7 +1490,7 @@ func file_forkscan_v1_worker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkscan_v1_worker_proto_rawDesc), len(file_forkscan_v1_worker_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
