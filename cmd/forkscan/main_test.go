@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/forkscan/forkscan/worker"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// TestMain lets this test binary serve as the CLI's workers: the engine
+// re-execs it, and worker.Main serves instead of running the tests.
+func TestMain(m *testing.M) {
+	worker.Main()
+	goleak.VerifyTestMain(m)
+}
+
+// flagger is a test-only scanner with a finding for every file that says SECRET.
+func init() {
+	scan.Register(scan.Def{Name: "flagger", Content: true, New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(_ context.Context, f *scan.File) (scan.Report, error) {
+			if bytes.Contains(f.Data, []byte("SECRET")) {
+				return scan.Report{Findings: []scan.Finding{{Rule: "secret-word", Line: 1}}}, nil
+			}
+			return scan.Report{}, nil
+		}), nil
+	}})
+}
+
+// cli runs the CLI with args and returns its exit code, stdout and stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := execute(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func records(t *testing.T, jsonl string) map[string]record {
+	t.Helper()
+	got := map[string]record{}
+	for _, line := range strings.Split(strings.TrimSpace(jsonl), "\n") {
+		if line == "" {
+			continue
+		}
+		var r record
+		require.NoError(t, json.Unmarshal([]byte(line), &r), "line %q", line)
+		_, dup := got[r.Path+"|"+r.Scanner]
+		require.False(t, dup, "two records for %s/%s", r.Path, r.Scanner)
+		got[r.Path+"|"+r.Scanner] = r
+	}
+	return got
+}
+
+func write(t *testing.T, path, body string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+}
+
+func TestBadInputGetsARecordEach(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "ok.txt"), "hello\n")
+	write(t, filepath.Join(root, "bin.dat"), "\x00\x01\x02")
+	write(t, filepath.Join(root, "big.txt"), strings.Repeat("x", 100))
+	write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "name is not UTF-8\n")
+	write(t, filepath.Join(root, ".git", "config"), "never scanned\n")
+	write(t, filepath.Join(root, "sub", "inner.txt"), "inside\n")
+	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644))
+	require.NoError(t, os.Symlink("loop-b", filepath.Join(root, "loop-a")))
+	require.NoError(t, os.Symlink("loop-a", filepath.Join(root, "loop-b")))
+	require.NoError(t, os.Symlink("missing", filepath.Join(root, "broken")))
+	outside := filepath.Join(t.TempDir(), "outside.txt")
+	write(t, outside, "outside the root\n")
+	require.NoError(t, os.Symlink(outside, filepath.Join(root, "out-link")))
+	require.NoError(t, os.Symlink("sub", filepath.Join(root, "dir-link")))
+	require.NoError(t, os.Symlink("ok.txt", filepath.Join(root, "file-link")))
+	missing := filepath.Join(root, "does-not-exist")
+
+	code, out, errOut := cli(t, "scan", "-w", "2", "--max-file-size", "50", root, missing)
+	require.Equal(t, exitFailures, code, errOut)
+	got := records(t, out)
+
+	cases := []struct {
+		path, status, category, reason string
+	}{
+		{"ok.txt", "ok", "", ""},
+		{"bin.dat", "ok", "", ""}, // inventory takes binary files
+		{"big.txt", "skipped", "", "too large"},
+		{"bad-\uFFFD.txt", "ok", "", ""},
+		{"sub/inner.txt", "ok", "", ""},
+		{"fifo", "skipped", "", "named pipe"},
+		{"loop-a", "error", "INVALID_INPUT", ""},
+		{"loop-b", "error", "INVALID_INPUT", ""},
+		{"broken", "error", "INVALID_INPUT", ""},
+		{"out-link", "skipped", "", "outside the scanned root"},
+		{"dir-link", "skipped", "", "directory"},
+		{"file-link", "ok", "", ""},
+		{missing, "error", "INVALID_INPUT", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			r, ok := got[c.path+"|inventory"]
+			require.True(t, ok, "no record for %q in %v", c.path, keys(got))
+			require.Equal(t, c.status, r.Status, "%+v", r)
+			if c.category != "" {
+				require.Equal(t, c.category, r.Error.Category)
+			}
+			require.Contains(t, r.Reason, c.reason)
+		})
+	}
+	require.Len(t, got, len(cases), "no other records (nothing under .git): %v", keys(got))
+	require.Equal(t, base64Of("bad-\xff\xfe.txt"), got["bad-\uFFFD.txt|inventory"].PathBase64)
+	require.Contains(t, errOut, "13 files, 13 results (6 ok, 4 error, 3 skipped)")
+}
+
+func base64Of(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func keys(m map[string]record) []string {
+	var k []string
+	for key := range m {
+		k = append(k, key)
+	}
+	return k
+}
+
+func TestExitCodes(t *testing.T) {
+	clean := t.TempDir()
+	write(t, filepath.Join(clean, "a.txt"), "nothing to see\n")
+	dirty := t.TempDir()
+	write(t, filepath.Join(dirty, "a.txt"), "a SECRET here\n")
+	cases := []struct {
+		name string
+		args []string
+		want int
+		says string // a substring of stderr
+	}{
+		{"clean", []string{"scan", "-s", "flagger", clean}, exitOK, "0 findings"},
+		{"findings", []string{"scan", "-s", "flagger", dirty}, exitFindings, "1 findings"},
+		{"in-process", []string{"scan", "--in-process", "-s", "flagger", dirty}, exitFindings, "in-process"},
+		{"failures", []string{"scan", filepath.Join(clean, "nope")}, exitFailures, "1 error"},
+		{"no path", []string{"scan"}, exitUsage, "no PATH"},
+		{"zero workers", []string{"scan", "--workers", "0", clean}, exitUsage, "--workers"},
+		{"negative tasks", []string{"scan", "--tasks", "-1", clean}, exitUsage, "--tasks"},
+		{"bad format", []string{"scan", "--format", "xml", clean}, exitUsage, "--format"},
+		{"unknown scanner", []string{"scan", "-s", "nope", clean}, exitUsage, "unknown scanner"},
+		{"bad size", []string{"scan", "--max-file-size", "ten", clean}, exitUsage, "--max-file-size"},
+		{"unknown flag", []string{"scan", "--frobnicate", clean}, exitUsage, "frobnicate"},
+		{"unknown command", []string{"scna", clean}, exitUsage, "unknown command"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := cli(t, c.args...)
+			require.Equal(t, c.want, code, errOut)
+			require.Contains(t, errOut, c.says)
+		})
+	}
+}
+
+func TestOutputFileAndTextFormat(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.txt"), "a SECRET\n")
+	write(t, filepath.Join(root, "b.txt"), "b\n")
+	outFile := filepath.Join(t.TempDir(), "out.jsonl")
+	code, out, _ := cli(t, "scan", "-s", "flagger", "-s", "inventory", "-o", outFile, root)
+	require.Equal(t, exitFindings, code)
+	require.Empty(t, out, "records go to the file, not stdout")
+	data, err := os.ReadFile(outFile)
+	require.NoError(t, err)
+	got := records(t, string(data))
+	require.Len(t, got, 4)
+	require.Len(t, got["a.txt|flagger"].Findings, 1)
+	require.NotNil(t, got["b.txt|flagger"].Findings, "findings is [] when empty, not null")
+
+	code, out, _ = cli(t, "scan", "--format", "text", "-s", "flagger", root)
+	require.Equal(t, exitFindings, code)
+	require.Contains(t, out, "a.txt: flagger: ok, 1 findings\n  line 1: secret-word")
+	require.Contains(t, out, "b.txt: flagger: ok, 0 findings")
+}
+
+func TestScannersAndVersion(t *testing.T) {
+	code, out, _ := cli(t, "scanners")
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, "inventory")
+	require.Contains(t, out, "flagger")
+	code, out, _ = cli(t, "version")
+	require.Equal(t, exitOK, code)
+	require.True(t, strings.HasPrefix(out, "forkscan "), out)
+}
+
+func TestParseSize(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"512", 512, true}, {"10MiB", 10 << 20, true}, {"10M", 10 << 20, true},
+		{"1GB", 1e9, true}, {"2kib", 2048, true}, {"7B", 7, true},
+		{"", 0, false}, {"ten", 0, false}, {"-1", 0, false}, {"MiB", 0, false}, {"99999999999G", 0, false},
+	}
+	for _, c := range cases {
+		got, err := parseSize(c.in)
+		require.Equal(t, c.ok, err == nil, "%q: %v", c.in, err)
+		require.Equal(t, c.want, got, c.in)
+	}
+}

@@ -1,0 +1,133 @@
+package worker
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/forkscan/forkscan/ipc"
+	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestParse(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	cases := []struct {
+		name     string
+		path     string
+		max      int64
+		category scan.Category // the error's, if any
+		skip     string        // a substring of the skip reason, if any
+		binary   bool
+		size     int64
+	}{
+		{"text", write("a.txt", "hello\n"), 0, 0, "", false, 6},
+		{"binary", write("b.bin", "ab\x00cd"), 0, 0, "", true, 5},
+		{"empty", write("empty", ""), 0, 0, "", false, 0},
+		{"at the limit", write("ten", "0123456789"), 10, 0, "", false, 10},
+		{"over the limit", write("eleven", "0123456789x"), 10, 0, "too large", false, 0},
+		{"missing", filepath.Join(dir, "nope"), 0, scan.InvalidInput, "", false, 0},
+		{"directory", dir, 0, 0, "not a regular file", false, 0},
+		{"fifo never blocks", fifo, 0, 0, "not a regular file", false, 0},
+		{"non-UTF-8 name", write("bad-\xff\xfe", "x"), 0, 0, "", false, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &scan.File{Path: c.path}
+			err, skip := parse(f, c.max)
+			if c.category != 0 {
+				require.NotNil(t, err)
+				require.ErrorIs(t, err, c.category)
+				return
+			}
+			require.Nil(t, err)
+			if c.skip != "" {
+				require.Contains(t, skip, c.skip)
+				return
+			}
+			require.Empty(t, skip)
+			require.Equal(t, c.binary, f.Binary)
+			require.Equal(t, c.size, f.Size)
+		})
+	}
+}
+
+func TestServeRefusesABadStart(t *testing.T) {
+	cases := []struct {
+		name  string
+		first *pb.WorkRequest
+		want  string
+	}{
+		{"jobs before configure", &pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: &pb.Jobs{}}}, "not Configure"},
+		{"unknown scanner", &pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: &pb.Configure{Scanners: []string{"no-such-scanner"}}}}, "unknown scanner"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			parent, w := ipc.Pipe(ctx)
+			require.NoError(t, parent.Send(c.first))
+			err := Serve(w)
+			require.ErrorIs(t, err, ErrProtocol)
+			require.True(t, strings.Contains(err.Error(), c.want), err.Error())
+		})
+	}
+}
+
+func TestServeRunsJobsAndCompletes(t *testing.T) {
+	scan.Register(scan.Def{Name: "worker-test-echo", New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(_ context.Context, f *scan.File) (scan.Report, error) {
+			return scan.Report{Findings: []scan.Finding{{Rule: "path", Message: f.Path}}}, nil
+		}), nil
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	parent, w := ipc.Pipe(ctx)
+	done := make(chan error, 1)
+	go func() { done <- Serve(w); w.Close() }()
+
+	cfg := &pb.Configure{Scanners: []string{"worker-test-echo"}, Tasks: 2, Window: 8}
+	require.NoError(t, parent.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}))
+	msg, err := parent.Recv()
+	require.NoError(t, err)
+	require.Equal(t, int32(os.Getpid()), msg.GetReady().GetPid())
+
+	var jobs pb.Jobs
+	for i, p := range []string{"a", "b", "c"} {
+		ipc.AppendJob(&jobs, ipc.Job{ID: uint64(i + 1), Path: p, Attempt: 1})
+	}
+	require.NoError(t, parent.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: &jobs}}))
+	require.NoError(t, parent.CloseSend())
+
+	got := map[uint64]string{}
+	for {
+		msg, err := parent.Recv()
+		require.NoError(t, err)
+		if c := msg.GetWorkerComplete(); c != nil {
+			require.Equal(t, uint64(3), c.GetJobsDone())
+			break
+		}
+		if b := msg.GetResults(); b != nil {
+			require.NoError(t, ipc.EachResult(b, func(r ipc.Result) {
+				got[r.JobID] = r.Detail.GetFindings()[0].GetMessage()
+			}))
+		}
+	}
+	require.Equal(t, map[uint64]string{1: "a", 2: "b", 3: "c"}, got)
+	require.NoError(t, <-done)
+}
