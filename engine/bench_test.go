@@ -51,8 +51,9 @@ func BenchmarkStartWorkers(b *testing.B) {
 				st, _ := run.Wait()
 				total += st.StartTime
 			}
-			b.ReportMetric(float64(total.Milliseconds())/float64(b.N*n), "ms/worker")
-			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/start")
+			ms := float64(total) / float64(time.Millisecond)
+			b.ReportMetric(ms/float64(b.N*n), "ms/worker")
+			b.ReportMetric(ms/float64(b.N), "ms/start")
 		})
 	}
 }
