@@ -22,6 +22,10 @@ import (
 // use the same pattern with TestHelperProcess).
 func TestMain(m *testing.M) {
 	worker.Main()
+	if os.Getenv(parentHelperEnv) != "" {
+		parentHelper()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 
