@@ -16,7 +16,8 @@ import (
 const queueDepth = 256
 
 // Run is one run of jobs through a pool of workers. Start it, read Results,
-// then Wait.
+// then always call Wait: a run whose results are neither read nor waited
+// for holds its workers, as an unread pipe holds its writer.
 type Run struct {
 	cfg       Config
 	log       *slog.Logger

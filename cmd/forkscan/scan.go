@@ -20,6 +20,8 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
+var errNoPaths = errors.New("no PATH given")
+
 // scanFlags are the flags of `forkscan scan`.
 type scanFlags struct {
 	workers     int

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"iter"
@@ -158,5 +157,3 @@ func kind(t fs.FileMode) string {
 	}
 	return t.String()
 }
-
-var errNoPaths = errors.New("no PATH given")
