@@ -11,12 +11,14 @@ import (
 
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
 // receive reads one worker's upstream until it ends, then ends the worker.
 // A stream that ends before WorkerComplete means the worker was lost.
 func (r *Run) receive(p *proc) {
+	defer r.sems.ReleaseAll(p.holder) // after the end: nothing it held outlives it
 	defer p.end()
 	stopTimer := r.killAfterGrace(p)
 	defer stopTimer()
@@ -41,11 +43,18 @@ func (r *Run) receive(p *proc) {
 			p.mu.Lock()
 			p.metrics = m.Metrics
 			p.mu.Unlock()
+		case *pb.WorkResponse_SemaphoreRequest:
+			r.acquireFor(p, m.SemaphoreRequest)
+		case *pb.WorkResponse_SemaphoreRelease:
+			r.released(p, m.SemaphoreRelease)
 		case *pb.WorkResponse_WorkerComplete:
 			p.mu.Lock()
 			p.complete = true
 			p.metrics = &pb.Metrics{JobsDone: m.WorkerComplete.GetJobsDone(), RssBytes: p.metrics.GetRssBytes()}
 			p.mu.Unlock()
+			if err := p.closeSend(); err != nil { // the worker ends the stream in answer
+				r.log.Debug("half-closing a worker's stream", "pid", p.pid, "error", err)
+			}
 		}
 	}
 }
@@ -164,6 +173,9 @@ func (r *Run) lose(p *proc, cause error) {
 	window := p.window.drain()
 	p.mu.Unlock()
 	p.stop()
+	if n := r.sems.ReleaseAll(p.holder); n > 0 {
+		r.log.Debug("released the permits of a lost worker", "pid", p.pid, "permits", n)
+	}
 	interrupted := r.ctx.Err() != nil
 	r.log.Debug("worker lost", "pid", p.pid, "jobs_in_flight", len(window), "interrupted", interrupted, "error", cause)
 	if interrupted {
@@ -232,13 +244,14 @@ func (c *counters) count(out []Result) {
 	c.findings.Add(found)
 }
 
-func (c *counters) snapshot(procs []*proc) Stats {
+func (c *counters) snapshot(procs []*proc, sems *semregistry.Registry) Stats {
 	st := Stats{
 		Jobs: int(c.jobs.Load()), Results: int(c.results.Load()), OK: int(c.ok.Load()),
 		Errors: int(c.errors.Load()), Skipped: int(c.skipped.Load()), Findings: int(c.findings.Load()),
 		StartTime: c.startTime, Duration: c.duration,
 		Unfinished: int(c.jobs.Load() - c.settled.Load()),
 	}
+	st.Semaphores = sems.Stats()
 	for _, p := range procs {
 		p.mu.Lock()
 		ws := WorkerStats{PID: p.pid, Lost: p.lost}

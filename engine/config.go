@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -31,6 +32,11 @@ type Config struct {
 	Window int
 	// MaxFileSize makes the parse step skip larger files. If zero, no limit.
 	MaxFileSize int64
+	// Semaphores declares the run-wide named semaphores scanners acquire
+	// with scan.Semaphore: capacities set here win over what scanners ask
+	// for. The zero value declares none and lets the first request for a
+	// name set its capacity (see package semregistry).
+	Semaphores semregistry.Config
 	// InProcess runs the workers as goroutines in this process, over
 	// in-memory streams: no crash isolation, no kill, for debugging and as
 	// the baseline the benchmarks compare the process mode with.

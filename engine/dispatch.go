@@ -86,8 +86,8 @@ func (r *Run) rejected(jb *job, names []string, err error) []Result {
 
 // send feeds one worker: it waits for free credit, gathers as many queued
 // jobs as the credit allows (a lone job goes at once), and sends them as one
-// batch. When the run has nothing more to send it half-closes the stream, or
-// asks the worker to stop if the run was interrupted.
+// batch. When the run has nothing more to send it tells the worker to drain,
+// or to stop if the run was interrupted.
 func (r *Run) send(p *proc) {
 	buf := make([]*job, 0, min(r.cfg.Window, maxJobBatch))
 	for {
@@ -134,17 +134,15 @@ func (r *Run) dispatch(p *proc, jobs []*job) bool {
 	}
 	// A send error means the stream broke; the receiver sees it too and
 	// settles the window, these jobs included.
-	return p.stream.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: msg}}) == nil
+	return p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: msg}}) == nil
 }
 
 func (r *Run) closeDown(p *proc) {
-	var err error
+	msg := &pb.WorkRequest{Msg: &pb.WorkRequest_Drain{Drain: &pb.Drain{}}}
 	if r.stopErr != nil || r.ctx.Err() != nil {
-		err = p.stream.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Shutdown{Shutdown: &pb.Shutdown{}}})
-	} else {
-		err = p.stream.CloseSend()
+		msg = &pb.WorkRequest{Msg: &pb.WorkRequest_Shutdown{Shutdown: &pb.Shutdown{}}}
 	}
-	if err != nil {
+	if err := p.send(msg); err != nil {
 		r.log.Debug("closing a worker's stream", "pid", p.pid, "error", err)
 	}
 }

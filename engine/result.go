@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -58,16 +59,17 @@ type Result struct {
 
 // Stats describes a finished run.
 type Stats struct {
-	Jobs       int           // jobs taken from the source
-	Results    int           // results delivered
-	OK         int           // results with StatusOK
-	Errors     int           // results with StatusError
-	Skipped    int           // results with StatusSkipped
-	Findings   int           // findings over all results
-	Unfinished int           // jobs with no result for some scanner (interrupted runs)
-	Workers    []WorkerStats // one per worker started
-	StartTime  time.Duration // from Start until every worker was ready
-	Duration   time.Duration // from Start until the last worker ended
+	Jobs       int                // jobs taken from the source
+	Results    int                // results delivered
+	OK         int                // results with StatusOK
+	Errors     int                // results with StatusError
+	Skipped    int                // results with StatusSkipped
+	Findings   int                // findings over all results
+	Unfinished int                // jobs with no result for some scanner (interrupted runs)
+	Workers    []WorkerStats      // one per worker started
+	Semaphores []semregistry.Stat // one per named semaphore used or declared
+	StartTime  time.Duration      // from Start until every worker was ready
+	Duration   time.Duration      // from Start until the last worker ended
 }
 
 // WorkerStats describes one worker of a run.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/forkscan/forkscan/semregistry"
 )
 
 // queueDepth bounds the jobs made but not yet sent, per worker.
@@ -40,6 +42,7 @@ type Run struct {
 	finished chan struct{}  // closed once every goroutine has ended
 	stopErr  error          // why the run was interrupted; set by watch
 	batches  batchPool      // result batches, recycled once read
+	sems     *semregistry.Registry
 	stats    counters
 }
 
@@ -72,6 +75,9 @@ func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
 		r.scanIndex[name] = i
 	}
 	var err error
+	if r.sems, err = semregistry.New(cfg.Semaphores); err != nil {
+		return nil, fmt.Errorf("%w: Semaphores: %w", ErrConfig, err)
+	}
 	if r.lifeline, err = newLifeline(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrWorkerStart, err)
 	}
@@ -133,7 +139,7 @@ func (r *Run) Wait() (Stats, error) {
 	for range r.out {
 	}
 	<-r.finished
-	st := r.stats.snapshot(r.procs)
+	st := r.stats.snapshot(r.procs, r.sems)
 	switch {
 	case r.live.Load() == 0 && st.Jobs > 0:
 		return st, ErrAllWorkersLost

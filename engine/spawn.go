@@ -14,6 +14,7 @@ import (
 
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker"
 )
 
@@ -22,6 +23,8 @@ type proc struct {
 	slot    int
 	pid     int
 	stream  ipc.ParentStream
+	sendMu  sync.Mutex // a stream takes one sender at a time
+	holder  semregistry.Holder
 	endFn   func() // ends the worker and waits for it
 	endOnce sync.Once
 	credits *ipc.Credits
@@ -33,6 +36,21 @@ type proc struct {
 	lost     bool
 	complete bool
 	metrics  *pb.Metrics
+	waiting  map[uint64]context.CancelFunc // semaphore requests being waited for, by id
+}
+
+// send sends m down p's stream.
+func (p *proc) send(m *pb.WorkRequest) error {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	return p.stream.Send(m)
+}
+
+// closeSend half-closes p's stream: the worker then ends it.
+func (p *proc) closeSend() error {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	return p.stream.CloseSend()
 }
 
 func (p *proc) stop() { p.quitOne.Do(func() { close(p.quit) }) }
@@ -67,7 +85,8 @@ func (r *Run) startWorkers() error {
 }
 
 func (r *Run) startWorker(slot int) (*proc, error) {
-	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window)}
+	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
+		holder: semregistry.Holder(slot + 1), waiting: make(map[uint64]context.CancelFunc)}
 	if r.cfg.InProcess {
 		r.startGoroutine(p)
 	} else if err := r.startProcess(p); err != nil {
@@ -88,7 +107,7 @@ func (r *Run) ready(p *proc) error {
 		Window:      uint32(r.cfg.Window),
 		MaxFileSize: r.cfg.MaxFileSize,
 	}
-	if err := p.stream.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}); err != nil {
+	if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}); err != nil {
 		return err
 	}
 	msg, err := p.stream.Recv()

@@ -72,7 +72,7 @@ func (o *outbox) run(s *session) error {
 				return err
 			}
 		case <-tick.C:
-			if err := s.stream.Send(s.metrics()); err != nil {
+			if err := s.send(s.metrics()); err != nil {
 				return err
 			}
 		case <-o.closed:
@@ -80,7 +80,7 @@ func (o *outbox) run(s *session) error {
 				return err
 			}
 			done := &pb.WorkerComplete{JobsDone: s.jobsDone.Load()}
-			return s.stream.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_WorkerComplete{WorkerComplete: done}})
+			return s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_WorkerComplete{WorkerComplete: done}})
 		}
 	}
 }
@@ -100,7 +100,7 @@ func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
 		for _, r := range b[:n] {
 			ipc.AppendResult(batch, r)
 		}
-		if err := s.stream.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: batch}}); err != nil {
+		if err := s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: batch}}); err != nil {
 			return nil, err
 		}
 		b = b[n:]

@@ -19,18 +19,22 @@ import (
 var ErrProtocol = errors.New("worker: protocol error")
 
 // session is one stream's worth of work: the run's scanners, the jobs
-// window, the tasks and the outbox.
+// window, the tasks, the outbox and the semaphore client.
 type session struct {
-	stream   ipc.WorkerStream
-	scanners []bound
-	all      uint64 // the bit set of every scanner
-	maxSize  int64
-	ctx      context.Context // cancelled by Shutdown or a broken stream
-	cancel   context.CancelFunc
-	jobs     chan ipc.Job
-	tasks    []*task
-	out      *outbox
-	jobsDone atomic.Uint64
+	stream    ipc.WorkerStream
+	sendMu    sync.Mutex // a stream takes one sender at a time
+	scanners  []bound
+	all       uint64 // the bit set of every scanner
+	maxSize   int64
+	ctx       context.Context // cancelled by Shutdown or a broken stream
+	cancel    context.CancelFunc
+	jobs      chan ipc.Job
+	closeJobs func()
+	draining  bool // Drain or Shutdown came; read and written by the receive loop only
+	tasks     []*task
+	out       *outbox
+	sems      *semClient
+	jobsDone  atomic.Uint64
 }
 
 // bound is a registered scanner built for this worker.
@@ -40,31 +44,36 @@ type bound struct {
 }
 
 // Serve runs one worker session on stream: it waits for Configure, builds
-// the scanners, answers Ready, then runs jobs until the parent half-closes
-// the stream or sends Shutdown, and ends with WorkerComplete. The engine's
-// in-process mode calls it on an ipc.Pipe; a worker process calls it on its
-// gRPC stream.
+// the scanners, answers Ready, then runs jobs until the parent sends Drain
+// (or Shutdown), sends WorkerComplete, and returns when the parent
+// half-closes the stream. The engine's in-process mode calls it on an
+// ipc.Pipe; a worker process calls it on its gRPC stream.
 func Serve(stream ipc.WorkerStream) error {
 	s, err := configure(stream)
 	if err != nil {
 		return err
 	}
 	defer s.cancel()
-	if err := stream.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_Ready{Ready: &pb.Ready{Pid: int32(os.Getpid())}}}); err != nil {
+	if err := s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_Ready{Ready: &pb.Ready{Pid: int32(os.Getpid())}}}); err != nil {
 		return err
 	}
 	var tasks sync.WaitGroup
 	for _, t := range s.tasks {
 		tasks.Go(func() { t.run(s) })
 	}
+	go func() {
+		tasks.Wait()
+		s.out.close()
+	}()
 	sent := make(chan error, 1)
 	go func() { sent <- s.out.run(s) }()
 
 	recvErr := s.receive()
-	close(s.jobs)
-	tasks.Wait()
-	s.out.close()
-	if err := <-sent; err != nil {
+	s.closeJobs()
+	if recvErr != nil {
+		s.cancel()
+	}
+	if err := <-sent; err != nil && recvErr == nil {
 		return err
 	}
 	return recvErr
@@ -79,10 +88,10 @@ func configure(stream ipc.WorkerStream) (*session, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: first message is %T, not Configure", ErrProtocol, req.GetMsg())
 	}
-	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize()}
 	if len(cfg.GetScanners()) > 64 {
 		return nil, fmt.Errorf("%w: %d scanners, at most 64", ErrProtocol, len(cfg.GetScanners()))
 	}
+	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize()}
 	for i, name := range cfg.GetScanners() {
 		def, ok := scan.Lookup(name)
 		if !ok {
@@ -95,8 +104,10 @@ func configure(stream ipc.WorkerStream) (*session, error) {
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
 		s.all |= 1 << i
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.sems = newSemClient(s)
+	s.ctx, s.cancel = context.WithCancel(scan.WithSemaphores(context.Background(), s.sems))
 	s.jobs = make(chan ipc.Job, max(cfg.GetWindow(), 1))
+	s.closeJobs = sync.OnceFunc(func() { close(s.jobs) })
 	s.out = newOutbox()
 	for range max(cfg.GetTasks(), 1) {
 		s.tasks = append(s.tasks, newTask(s.ctx))
@@ -104,8 +115,15 @@ func configure(stream ipc.WorkerStream) (*session, error) {
 	return s, nil
 }
 
-// receive reads the parent's requests until EOF (no more jobs), Shutdown,
-// or a broken stream.
+func (s *session) send(m *pb.WorkResponse) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	return s.stream.Send(m)
+}
+
+// receive reads the parent's requests until it half-closes the stream (nil)
+// or the stream breaks. Drain and Shutdown end the intake of jobs; the
+// stream stays open for semaphore grants until the parent closes it.
 func (s *session) receive() error {
 	for {
 		req, err := s.stream.Recv()
@@ -113,28 +131,41 @@ func (s *session) receive() error {
 			return nil
 		}
 		if err != nil {
-			s.cancel()
 			return err
 		}
 		switch m := req.GetMsg().(type) {
 		case *pb.WorkRequest_Jobs:
-			err := ipc.EachJob(m.Jobs, func(j ipc.Job) {
-				select {
-				case s.jobs <- j:
-				case <-s.ctx.Done():
-				}
-			})
-			if err != nil {
-				s.cancel()
+			if err := s.take(m.Jobs); err != nil {
 				return err
 			}
 		case *pb.WorkRequest_Cancel:
 			s.cancelJob(m.Cancel.GetJobId())
+		case *pb.WorkRequest_SemaphoreGrant:
+			s.sems.answer(m.SemaphoreGrant)
+		case *pb.WorkRequest_Drain:
+			s.draining = true
+			s.closeJobs()
 		case *pb.WorkRequest_Shutdown:
+			s.draining = true
 			s.cancel()
-			return nil
+			s.closeJobs()
 		}
 	}
+}
+
+// take queues a batch of jobs for the tasks. The parent sends no more than
+// the window, so this does not block for long; jobs after Drain or
+// Shutdown are a protocol error.
+func (s *session) take(batch *pb.Jobs) error {
+	if s.draining {
+		return fmt.Errorf("%w: jobs after Drain or Shutdown", ErrProtocol)
+	}
+	return ipc.EachJob(batch, func(j ipc.Job) {
+		select {
+		case s.jobs <- j:
+		case <-s.ctx.Done():
+		}
+	})
 }
 
 func (s *session) cancelJob(id uint64) {

@@ -112,7 +112,7 @@ func TestServeRunsJobsAndCompletes(t *testing.T) {
 		ipc.AppendJob(&jobs, ipc.Job{ID: uint64(i + 1), Path: p, Attempt: 1})
 	}
 	require.NoError(t, parent.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: &jobs}}))
-	require.NoError(t, parent.CloseSend())
+	require.NoError(t, parent.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Drain{Drain: &pb.Drain{}}}))
 
 	got := map[uint64]string{}
 	for {
@@ -129,5 +129,6 @@ func TestServeRunsJobsAndCompletes(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[uint64]string{1: "a", 2: "b", 3: "c"}, got)
+	require.NoError(t, parent.CloseSend(), "after WorkerComplete the parent half-closes; the worker then ends")
 	require.NoError(t, <-done)
 }

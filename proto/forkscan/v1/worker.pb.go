@@ -158,6 +158,7 @@ type WorkRequest struct {
 	//	*WorkRequest_Cancel
 	//	*WorkRequest_Shutdown
 	//	*WorkRequest_SemaphoreGrant
+	//	*WorkRequest_Drain
 	Msg           isWorkRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -245,6 +246,15 @@ func (x *WorkRequest) GetSemaphoreGrant() *SemaphoreGrant {
 	return nil
 }
 
+func (x *WorkRequest) GetDrain() *Drain {
+	if x != nil {
+		if x, ok := x.Msg.(*WorkRequest_Drain); ok {
+			return x.Drain
+		}
+	}
+	return nil
+}
+
 type isWorkRequest_Msg interface {
 	isWorkRequest_Msg()
 }
@@ -269,6 +279,10 @@ type WorkRequest_SemaphoreGrant struct {
 	SemaphoreGrant *SemaphoreGrant `protobuf:"bytes,5,opt,name=semaphore_grant,json=semaphoreGrant,proto3,oneof"`
 }
 
+type WorkRequest_Drain struct {
+	Drain *Drain `protobuf:"bytes,6,opt,name=drain,proto3,oneof"`
+}
+
 func (*WorkRequest_Configure) isWorkRequest_Msg() {}
 
 func (*WorkRequest_Jobs) isWorkRequest_Msg() {}
@@ -278,6 +292,8 @@ func (*WorkRequest_Cancel) isWorkRequest_Msg() {}
 func (*WorkRequest_Shutdown) isWorkRequest_Msg() {}
 
 func (*WorkRequest_SemaphoreGrant) isWorkRequest_Msg() {}
+
+func (*WorkRequest_Drain) isWorkRequest_Msg() {}
 
 // WorkResponse is a message up, from a worker to the parent.
 type WorkResponse struct {
@@ -669,20 +685,60 @@ func (*Shutdown) Descriptor() ([]byte, []int) {
 	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{5}
 }
 
-// SemaphoreRequest asks the parent for permits of a named semaphore.
+// Drain says no more jobs will come: the worker finishes the ones it holds and completes.
+type Drain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Drain) Reset() {
+	*x = Drain{}
+	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Drain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Drain) ProtoMessage() {}
+
+func (x *Drain) ProtoReflect() protoreflect.Message {
+	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Drain.ProtoReflect.Descriptor instead.
+func (*Drain) Descriptor() ([]byte, []int) {
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{6}
+}
+
+// SemaphoreRequest asks the parent for permits of a named semaphore. The
+// parent answers every request exactly once, with a SemaphoreGrant.
 type SemaphoreRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Chosen by the worker, echoed in the grant.
-	RequestId     uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Weight        int64  `protobuf:"varint,3,opt,name=weight,proto3" json:"weight,omitempty"`
+	// Chosen by the worker, unique within the stream, echoed in the grant.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Name      string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Weight    int64  `protobuf:"varint,3,opt,name=weight,proto3" json:"weight,omitempty"`
+	// The capacity the requester expects; 0 leaves it to the parent's configuration.
+	Capacity      int64 `protobuf:"varint,4,opt,name=capacity,proto3" json:"capacity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SemaphoreRequest) Reset() {
 	*x = SemaphoreRequest{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +750,7 @@ func (x *SemaphoreRequest) String() string {
 func (*SemaphoreRequest) ProtoMessage() {}
 
 func (x *SemaphoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[6]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +763,7 @@ func (x *SemaphoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SemaphoreRequest.ProtoReflect.Descriptor instead.
 func (*SemaphoreRequest) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{6}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SemaphoreRequest) GetRequestId() uint64 {
@@ -731,18 +787,29 @@ func (x *SemaphoreRequest) GetWeight() int64 {
 	return 0
 }
 
-// SemaphoreRelease gives permits back to the parent.
+func (x *SemaphoreRequest) GetCapacity() int64 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+// SemaphoreRelease gives permits back to the parent, or withdraws a request.
 type SemaphoreRelease struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Weight        int64                  `protobuf:"varint,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Name   string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Weight int64                  `protobuf:"varint,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	// If set, withdraws that request instead (its waiter gave up): the parent
+	// stops waiting for it and answers it with an error, unless it was granted
+	// already, in which case the worker releases the permits when the grant arrives.
+	RequestId     uint64 `protobuf:"varint,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SemaphoreRelease) Reset() {
 	*x = SemaphoreRelease{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -754,7 +821,7 @@ func (x *SemaphoreRelease) String() string {
 func (*SemaphoreRelease) ProtoMessage() {}
 
 func (x *SemaphoreRelease) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[7]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -767,7 +834,7 @@ func (x *SemaphoreRelease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SemaphoreRelease.ProtoReflect.Descriptor instead.
 func (*SemaphoreRelease) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{7}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SemaphoreRelease) GetName() string {
@@ -784,6 +851,13 @@ func (x *SemaphoreRelease) GetWeight() int64 {
 	return 0
 }
 
+func (x *SemaphoreRelease) GetRequestId() uint64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
 // SemaphoreGrant answers a SemaphoreRequest: granted, or refused with an error.
 type SemaphoreGrant struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -795,7 +869,7 @@ type SemaphoreGrant struct {
 
 func (x *SemaphoreGrant) Reset() {
 	*x = SemaphoreGrant{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +881,7 @@ func (x *SemaphoreGrant) String() string {
 func (*SemaphoreGrant) ProtoMessage() {}
 
 func (x *SemaphoreGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[8]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +894,7 @@ func (x *SemaphoreGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SemaphoreGrant.ProtoReflect.Descriptor instead.
 func (*SemaphoreGrant) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{8}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SemaphoreGrant) GetRequestId() uint64 {
@@ -847,7 +921,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +933,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[9]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +946,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{9}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Ready) GetPid() int32 {
@@ -899,7 +973,7 @@ type Results struct {
 
 func (x *Results) Reset() {
 	*x = Results{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +985,7 @@ func (x *Results) String() string {
 func (*Results) ProtoMessage() {}
 
 func (x *Results) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +998,7 @@ func (x *Results) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Results.ProtoReflect.Descriptor instead.
 func (*Results) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{10}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Results) GetJobIds() []uint64 {
@@ -973,7 +1047,7 @@ type ResultDetail struct {
 
 func (x *ResultDetail) Reset() {
 	*x = ResultDetail{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1059,7 @@ func (x *ResultDetail) String() string {
 func (*ResultDetail) ProtoMessage() {}
 
 func (x *ResultDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1072,7 @@ func (x *ResultDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultDetail.ProtoReflect.Descriptor instead.
 func (*ResultDetail) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{11}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResultDetail) GetIndex() uint32 {
@@ -1051,7 +1125,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1137,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1150,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{12}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Finding) GetRule() string {
@@ -1133,7 +1207,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1219,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1232,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{13}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Error) GetCategory() ErrorCategory {
@@ -1196,7 +1270,7 @@ type Metrics struct {
 
 func (x *Metrics) Reset() {
 	*x = Metrics{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1282,7 @@ func (x *Metrics) String() string {
 func (*Metrics) ProtoMessage() {}
 
 func (x *Metrics) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1295,7 @@ func (x *Metrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics.ProtoReflect.Descriptor instead.
 func (*Metrics) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Metrics) GetTasksIdle() uint32 {
@@ -1269,7 +1343,7 @@ type WorkerComplete struct {
 
 func (x *WorkerComplete) Reset() {
 	*x = WorkerComplete{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1355,7 @@ func (x *WorkerComplete) String() string {
 func (*WorkerComplete) ProtoMessage() {}
 
 func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1368,7 @@ func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerComplete.ProtoReflect.Descriptor instead.
 func (*WorkerComplete) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WorkerComplete) GetJobsDone() uint64 {
@@ -1308,13 +1382,14 @@ var File_forkscan_v1_worker_proto protoreflect.FileDescriptor
 
 const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\n" +
-	"\x18forkscan/v1/worker.proto\x12\vforkscan.v1\"\xa1\x02\n" +
+	"\x18forkscan/v1/worker.proto\x12\vforkscan.v1\"\xcd\x02\n" +
 	"\vWorkRequest\x126\n" +
 	"\tconfigure\x18\x01 \x01(\v2\x16.forkscan.v1.ConfigureH\x00R\tconfigure\x12'\n" +
 	"\x04jobs\x18\x02 \x01(\v2\x11.forkscan.v1.JobsH\x00R\x04jobs\x12-\n" +
 	"\x06cancel\x18\x03 \x01(\v2\x13.forkscan.v1.CancelH\x00R\x06cancel\x123\n" +
 	"\bshutdown\x18\x04 \x01(\v2\x15.forkscan.v1.ShutdownH\x00R\bshutdown\x12F\n" +
-	"\x0fsemaphore_grant\x18\x05 \x01(\v2\x1b.forkscan.v1.SemaphoreGrantH\x00R\x0esemaphoreGrantB\x05\n" +
+	"\x0fsemaphore_grant\x18\x05 \x01(\v2\x1b.forkscan.v1.SemaphoreGrantH\x00R\x0esemaphoreGrant\x12*\n" +
+	"\x05drain\x18\x06 \x01(\v2\x12.forkscan.v1.DrainH\x00R\x05drainB\x05\n" +
 	"\x03msg\"\x89\x03\n" +
 	"\fWorkResponse\x12*\n" +
 	"\x05ready\x18\x01 \x01(\v2\x12.forkscan.v1.ReadyH\x00R\x05ready\x120\n" +
@@ -1338,15 +1413,19 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x06Cancel\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\x04R\x05jobId\"\n" +
 	"\n" +
-	"\bShutdown\"]\n" +
+	"\bShutdown\"\a\n" +
+	"\x05Drain\"y\n" +
 	"\x10SemaphoreRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
-	"\x06weight\x18\x03 \x01(\x03R\x06weight\">\n" +
+	"\x06weight\x18\x03 \x01(\x03R\x06weight\x12\x1a\n" +
+	"\bcapacity\x18\x04 \x01(\x03R\bcapacity\"]\n" +
 	"\x10SemaphoreRelease\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06weight\x18\x02 \x01(\x03R\x06weight\"Y\n" +
+	"\x06weight\x18\x02 \x01(\x03R\x06weight\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\x04R\trequestId\"Y\n" +
 	"\x0eSemaphoreGrant\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12(\n" +
@@ -1416,7 +1495,7 @@ func file_forkscan_v1_worker_proto_rawDescGZIP() []byte {
 }
 
 var file_forkscan_v1_worker_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_forkscan_v1_worker_proto_goTypes = []any{
 	(Status)(0),              // 0: forkscan.v1.Status
 	(ErrorCategory)(0),       // 1: forkscan.v1.ErrorCategory
@@ -1426,42 +1505,44 @@ var file_forkscan_v1_worker_proto_goTypes = []any{
 	(*Jobs)(nil),             // 5: forkscan.v1.Jobs
 	(*Cancel)(nil),           // 6: forkscan.v1.Cancel
 	(*Shutdown)(nil),         // 7: forkscan.v1.Shutdown
-	(*SemaphoreRequest)(nil), // 8: forkscan.v1.SemaphoreRequest
-	(*SemaphoreRelease)(nil), // 9: forkscan.v1.SemaphoreRelease
-	(*SemaphoreGrant)(nil),   // 10: forkscan.v1.SemaphoreGrant
-	(*Ready)(nil),            // 11: forkscan.v1.Ready
-	(*Results)(nil),          // 12: forkscan.v1.Results
-	(*ResultDetail)(nil),     // 13: forkscan.v1.ResultDetail
-	(*Finding)(nil),          // 14: forkscan.v1.Finding
-	(*Error)(nil),            // 15: forkscan.v1.Error
-	(*Metrics)(nil),          // 16: forkscan.v1.Metrics
-	(*WorkerComplete)(nil),   // 17: forkscan.v1.WorkerComplete
+	(*Drain)(nil),            // 8: forkscan.v1.Drain
+	(*SemaphoreRequest)(nil), // 9: forkscan.v1.SemaphoreRequest
+	(*SemaphoreRelease)(nil), // 10: forkscan.v1.SemaphoreRelease
+	(*SemaphoreGrant)(nil),   // 11: forkscan.v1.SemaphoreGrant
+	(*Ready)(nil),            // 12: forkscan.v1.Ready
+	(*Results)(nil),          // 13: forkscan.v1.Results
+	(*ResultDetail)(nil),     // 14: forkscan.v1.ResultDetail
+	(*Finding)(nil),          // 15: forkscan.v1.Finding
+	(*Error)(nil),            // 16: forkscan.v1.Error
+	(*Metrics)(nil),          // 17: forkscan.v1.Metrics
+	(*WorkerComplete)(nil),   // 18: forkscan.v1.WorkerComplete
 }
 var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	4,  // 0: forkscan.v1.WorkRequest.configure:type_name -> forkscan.v1.Configure
 	5,  // 1: forkscan.v1.WorkRequest.jobs:type_name -> forkscan.v1.Jobs
 	6,  // 2: forkscan.v1.WorkRequest.cancel:type_name -> forkscan.v1.Cancel
 	7,  // 3: forkscan.v1.WorkRequest.shutdown:type_name -> forkscan.v1.Shutdown
-	10, // 4: forkscan.v1.WorkRequest.semaphore_grant:type_name -> forkscan.v1.SemaphoreGrant
-	11, // 5: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
-	12, // 6: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
-	16, // 7: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
-	8,  // 8: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
-	9,  // 9: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
-	17, // 10: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
-	15, // 11: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
-	0,  // 12: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
-	13, // 13: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
-	14, // 14: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
-	15, // 15: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
-	1,  // 16: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
-	2,  // 17: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
-	3,  // 18: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
-	18, // [18:19] is the sub-list for method output_type
-	17, // [17:18] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	11, // 4: forkscan.v1.WorkRequest.semaphore_grant:type_name -> forkscan.v1.SemaphoreGrant
+	8,  // 5: forkscan.v1.WorkRequest.drain:type_name -> forkscan.v1.Drain
+	12, // 6: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
+	13, // 7: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
+	17, // 8: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
+	9,  // 9: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
+	10, // 10: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
+	18, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
+	16, // 12: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
+	0,  // 13: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
+	14, // 14: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
+	15, // 15: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
+	16, // 16: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
+	1,  // 17: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
+	2,  // 18: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
+	3,  // 19: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
+	19, // [19:20] is the sub-list for method output_type
+	18, // [18:19] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_forkscan_v1_worker_proto_init() }
@@ -1475,6 +1556,7 @@ func file_forkscan_v1_worker_proto_init() {
 		(*WorkRequest_Cancel)(nil),
 		(*WorkRequest_Shutdown)(nil),
 		(*WorkRequest_SemaphoreGrant)(nil),
+		(*WorkRequest_Drain)(nil),
 	}
 	file_forkscan_v1_worker_proto_msgTypes[1].OneofWrappers = []any{
 		(*WorkResponse_Ready)(nil),
@@ -1490,7 +1572,7 @@ func file_forkscan_v1_worker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkscan_v1_worker_proto_rawDesc), len(file_forkscan_v1_worker_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -35,9 +35,11 @@ const (
 // WorkerService is served by every worker process.
 type WorkerServiceClient interface {
 	// Work is the one stream of a worker's life. The parent's first message is
-	// Configure; the worker answers Ready. The parent half-closes the stream
-	// when it has no more jobs for the worker; the worker then finishes the jobs
-	// it holds, sends WorkerComplete and ends the stream.
+	// Configure; the worker answers Ready. When the parent has no more jobs for
+	// the worker it sends Drain (or Shutdown, to stop early); the worker
+	// finishes (or cancels) the jobs it holds and sends WorkerComplete. The
+	// parent then half-closes the stream and the worker ends it. Until then the
+	// parent may still answer semaphore requests of running jobs.
 	Work(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[WorkRequest, WorkResponse], error)
 }
 
@@ -69,9 +71,11 @@ type WorkerService_WorkClient = grpc.BidiStreamingClient[WorkRequest, WorkRespon
 // WorkerService is served by every worker process.
 type WorkerServiceServer interface {
 	// Work is the one stream of a worker's life. The parent's first message is
-	// Configure; the worker answers Ready. The parent half-closes the stream
-	// when it has no more jobs for the worker; the worker then finishes the jobs
-	// it holds, sends WorkerComplete and ends the stream.
+	// Configure; the worker answers Ready. When the parent has no more jobs for
+	// the worker it sends Drain (or Shutdown, to stop early); the worker
+	// finishes (or cancels) the jobs it holds and sends WorkerComplete. The
+	// parent then half-closes the stream and the worker ends it. Until then the
+	// parent may still answer semaphore requests of running jobs.
 	Work(grpc.BidiStreamingServer[WorkRequest, WorkResponse]) error
 	mustEmbedUnimplementedWorkerServiceServer()
 }

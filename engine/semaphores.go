@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/semregistry"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// acquireFor serves a worker's semaphore request: it waits in the run's
+// registry on the worker's behalf (the worker is the holder), then answers
+// with a grant or a refusal. The wait ends early if the worker withdraws
+// the request or is lost; either way the request gets its one answer.
+func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.mu.Lock()
+	p.waiting[req.GetRequestId()] = cancel
+	p.mu.Unlock()
+	r.spawn(func() {
+		err := r.sems.Acquire(ctx, p.holder, req.GetName(), req.GetWeight(), req.GetCapacity())
+		p.mu.Lock()
+		delete(p.waiting, req.GetRequestId())
+		p.mu.Unlock()
+		cancel()
+		grant := &pb.SemaphoreGrant{RequestId: req.GetRequestId(), Error: semError(err)}
+		if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_SemaphoreGrant{SemaphoreGrant: grant}}); err != nil {
+			r.log.Debug("answering a semaphore request", "pid", p.pid, "error", err)
+		}
+	})
+}
+
+// released handles a worker's release of permits, or its withdrawal of a
+// request still waiting.
+func (r *Run) released(p *proc, rel *pb.SemaphoreRelease) {
+	if id := rel.GetRequestId(); id != 0 {
+		p.mu.Lock()
+		cancel := p.waiting[id]
+		p.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		return
+	}
+	if err := r.sems.Release(p.holder, rel.GetName(), rel.GetWeight()); err != nil {
+		r.log.Warn("a worker released permits it does not hold", "pid", p.pid, "error", err)
+	}
+}
+
+// semError puts a registry error on the wire: the registry's refusals are
+// the request's fault (INVALID_INPUT); a wait that ended is not.
+func semError(err error) *pb.Error {
+	if err == nil {
+		return nil
+	}
+	c := scan.InvalidInput
+	if errors.Is(err, context.Canceled) || errors.Is(err, semregistry.ErrHolderGone) {
+		c = scan.ToolError
+	}
+	return &pb.Error{Category: pb.ErrorCategory(c), Message: err.Error(), Retryable: false}
+}

@@ -1,0 +1,149 @@
+package semregistry_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/forkscan/forkscan/semregistry"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newRegistry(t *testing.T, cfg semregistry.Config) *semregistry.Registry {
+	t.Helper()
+	r, err := semregistry.New(cfg)
+	require.NoError(t, err)
+	return r
+}
+
+func TestBadRequests(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 3}})
+	cases := []struct {
+		name     string
+		sem      string
+		weight   int64
+		capacity int64
+		want     error
+	}{
+		{"empty name", "", 1, 0, semregistry.ErrEmptyName},
+		{"zero weight", "db", 0, 0, semregistry.ErrWeight},
+		{"negative weight", "db", -2, 0, semregistry.ErrWeight},
+		{"weight above capacity", "db", 4, 0, semregistry.ErrWeight},
+		{"new name without capacity", "api", 1, 0, semregistry.ErrCapacity},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.ErrorIs(t, r.Acquire(ctx, 1, c.sem, c.weight, c.capacity), c.want)
+		})
+	}
+	require.ErrorIs(t, r.Release(1, "db", 1), semregistry.ErrOverRelease)
+	require.ErrorIs(t, r.Release(1, "db", 0), semregistry.ErrWeight)
+
+	_, err := semregistry.New(semregistry.Config{Capacities: map[string]int64{"x": 0}})
+	require.ErrorIs(t, err, semregistry.ErrCapacity)
+}
+
+func TestCapacityRules(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 2}})
+	require.NoError(t, r.Acquire(ctx, 1, "db", 1, 5), "a configured capacity wins over the request's")
+	require.NoError(t, r.Acquire(ctx, 1, "api", 1, 4), "the first request sets an unconfigured capacity")
+	require.ErrorIs(t, r.Acquire(ctx, 1, "api", 1, 3), semregistry.ErrCapacity)
+	require.NoError(t, r.Acquire(ctx, 1, "api", 1, 0), "0 takes the established capacity")
+
+	strict := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 2}, DeclaredOnly: true})
+	require.ErrorIs(t, strict.Acquire(ctx, 1, "api", 1, 4), semregistry.ErrUndeclared)
+}
+
+func TestNeverMoreThanCapacity(t *testing.T) {
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 3}})
+	var now, peak atomic.Int64
+	var wg sync.WaitGroup
+	for h := range 8 {
+		wg.Go(func() {
+			for range 50 {
+				require.NoError(t, r.Acquire(context.Background(), semregistry.Holder(h), "db", 1, 0))
+				n := now.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				time.Sleep(50 * time.Microsecond)
+				now.Add(-1)
+				require.NoError(t, r.Release(semregistry.Holder(h), "db", 1))
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int64(3), peak.Load())
+	st := r.Stats()[0]
+	require.Equal(t, 400, st.Acquires)
+	require.Equal(t, int64(3), st.PeakInUse)
+}
+
+func TestFIFOLargeRequestIsNotStarved(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 2}})
+	require.NoError(t, r.Acquire(ctx, 1, "db", 1, 0))
+	big := make(chan error, 1)
+	go func() { big <- r.Acquire(ctx, 2, "db", 2, 0) }()
+	waitFor(t, func() bool { return r.Stats()[0].Waiting == 1 }, "the big request to queue")
+	small := make(chan error, 1)
+	go func() { small <- r.Acquire(ctx, 3, "db", 1, 0) }()
+	select {
+	case <-small:
+		t.Fatal("a later small request overtook the queued large one")
+	case <-time.After(50 * time.Millisecond):
+	}
+	require.NoError(t, r.Release(1, "db", 1))
+	require.NoError(t, <-big)
+	require.NoError(t, r.Release(2, "db", 2))
+	require.NoError(t, <-small)
+}
+
+func TestReleaseAllFreesPermitsAndDropsWaits(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 2}})
+	require.NoError(t, r.Acquire(ctx, 1, "db", 2, 0))
+	queued := make(chan error, 1)
+	go func() { queued <- r.Acquire(ctx, 1, "db", 1, 0) }()
+	other := make(chan error, 1)
+	go func() { other <- r.Acquire(ctx, 2, "db", 2, 0) }()
+	waitFor(t, func() bool { return r.Stats()[0].Waiting == 2 }, "both requests to queue")
+
+	require.Equal(t, int64(2), r.ReleaseAll(1))
+	require.ErrorIs(t, <-queued, semregistry.ErrHolderGone, "the dead holder's queued request is dropped")
+	require.NoError(t, <-other, "the other holder gets the permits at once")
+	require.ErrorIs(t, r.Acquire(ctx, 1, "db", 1, 0), semregistry.ErrHolderGone)
+	require.Zero(t, r.ReleaseAll(1))
+}
+
+func TestCancelledAcquireLeavesCapacityIntact(t *testing.T) {
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 2}})
+	require.NoError(t, r.Acquire(context.Background(), 1, "db", 2, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := r.Acquire(ctx, 2, "db", 1, 0)
+	require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	require.NoError(t, r.Release(1, "db", 2))
+	full, cancelFull := context.WithTimeout(context.Background(), time.Second)
+	defer cancelFull()
+	require.NoError(t, r.Acquire(full, 3, "db", 2, 0), "the whole capacity is free again")
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
