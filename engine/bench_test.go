@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"iter"
 	"strconv"
 	"testing"
@@ -68,5 +70,52 @@ func numbered(n int) iter.Seq[engine.Job] {
 				return
 			}
 		}
+	}
+}
+
+// BenchmarkSemaphore measures acquire+release pairs of a run-wide semaphore
+// (capacity 1) made by scanner code in worker processes, each pair a round
+// trip to the parent's registry and back: "alone" from one worker process
+// (median µs per pair), and "contended" from two worker processes at once
+// (pairs per second over both).
+func BenchmarkSemaphore(b *testing.B) {
+	cases := []struct {
+		name      string
+		workers   int
+		inProcess bool
+	}{{"alone", 1, false}, {"contended", 2, false}, {"alone-in-process", 1, true}, {"contended-in-process", 2, true}}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			n := max(b.N/c.workers, 1)
+			jobs := func(yield func(engine.Job) bool) {
+				for range c.workers {
+					if !yield(engine.Job{Path: "loop-" + strconv.Itoa(n)}) {
+						return
+					}
+				}
+			}
+			run, err := engine.Start(context.Background(), engine.Config{Scanners: []string{"sem-loop"}, Workers: c.workers, Tasks: 1, Window: 1, InProcess: c.inProcess}, jobs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			var medians []float64
+			for r := range run.Results() {
+				var f semLoopFacts
+				if r.Status != engine.StatusOK || json.Unmarshal(r.Data, &f) != nil {
+					b.Fatalf("%s: %v", r.Status, r.Err)
+				}
+				medians = append(medians, float64(f.MedianNS)/1e3)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			if _, err := run.Wait(); err != nil {
+				b.Fatal(err)
+			}
+			slices.Sort(medians)
+			b.ReportMetric(medians[len(medians)/2], "median-µs/pair")
+			b.ReportMetric(float64(n*c.workers)/elapsed.Seconds(), "pairs/s")
+		})
 	}
 }

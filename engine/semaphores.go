@@ -13,7 +13,16 @@ import (
 // registry on the worker's behalf (the worker is the holder), then answers
 // with a grant or a refusal. The wait ends early if the worker withdraws
 // the request or is lost; either way the request gets its one answer.
+//
+// Free permits are granted at once from the receive loop; only a request
+// that must wait gets a goroutine of its own. That saves a goroutine
+// hand-off on the round trip (BenchmarkSemaphore).
 func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
+	ok, err := r.sems.TryAcquire(p.holder, req.GetName(), req.GetWeight(), req.GetCapacity())
+	if ok || err != nil {
+		r.grant(p, req.GetRequestId(), err)
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.mu.Lock()
 	p.waiting[req.GetRequestId()] = cancel
@@ -24,11 +33,16 @@ func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
 		delete(p.waiting, req.GetRequestId())
 		p.mu.Unlock()
 		cancel()
-		grant := &pb.SemaphoreGrant{RequestId: req.GetRequestId(), Error: semError(err)}
-		if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_SemaphoreGrant{SemaphoreGrant: grant}}); err != nil {
-			r.log.Debug("answering a semaphore request", "pid", p.pid, "error", err)
-		}
+		r.grant(p, req.GetRequestId(), err)
 	})
+}
+
+// grant answers request id: granted if err is nil, refused otherwise.
+func (r *Run) grant(p *proc, id uint64, err error) {
+	grant := &pb.SemaphoreGrant{RequestId: id, Error: semError(err)}
+	if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_SemaphoreGrant{SemaphoreGrant: grant}}); err != nil {
+		r.log.Debug("answering a semaphore request", "pid", p.pid, "error", err)
+	}
 }
 
 // released handles a worker's release of permits, or its withdrawal of a

@@ -108,13 +108,36 @@ func (r *Registry) Acquire(ctx context.Context, h Holder, name string, weight, c
 		s.w.Release(weight)
 		return fmt.Errorf("%w: %d", ErrHolderGone, h)
 	}
+	r.lease(s, hd, h, weight)
+	return nil
+}
+
+// TryAcquire is Acquire without the wait: it takes the permits only if
+// they are free now and nobody is queued before it (arrival order holds).
+// It reports whether it took them; a refused request is an error.
+func (r *Registry) TryAcquire(h Holder, name string, weight, capacity int64) (bool, error) {
+	s, hd, err := r.prepare(h, name, weight, capacity)
+	if err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s.stat.Waiting--
+	if !s.w.TryAcquire(weight) {
+		return false, nil
+	}
+	r.lease(s, hd, h, weight)
+	return true, nil
+}
+
+// lease records weight permits of s as held by h. The caller holds r.mu.
+func (r *Registry) lease(s *sem, hd *holder, h Holder, weight int64) {
 	s.stat.Acquires++
-	hd.leases[name] += weight
+	hd.leases[s.name] += weight
 	s.byHolder[h] += weight
 	s.inUse += weight
 	s.stat.PeakInUse = max(s.stat.PeakInUse, s.inUse)
 	s.stat.PeakHolders = max(s.stat.PeakHolders, len(s.byHolder))
-	return nil
 }
 
 // prepare checks a request, finds (or creates) its semaphore and holder,
