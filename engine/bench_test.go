@@ -3,8 +3,8 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"iter"
+	"slices"
 	"strconv"
 	"testing"
 	"time"

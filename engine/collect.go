@@ -43,10 +43,6 @@ func (r *Run) receive(p *proc) {
 			p.mu.Lock()
 			p.metrics = m.Metrics
 			p.mu.Unlock()
-		case *pb.WorkResponse_SemaphoreRequest:
-			r.acquireFor(p, m.SemaphoreRequest)
-		case *pb.WorkResponse_SemaphoreRelease:
-			r.released(p, m.SemaphoreRelease)
 		case *pb.WorkResponse_WorkerComplete:
 			p.mu.Lock()
 			p.complete = true

@@ -95,6 +95,7 @@ func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
 	for _, p := range r.procs {
 		r.spawn(func() { r.send(p) })
 		r.spawn(func() { r.receive(p) })
+		r.spawn(func() { r.serveLine(p) })
 	}
 	go func() {
 		r.wg.Wait()

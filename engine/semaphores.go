@@ -14,7 +14,7 @@ import (
 // with a grant or a refusal. The wait ends early if the worker withdraws
 // the request or is lost; either way the request gets its one answer.
 //
-// Free permits are granted at once from the receive loop; only a request
+// Free permits are granted at once from the line's reader; only a request
 // that must wait gets a goroutine of its own. That saves a goroutine
 // hand-off on the round trip (BenchmarkSemaphore).
 func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
@@ -37,10 +37,27 @@ func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
 	})
 }
 
+// serveLine reads a worker's semaphore line until it closes (the worker
+// ended, or p.end closed our end).
+func (r *Run) serveLine(p *proc) {
+	for {
+		var m pb.WorkResponse
+		if err := p.line.Read(&m); err != nil {
+			return
+		}
+		switch x := m.GetMsg().(type) {
+		case *pb.WorkResponse_SemaphoreRequest:
+			r.acquireFor(p, x.SemaphoreRequest)
+		case *pb.WorkResponse_SemaphoreRelease:
+			r.released(p, x.SemaphoreRelease)
+		}
+	}
+}
+
 // grant answers request id: granted if err is nil, refused otherwise.
 func (r *Run) grant(p *proc, id uint64, err error) {
 	grant := &pb.SemaphoreGrant{RequestId: id, Error: semError(err)}
-	if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_SemaphoreGrant{SemaphoreGrant: grant}}); err != nil {
+	if err := p.line.Write(&pb.WorkRequest{Msg: &pb.WorkRequest_SemaphoreGrant{SemaphoreGrant: grant}}); err != nil {
 		r.log.Debug("answering a semaphore request", "pid", p.pid, "error", err)
 	}
 }
@@ -57,7 +74,11 @@ func (r *Run) released(p *proc, rel *pb.SemaphoreRelease) {
 		}
 		return
 	}
-	if err := r.sems.Release(p.holder, rel.GetName(), rel.GetWeight()); err != nil {
+	err := r.sems.Release(p.holder, rel.GetName(), rel.GetWeight())
+	switch {
+	case errors.Is(err, semregistry.ErrHolderGone):
+		// a release that crossed the worker's end: ReleaseAll took care of it
+	case err != nil:
 		r.log.Warn("a worker released permits it does not hold", "pid", p.pid, "error", err)
 	}
 }

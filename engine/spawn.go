@@ -24,6 +24,7 @@ type proc struct {
 	pid     int
 	stream  ipc.ParentStream
 	sendMu  sync.Mutex // a stream takes one sender at a time
+	line    *ipc.Line  // semaphore traffic
 	holder  semregistry.Holder
 	endFn   func() // ends the worker and waits for it
 	endOnce sync.Once
@@ -87,9 +88,11 @@ func (r *Run) startWorkers() error {
 func (r *Run) startWorker(slot int) (*proc, error) {
 	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
 		holder: semregistry.Holder(slot + 1), waiting: make(map[uint64]context.CancelFunc)}
+	start := r.startProcess
 	if r.cfg.InProcess {
-		r.startGoroutine(p)
-	} else if err := r.startProcess(p); err != nil {
+		start = r.startGoroutine
+	}
+	if err := start(p); err != nil {
 		return nil, fmt.Errorf("%w: worker %d: %w", ErrWorkerStart, slot, err)
 	}
 	if err := r.ready(p); err != nil {
@@ -120,44 +123,60 @@ func (r *Run) ready(p *proc) error {
 	return nil
 }
 
-func (r *Run) startGoroutine(p *proc) {
+func (r *Run) startGoroutine(p *proc) error {
 	// The pipe outlives the run's context, as a process's socket does: an
 	// interrupted run still reads what its workers made.
 	ctx, cancel := context.WithCancel(context.Background())
 	parent, w := ipc.Pipe(ctx)
+	line, workerLine, err := ipc.LocalLinePair()
+	if err != nil {
+		cancel()
+		return err
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer w.Close()
-		if err := worker.Serve(w); err != nil && !errors.Is(err, context.Canceled) {
+		if err := worker.Serve(w, workerLine); err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Debug("in-process worker ended", "slot", p.slot, "error", err)
 		}
 	}()
 	p.pid = os.Getpid()
 	p.stream = parent
-	p.endFn = func() { cancel(); <-done }
+	p.line = line
+	p.endFn = func() { cancel(); <-done; _ = line.Close() }
+	return nil
 }
 
 func (r *Run) startProcess(p *proc) error {
-	cmd, err := r.command()
+	line, workerEnd, err := ipc.LinePair()
 	if err != nil {
 		return err
 	}
-	proc, err := ipc.Start(ipc.StartConfig{Cmd: cmd, Logger: r.pluginLog, StartTimeout: r.cfg.StartTimeout})
+	cmd, err := r.command(workerEnd)
 	if err != nil {
+		_ = line.Close()
+		_ = workerEnd.Close()
+		return err
+	}
+	proc, err := ipc.Start(ipc.StartConfig{Cmd: cmd, Logger: r.pluginLog, StartTimeout: r.cfg.StartTimeout})
+	_ = workerEnd.Close() // the child has its copy
+	if err != nil {
+		_ = line.Close()
 		return err
 	}
 	p.pid = proc.Pid
 	p.stream = proc.Stream
-	p.endFn = proc.Close
+	p.line = line
+	p.endFn = func() { proc.Close(); _ = line.Close() }
 	return nil
 }
 
 // command builds a worker's command: its own process group, so that the
 // terminal's Ctrl-C reaches only the parent, which decides; SIGKILL if the
-// thread that started it dies; and the lifeline, whose EOF tells the worker
-// the parent is gone however it died.
-func (r *Run) command() (*exec.Cmd, error) {
+// thread that started it dies; the lifeline, whose EOF tells the worker the
+// parent is gone however it died; and the worker's end of its semaphore line.
+func (r *Run) command(line *os.File) (*exec.Cmd, error) {
 	var cmd *exec.Cmd
 	if r.cfg.Command != nil {
 		cmd = r.cfg.Command()
@@ -173,9 +192,11 @@ func (r *Run) command() (*exec.Cmd, error) {
 	}
 	cmd.SysProcAttr.Setpgid = true
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	cmd.ExtraFiles = append(cmd.ExtraFiles, r.lifeline.read)
-	fd := 2 + len(cmd.ExtraFiles)
-	cmd.Env = append(cmd.Env, worker.LifelineEnv+"="+strconv.Itoa(fd))
+	cmd.ExtraFiles = append(cmd.ExtraFiles, r.lifeline.read, line)
+	fd := 2 + len(cmd.ExtraFiles) // ExtraFiles start at descriptor 3
+	cmd.Env = append(cmd.Env,
+		worker.LifelineEnv+"="+strconv.Itoa(fd-1),
+		worker.LineEnv+"="+strconv.Itoa(fd))
 	return cmd, nil
 }
 

@@ -186,6 +186,9 @@ func (r *Registry) Release(h Holder, name string, weight int64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	hd, ok := r.holders[h]
+	if ok && hd.gone {
+		return fmt.Errorf("%w: %d", ErrHolderGone, h)
+	}
 	if weight < 1 {
 		return fmt.Errorf("%w: release of weight %d", ErrWeight, weight)
 	}

@@ -11,6 +11,10 @@ import (
 	"github.com/forkscan/forkscan/ipc"
 )
 
+// LineEnv names the environment variable that holds the file descriptor of
+// the worker's semaphore line (see ipc.Line).
+const LineEnv = "FORKSCAN_LINE_FD"
+
 // LifelineEnv names the environment variable that holds the file descriptor
 // of the worker's lifeline: the read end of a pipe whose write end only the
 // parent holds. EOF on it means the parent is gone, and the worker exits.
@@ -33,7 +37,12 @@ func Main() {
 	}
 	watchLifeline()
 	tuneGC()
-	ipc.Serve(func(s ipc.WorkerStream) error { return Serve(s) })
+	line, err := inheritedLine()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "forkscan worker:", err)
+		exit(1)
+	}
+	ipc.Serve(func(s ipc.WorkerStream) error { return Serve(s, line) })
 	exit(0)
 }
 
@@ -64,6 +73,19 @@ func guardStdout() error {
 	}
 	os.Stdout = os.NewFile(uintptr(hs), "/dev/stdout")
 	return nil
+}
+
+// inheritedLine opens the semaphore line the parent passed down, if any.
+func inheritedLine() (*ipc.Line, error) {
+	v := os.Getenv(LineEnv)
+	if v == "" {
+		return nil, nil
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return nil, fmt.Errorf("bad %s=%q", LineEnv, v)
+	}
+	return ipc.NewLine(uintptr(fd))
 }
 
 // watchLifeline exits the process when the parent's end of the lifeline

@@ -4,18 +4,20 @@ import (
 	"context"
 	"sync"
 
+	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-// semClient carries scanners' semaphore calls over the worker's stream to
-// the parent's registry: a request up, one grant (or refusal) down. Every
+// semClient carries scanners' semaphore calls over the worker's line (see
+// ipc.Line) to the parent's registry: a request up, one grant (or refusal) down. Every
 // request gets exactly one answer; a waiter that gives up withdraws its
 // request, and if the grant crossed the withdrawal on the wire, the
 // permits are released as soon as the grant arrives. Nothing is left held.
 type semClient struct {
-	s       *session
+	line    *ipc.Line // nil: no semaphores in this worker
 	mu      sync.Mutex
+	broken  error // set when the line is gone; later requests fail at once
 	next    uint64
 	pending map[uint64]*semWait
 }
@@ -27,22 +29,59 @@ type semWait struct {
 	withdrawn bool
 }
 
-func newSemClient(s *session) *semClient {
-	return &semClient{s: s, pending: make(map[uint64]*semWait)}
+func newSemClient(line *ipc.Line) *semClient {
+	return &semClient{line: line, pending: make(map[uint64]*semWait)}
+}
+
+// run reads grants from the line until it closes, then fails every waiter:
+// no Acquire waits on a line that is gone.
+func (c *semClient) run() {
+	for {
+		var m pb.WorkRequest
+		if err := c.line.Read(&m); err != nil {
+			c.fail(err)
+			return
+		}
+		if g := m.GetSemaphoreGrant(); g != nil {
+			c.answer(g)
+		}
+	}
+}
+
+func (c *semClient) fail(cause error) {
+	err := scan.Errorf(scan.ProcessCrash, "semaphores: the line to the parent is gone: %v", cause)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.broken = err
+	for id, w := range c.pending {
+		delete(c.pending, id)
+		w.answer <- err
+	}
+}
+
+func (c *semClient) send(m *pb.WorkResponse) error {
+	if c.line == nil {
+		return scan.Errorf(scan.ToolError, "semaphores: this worker has no line to the parent")
+	}
+	return c.line.Write(m)
 }
 
 // Acquire implements scan.Semaphores.
 func (c *semClient) Acquire(ctx context.Context, name string, weight, capacity int64) error {
 	w := &semWait{name: name, weight: weight, answer: make(chan error, 1)}
 	c.mu.Lock()
+	if c.broken != nil {
+		c.mu.Unlock()
+		return c.broken
+	}
 	c.next++
 	id := c.next
 	c.pending[id] = w
 	c.mu.Unlock()
 	req := &pb.SemaphoreRequest{RequestId: id, Name: name, Weight: weight, Capacity: capacity}
-	if err := c.s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRequest{SemaphoreRequest: req}}); err != nil {
+	if err := c.send(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRequest{SemaphoreRequest: req}}); err != nil {
 		c.forget(id)
-		return scan.Errorf(scan.ProcessCrash, "semaphore %q: the parent is unreachable: %w", name, err)
+		return scan.AsError(err)
 	}
 	select {
 	case err := <-w.answer:
@@ -54,7 +93,7 @@ func (c *semClient) Acquire(ctx context.Context, name string, weight, capacity i
 		w.withdrawn = true
 		c.mu.Unlock()
 		withdraw := &pb.SemaphoreRelease{RequestId: id}
-		_ = c.s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRelease{SemaphoreRelease: withdraw}})
+		_ = c.send(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRelease{SemaphoreRelease: withdraw}})
 		return ctx.Err()
 	}
 	c.mu.Unlock()
@@ -67,8 +106,8 @@ func (c *semClient) Acquire(ctx context.Context, name string, weight, capacity i
 // Release implements scan.Semaphores.
 func (c *semClient) Release(name string, weight int64) error {
 	rel := &pb.SemaphoreRelease{Name: name, Weight: weight}
-	if err := c.s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRelease{SemaphoreRelease: rel}}); err != nil {
-		return scan.Errorf(scan.ProcessCrash, "semaphore %q: the parent is unreachable: %w", name, err)
+	if err := c.send(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRelease{SemaphoreRelease: rel}}); err != nil {
+		return scan.AsError(err)
 	}
 	return nil
 }

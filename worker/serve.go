@@ -46,14 +46,24 @@ type bound struct {
 // Serve runs one worker session on stream: it waits for Configure, builds
 // the scanners, answers Ready, then runs jobs until the parent sends Drain
 // (or Shutdown), sends WorkerComplete, and returns when the parent
-// half-closes the stream. The engine's in-process mode calls it on an
-// ipc.Pipe; a worker process calls it on its gRPC stream.
-func Serve(stream ipc.WorkerStream) error {
-	s, err := configure(stream)
+// half-closes the stream. Scanners reach the run's semaphores over line,
+// which Serve closes when it returns; with a nil line they have none. The
+// engine's in-process mode calls Serve on an ipc.Pipe; a worker process
+// calls it on its gRPC stream.
+func Serve(stream ipc.WorkerStream, line *ipc.Line) error {
+	s, err := configure(stream, line)
 	if err != nil {
+		if line != nil {
+			_ = line.Close()
+		}
 		return err
 	}
 	defer s.cancel()
+	if line != nil {
+		done := make(chan struct{})
+		go func() { s.sems.run(); close(done) }()
+		defer func() { _ = line.Close(); <-done }()
+	}
 	if err := s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_Ready{Ready: &pb.Ready{Pid: int32(os.Getpid())}}}); err != nil {
 		return err
 	}
@@ -79,7 +89,7 @@ func Serve(stream ipc.WorkerStream) error {
 	return recvErr
 }
 
-func configure(stream ipc.WorkerStream) (*session, error) {
+func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 	req, err := stream.Recv()
 	if err != nil {
 		return nil, err
@@ -104,7 +114,7 @@ func configure(stream ipc.WorkerStream) (*session, error) {
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
 		s.all |= 1 << i
 	}
-	s.sems = newSemClient(s)
+	s.sems = newSemClient(line)
 	s.ctx, s.cancel = context.WithCancel(scan.WithSemaphores(context.Background(), s.sems))
 	s.jobs = make(chan ipc.Job, max(cfg.GetWindow(), 1))
 	s.closeJobs = sync.OnceFunc(func() { close(s.jobs) })
@@ -140,8 +150,6 @@ func (s *session) receive() error {
 			}
 		case *pb.WorkRequest_Cancel:
 			s.cancelJob(m.Cancel.GetJobId())
-		case *pb.WorkRequest_SemaphoreGrant:
-			s.sems.answer(m.SemaphoreGrant)
 		case *pb.WorkRequest_Drain:
 			s.draining = true
 			s.closeJobs()

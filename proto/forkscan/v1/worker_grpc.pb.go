@@ -38,8 +38,12 @@ type WorkerServiceClient interface {
 	// Configure; the worker answers Ready. When the parent has no more jobs for
 	// the worker it sends Drain (or Shutdown, to stop early); the worker
 	// finishes (or cancels) the jobs it holds and sends WorkerComplete. The
-	// parent then half-closes the stream and the worker ends it. Until then the
-	// parent may still answer semaphore requests of running jobs.
+	// parent then half-closes the stream and the worker ends it.
+	//
+	// The semaphore messages of the oneofs below do not travel on this stream
+	// but on the worker's semaphore line, a socketpair with length-prefixed
+	// WorkResponse frames up and WorkRequest frames down (see ipc.Line): a
+	// scanner waits on each round trip, and the bare socket is faster.
 	Work(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[WorkRequest, WorkResponse], error)
 }
 
@@ -74,8 +78,12 @@ type WorkerServiceServer interface {
 	// Configure; the worker answers Ready. When the parent has no more jobs for
 	// the worker it sends Drain (or Shutdown, to stop early); the worker
 	// finishes (or cancels) the jobs it holds and sends WorkerComplete. The
-	// parent then half-closes the stream and the worker ends it. Until then the
-	// parent may still answer semaphore requests of running jobs.
+	// parent then half-closes the stream and the worker ends it.
+	//
+	// The semaphore messages of the oneofs below do not travel on this stream
+	// but on the worker's semaphore line, a socketpair with length-prefixed
+	// WorkResponse frames up and WorkRequest frames down (see ipc.Line): a
+	// scanner waits on each round trip, and the bare socket is faster.
 	Work(grpc.BidiStreamingServer[WorkRequest, WorkResponse]) error
 	mustEmbedUnimplementedWorkerServiceServer()
 }
