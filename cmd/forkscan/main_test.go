@@ -37,6 +37,20 @@ func init() {
 	}})
 }
 
+// limited is a test-only scanner that holds the run-wide semaphore
+// "cli-sem", which it leaves to the CLI's --limit to size.
+func init() {
+	scan.Register(scan.Def{Name: "limited", New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(ctx context.Context, _ *scan.File) (scan.Report, error) {
+			sem := scan.Semaphore(ctx, "cli-sem", 0)
+			if err := sem.Acquire(ctx, 1); err != nil {
+				return scan.Report{}, err
+			}
+			return scan.Report{}, sem.Release(1)
+		}), nil
+	}})
+}
+
 // cli runs the CLI with args and returns its exit code, stdout and stderr.
 func cli(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -155,6 +169,12 @@ func TestExitCodes(t *testing.T) {
 		{"unknown scanner", []string{"scan", "-s", "nope", clean}, exitUsage, "unknown scanner"},
 		{"bad size", []string{"scan", "--max-file-size", "ten", clean}, exitUsage, "--max-file-size"},
 		{"unknown flag", []string{"scan", "--frobnicate", clean}, exitUsage, "frobnicate"},
+		{"limit given", []string{"scan", "-s", "limited", "--limit", "cli-sem=2", clean}, exitOK, "semaphore cli-sem: capacity 2"},
+		{"limit missing", []string{"scan", "-s", "limited", clean}, exitFailures, "1 error"},
+		{"limits only", []string{"scan", "-s", "limited", "--limit", "other=1", "--limits-only", clean}, exitFailures, "1 error"},
+		{"limit without K", []string{"scan", "--limit", "db", clean}, exitUsage, "--limit"},
+		{"limit of zero", []string{"scan", "--limit", "db=0", clean}, exitUsage, "--limit"},
+		{"limit twice", []string{"scan", "--limit", "db=1", "--limit", "db=2", clean}, exitUsage, "limited twice"},
 		{"unknown command", []string{"scna", clean}, exitUsage, "unknown command"},
 	}
 	for _, c := range cases {

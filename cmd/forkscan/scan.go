@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -31,6 +34,8 @@ type scanFlags struct {
 	format      string
 	output      string
 	maxFileSize string
+	limits      []string
+	limitsOnly  bool
 	verbose     bool
 }
 
@@ -61,6 +66,8 @@ be started, 130 interrupted.`,
 	fl.StringVar(&f.format, "format", "jsonl", "output format: jsonl or text")
 	fl.StringVarP(&f.output, "output", "o", "", "write records to FILE instead of stdout")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "100MiB", "skip larger files (0 for no limit; K/M/G or KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000)")
+	fl.StringArrayVar(&f.limits, "limit", nil, "cap the run-wide semaphore NAME at K holders across all workers: NAME=K (repeatable)")
+	fl.BoolVar(&f.limitsOnly, "limits-only", false, "refuse semaphores not named by --limit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log debug details to stderr")
 	return cmd
 }
@@ -89,7 +96,12 @@ func (f scanFlags) config(args []string) (engine.Config, error) {
 	if err != nil {
 		return cfg, usageErr("--max-file-size: %w", err)
 	}
+	limits, err := parseLimits(f.limits)
+	if err != nil {
+		return cfg, usageErr("--limit: %w", err)
+	}
 	return engine.Config{
+		Semaphores:  semregistry.Config{Capacities: limits, DeclaredOnly: f.limitsOnly},
 		Scanners:    slices.Compact(slices.Clone(f.scanners)),
 		Workers:     f.workers,
 		Tasks:       f.tasks,
@@ -182,4 +194,27 @@ func summarize(w io.Writer, t tally, files int, st engine.Stats, cfg engine.Conf
 	if st.Unfinished > 0 {
 		fmt.Fprintf(w, "forkscan: interrupted: %d files not finished\n", st.Unfinished)
 	}
+	for _, s := range st.Semaphores {
+		fmt.Fprintf(w, "forkscan: semaphore %s: capacity %d, peak %d in use by %d workers, %d acquires, waited %s\n",
+			s.Name, s.Capacity, s.PeakInUse, s.PeakHolders, s.Acquires, s.Wait.Round(time.Millisecond))
+	}
+}
+
+// parseLimits parses --limit values, NAME=K with K ≥ 1, each name once.
+func parseLimits(specs []string) (map[string]int64, error) {
+	limits := make(map[string]int64, len(specs))
+	for _, spec := range specs {
+		name, k, ok := strings.Cut(spec, "=")
+		n, err := strconv.ParseInt(k, 10, 64)
+		switch {
+		case !ok || name == "":
+			return nil, fmt.Errorf("%q is not NAME=K", spec)
+		case err != nil || n < 1:
+			return nil, fmt.Errorf("%q: K must be a whole number of at least 1", spec)
+		case limits[name] != 0:
+			return nil, fmt.Errorf("%q: %s is limited twice", spec, name)
+		}
+		limits[name] = n
+	}
+	return limits, nil
 }
