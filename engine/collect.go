@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"sync/atomic"
 	"time"
@@ -28,7 +27,7 @@ func (r *Run) receive(p *proc) {
 			p.mu.Lock()
 			complete := p.complete
 			p.mu.Unlock()
-			if !complete || !errors.Is(err, io.EOF) {
+			if !complete { // after WorkerComplete, however the stream ends, nothing is lost
 				r.lose(p, err)
 			}
 			return
