@@ -89,12 +89,16 @@ func TestServeRefusesABadStart(t *testing.T) {
 	}
 }
 
-func TestServeRunsJobsAndCompletes(t *testing.T) {
+// worker-test-echo reports each file's path as a finding.
+func init() {
 	scan.Register(scan.Def{Name: "worker-test-echo", New: func() (scan.Scanner, error) {
 		return scan.ScannerFunc(func(_ context.Context, f *scan.File) (scan.Report, error) {
 			return scan.Report{Findings: []scan.Finding{{Rule: "path", Message: f.Path}}}, nil
 		}), nil
 	}})
+}
+
+func TestServeRunsJobsAndCompletes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	parent, w := ipc.Pipe(ctx)

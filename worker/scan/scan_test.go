@@ -94,9 +94,12 @@ func TestSkip(t *testing.T) {
 	require.False(t, ok)
 }
 
+func newNothing() (scan.Scanner, error) { return nil, nil }
+
+func init() { scan.Register(scan.Def{Name: "scan-test-once", New: newNothing}) }
+
 func TestRegisterMisuse(t *testing.T) {
-	newScanner := func() (scan.Scanner, error) { return nil, nil }
-	scan.Register(scan.Def{Name: "scan-test-once", New: newScanner})
+	newScanner := newNothing
 	cases := []struct {
 		name string
 		def  scan.Def
