@@ -36,38 +36,43 @@ type Line struct {
 }
 
 // LinePair returns the two ends of a new line: one for this process, and a
-// file for the other side (a child's ExtraFiles, or NewLine in-process).
+// file for a child process (its ExtraFiles), which makes a Line of it with
+// NewLine.
 func LinePair() (*Line, *os.File, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	ours, theirs, err := socketpair()
 	if err != nil {
-		return nil, nil, fmt.Errorf("ipc: socketpair: %w", err)
-	}
-	line, err := fileLine(fds[0])
-	if err != nil {
-		_ = syscall.Close(fds[1])
 		return nil, nil, err
 	}
-	return line, os.NewFile(uintptr(fds[1]), "forkscan-line"), nil
+	return ours, os.NewFile(uintptr(theirs), "forkscan-line"), nil
 }
 
 // LocalLinePair returns both ends of a new line, for a worker that runs in
 // this process.
 func LocalLinePair() (*Line, *Line, error) {
+	ours, theirs, err := socketpair()
+	if err != nil {
+		return nil, nil, err
+	}
+	other, err := fileLine(theirs)
+	if err != nil {
+		_ = ours.Close()
+		return nil, nil, err
+	}
+	return ours, other, nil
+}
+
+// socketpair makes a Unix socketpair and a Line of its first end.
+func socketpair() (*Line, int, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ipc: socketpair: %w", err)
+		return nil, 0, fmt.Errorf("ipc: socketpair: %w", err)
 	}
-	a, err := fileLine(fds[0])
+	line, err := fileLine(fds[0])
 	if err != nil {
 		_ = syscall.Close(fds[1])
-		return nil, nil, err
+		return nil, 0, err
 	}
-	b, err := fileLine(fds[1])
-	if err != nil {
-		_ = a.Close()
-		return nil, nil, err
-	}
-	return a, b, nil
+	return line, fds[1], nil
 }
 
 // NewLine makes a Line of an inherited file descriptor or of a LinePair's
