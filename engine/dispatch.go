@@ -14,7 +14,6 @@ const maxJobBatch = 512
 
 // job is a Job on its way through the run.
 type job struct {
-	id       uint64
 	path     string
 	meta     any
 	want     uint64 // bit i set: the run's scanner i is to run
@@ -26,7 +25,6 @@ type job struct {
 // or the run is interrupted.
 func (r *Run) produce(jobs iter.Seq[Job]) {
 	defer r.finish(1) // the producer's token
-	var id uint64
 	all := uint64(1)<<len(r.cfg.Scanners) - 1
 	stop := r.ctx.Done()
 	for j := range jobs {
@@ -35,9 +33,8 @@ func (r *Run) produce(jobs iter.Seq[Job]) {
 			return
 		default:
 		}
-		id++
 		r.stats.jobs.Add(1)
-		jb := &job{id: id, path: j.Path, meta: j.Meta, want: all}
+		jb := &job{path: j.Path, meta: j.Meta, want: all}
 		if len(j.Scanners) > 0 {
 			if err := r.narrow(jb, j.Scanners); err != nil {
 				r.deliver(r.rejected(jb, j.Scanners, err))
