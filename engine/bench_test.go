@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/semregistry"
 )
 
 // BenchmarkThroughputNoop sends b.N no-op jobs end to end (producer, wire,
@@ -74,16 +75,23 @@ func numbered(n int) iter.Seq[engine.Job] {
 }
 
 // BenchmarkSemaphore measures acquire+release pairs of a run-wide semaphore
-// (capacity 1) made by scanner code in worker processes, each pair a round
-// trip to the parent's registry and back: "alone" from one worker process
-// (median µs per pair), and "contended" from two worker processes at once
-// (pairs per second over both).
+// made by scanner code in worker processes, each pair a round trip to the
+// parent's registry and back: "alone" from one worker process (median µs
+// per pair), "contended" from two worker processes at once on capacity 1,
+// so that every pair hands the permit across processes, and
+// "contended-cap2" from two processes on capacity 2, so that they contend
+// for the parent's registry but seldom wait for a permit (pairs per second
+// over both). The "-in-process" cases are the same over in-process workers.
 func BenchmarkSemaphore(b *testing.B) {
 	cases := []struct {
 		name      string
 		workers   int
+		capacity  int64
 		inProcess bool
-	}{{"alone", 1, false}, {"contended", 2, false}, {"alone-in-process", 1, true}, {"contended-in-process", 2, true}}
+	}{
+		{"alone", 1, 1, false}, {"contended", 2, 1, false}, {"contended-cap2", 2, 2, false},
+		{"alone-in-process", 1, 1, true}, {"contended-in-process", 2, 1, true},
+	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			n := max(b.N/c.workers, 1)
@@ -94,7 +102,9 @@ func BenchmarkSemaphore(b *testing.B) {
 					}
 				}
 			}
-			run, err := engine.Start(context.Background(), engine.Config{Scanners: []string{"sem-loop"}, Workers: c.workers, Tasks: 1, Window: 1, InProcess: c.inProcess}, jobs)
+			cfg := engine.Config{Scanners: []string{"sem-loop"}, Workers: c.workers, Tasks: 1, Window: 1, InProcess: c.inProcess,
+				Semaphores: semregistry.Config{Capacities: map[string]int64{"bench": c.capacity}}}
+			run, err := engine.Start(context.Background(), cfg, jobs)
 			if err != nil {
 				b.Fatal(err)
 			}
