@@ -197,6 +197,11 @@ func (r *Run) command(line *os.File) (*exec.Cmd, error) {
 	cmd.Env = append(cmd.Env,
 		worker.LifelineEnv+"="+strconv.Itoa(fd-1),
 		worker.LineEnv+"="+strconv.Itoa(fd))
+	if r.cfg.WorkerProcs > 0 {
+		// go-plugin appends this process's environment after ours, and the
+		// last value wins: a GOMAXPROCS the user set stays in force.
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(r.cfg.WorkerProcs))
+	}
 	return cmd, nil
 }
 
