@@ -76,27 +76,35 @@ func numbered(n int) iter.Seq[engine.Job] {
 
 // BenchmarkSemaphore measures acquire+release pairs of a run-wide semaphore
 // made by scanner code in worker processes, each pair a round trip to the
-// parent's registry and back: "alone" from one worker process (median µs
-// per pair), "contended" from two worker processes at once on capacity 1,
-// so that every pair hands the permit across processes, and
-// "contended-cap2" from two processes on capacity 2, so that they contend
-// for the parent's registry but seldom wait for a permit (pairs per second
-// over both). The "-in-process" cases are the same over in-process workers.
+// parent's registry and back (median µs per pair, and pairs per second over
+// all looping jobs):
+//
+//   - alone: one job loops on capacity 1 in a run of 2 workers, the default
+//     on this machine (each worker has GOMAXPROCS 1, its share of the CPUs);
+//   - alone-one-worker: the same in a run of 1 worker, which then has every
+//     CPU (GOMAXPROCS 2 here);
+//   - contended: two jobs in two workers loop on capacity 1, so every pair
+//     hands the permit across processes;
+//   - contended-cap2: the same on capacity 2: the workers contend for the
+//     parent's registry, seldom for a permit;
+//   - the -in-process cases are alone and contended over in-process workers.
 func BenchmarkSemaphore(b *testing.B) {
 	cases := []struct {
 		name      string
 		workers   int
+		jobs      int
 		capacity  int64
 		inProcess bool
 	}{
-		{"alone", 1, 1, false}, {"contended", 2, 1, false}, {"contended-cap2", 2, 2, false},
-		{"alone-in-process", 1, 1, true}, {"contended-in-process", 2, 1, true},
+		{"alone", 2, 1, 1, false}, {"alone-one-worker", 1, 1, 1, false},
+		{"contended", 2, 2, 1, false}, {"contended-cap2", 2, 2, 2, false},
+		{"alone-in-process", 2, 1, 1, true}, {"contended-in-process", 2, 2, 1, true},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			n := max(b.N/c.workers, 1)
+			n := max(b.N/c.jobs, 1)
 			jobs := func(yield func(engine.Job) bool) {
-				for range c.workers {
+				for range c.jobs {
 					if !yield(engine.Job{Path: "loop-" + strconv.Itoa(n)}) {
 						return
 					}
@@ -125,7 +133,7 @@ func BenchmarkSemaphore(b *testing.B) {
 			}
 			slices.Sort(medians)
 			b.ReportMetric(medians[len(medians)/2], "median-µs/pair")
-			b.ReportMetric(float64(n*c.workers)/elapsed.Seconds(), "pairs/s")
+			b.ReportMetric(float64(n*c.jobs)/elapsed.Seconds(), "pairs/s")
 		})
 	}
 }
