@@ -119,7 +119,9 @@ func (r *Run) convert(res ipc.Result, jb *job, pid int) Result {
 		out.Reason = d.GetSkipReason()
 	default:
 		out.Status = StatusError
-		out.Err = fromWire(d.GetError())
+		if out.Err = ipc.ErrorFromWire(d.GetError()); out.Err == nil {
+			out.Err = ipc.ErrorFromWire(&pb.Error{}) // an error status without its detail
+		}
 	}
 	return out
 }
@@ -134,17 +136,6 @@ func findings(in []*pb.Finding) []scan.Finding {
 			Column: int(f.GetColumn()), Severity: f.GetSeverity(), Match: f.GetMatch()}
 	}
 	return out
-}
-
-// fromWire rebuilds a scan.Error. An error that lost its category on the
-// way (it cannot, but a newer worker might send one we do not know) is a
-// TOOL_ERROR rather than no category at all.
-func fromWire(e *pb.Error) *scan.Error {
-	c := scan.Category(e.GetCategory())
-	if !c.Valid() {
-		return &scan.Error{Category: scan.ToolError, Message: fmt.Sprintf("%s (unknown category %d)", e.GetMessage(), c), Retryable: e.GetRetryable()}
-	}
-	return &scan.Error{Category: c, Message: e.GetMessage(), Retryable: e.GetRetryable()}
 }
 
 // deliver hands a batch to the Results reader; dropped once the reader is

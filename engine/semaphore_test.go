@@ -168,7 +168,11 @@ func TestKilledHolderReleasesItsPermits(t *testing.T) {
 		}
 	}
 	cfg := engine.Config{Scanners: []string{"lock-holder"}, Workers: 2, Tasks: 2, Window: 2}
-	run, err := engine.Start(context.Background(), cfg, jobs)
+	// A leaked permit would leave the other jobs waiting for ever: the
+	// deadline turns that hang into a failure (Wait returns its error).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run, err := engine.Start(ctx, cfg, jobs)
 	require.NoError(t, err)
 
 	var killedAt time.Time

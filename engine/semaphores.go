@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -23,7 +24,7 @@ func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
 		r.grant(p, req.GetRequestId(), err)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(p.ended) // a wait never outlives its worker
 	p.mu.Lock()
 	p.waiting[req.GetRequestId()] = cancel
 	p.mu.Unlock()
@@ -93,5 +94,5 @@ func semError(err error) *pb.Error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, semregistry.ErrHolderGone) {
 		c = scan.ToolError
 	}
-	return &pb.Error{Category: pb.ErrorCategory(c), Message: err.Error(), Retryable: false}
+	return ipc.ErrorToWire(&scan.Error{Category: c, Message: err.Error()})
 }

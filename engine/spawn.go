@@ -28,6 +28,8 @@ type proc struct {
 	holder  semregistry.Holder
 	endFn   func() // ends the worker and waits for it
 	endOnce sync.Once
+	ended   context.Context // done once the worker has ended: its semaphore waits end too
+	markEnd context.CancelFunc
 	credits *ipc.Credits
 	quit    chan struct{} // closed when the sender must stop
 	quitOne sync.Once
@@ -58,7 +60,12 @@ func (p *proc) stop() { p.quitOne.Do(func() { close(p.quit) }) }
 
 // end ends the worker and waits until it is gone. Concurrent and repeated
 // calls wait for the first.
-func (p *proc) end() { p.endOnce.Do(p.endFn) }
+func (p *proc) end() {
+	p.endOnce.Do(func() {
+		p.endFn()
+		p.markEnd()
+	})
+}
 
 // startWorkers starts cfg.Workers workers at once and waits for every one
 // to be ready. On error, none is left running.
@@ -88,6 +95,7 @@ func (r *Run) startWorkers() error {
 func (r *Run) startWorker(slot int) (*proc, error) {
 	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
 		holder: semregistry.Holder(slot + 1), waiting: make(map[uint64]context.CancelFunc)}
+	p.ended, p.markEnd = context.WithCancel(context.Background())
 	start := r.startProcess
 	if r.cfg.InProcess {
 		start = r.startGoroutine

@@ -10,8 +10,8 @@ import (
 )
 
 // semClient carries scanners' semaphore calls over the worker's line (see
-// ipc.Line) to the parent's registry: a request up, one grant (or refusal) down. Every
-// request gets exactly one answer; a waiter that gives up withdraws its
+// ipc.Line) to the parent's registry: a request up, one grant (or refusal)
+// down. Every request gets exactly one answer; a waiter that gives up withdraws its
 // request, and if the grant crossed the withdrawal on the wire, the
 // permits are released as soon as the grant arrives. Nothing is left held.
 type semClient struct {
@@ -126,8 +126,7 @@ func (c *semClient) answer(g *pb.SemaphoreGrant) {
 			_ = c.Release(w.name, w.weight)
 		}
 	case g.GetError() != nil:
-		e := g.GetError()
-		w.answer <- &scan.Error{Category: scan.Category(e.GetCategory()), Message: e.GetMessage(), Retryable: e.GetRetryable()}
+		w.answer <- ipc.ErrorFromWire(g.GetError())
 	default:
 		w.answer <- nil
 	}

@@ -203,10 +203,8 @@ func okResult(id uint64, i uint32, rep scan.Report) ipc.Result {
 }
 
 func errorResult(id uint64, i uint32, err error) ipc.Result {
-	e := scan.AsError(err)
-	return ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_ERROR, Detail: &pb.ResultDetail{Error: &pb.Error{
-		Category: pb.ErrorCategory(e.Category), Message: valid(e.Message), Retryable: e.Retryable,
-	}}}
+	detail := &pb.ResultDetail{Error: ipc.ErrorToWire(scan.AsError(err))}
+	return ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_ERROR, Detail: detail}
 }
 
 func skipResult(id uint64, i uint32, reason string) ipc.Result {
