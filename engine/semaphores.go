@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 
 	"github.com/forkscan/forkscan/ipc"
@@ -10,32 +9,28 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-// acquireFor serves a worker's semaphore request: it waits in the run's
-// registry on the worker's behalf (the worker is the holder), then answers
-// with a grant or a refusal. The wait ends early if the worker withdraws
-// the request or is lost; either way the request gets its one answer.
-//
-// Free permits are granted at once from the line's reader; only a request
-// that must wait gets a goroutine of its own. That saves a goroutine
-// hand-off on the round trip (BenchmarkSemaphore).
+// acquireFor serves a worker's semaphore request: it asks the run's
+// registry on the worker's behalf (the worker is the holder), and the
+// answer, a grant or a refusal, goes back on the worker's line from
+// whichever goroutine settles the request. Free permits are granted at once
+// by the line's reader; a request that must wait is granted by the reader
+// of the line whose release frees the permits, so a permit crosses from
+// one worker to the next with no goroutine hand-off in the parent
+// (BenchmarkSemaphore, contended). The request is recorded until then, so
+// the worker can withdraw it.
 func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
-	ok, err := r.sems.TryAcquire(p.holder, req.GetName(), req.GetWeight(), req.GetCapacity())
-	if ok || err != nil {
-		r.grant(p, req.GetRequestId(), err)
-		return
-	}
-	ctx, cancel := context.WithCancel(p.ended) // a wait never outlives its worker
-	p.mu.Lock()
-	p.waiting[req.GetRequestId()] = cancel
-	p.mu.Unlock()
-	r.spawn(func() {
-		err := r.sems.Acquire(ctx, p.holder, req.GetName(), req.GetWeight(), req.GetCapacity())
+	id := req.GetRequestId()
+	w := r.sems.Request(p.holder, req.GetName(), req.GetWeight(), req.GetCapacity(), func(err error) {
 		p.mu.Lock()
-		delete(p.waiting, req.GetRequestId())
+		delete(p.waiting, id)
 		p.mu.Unlock()
-		cancel()
-		r.grant(p, req.GetRequestId(), err)
+		r.grant(p, id, err)
 	})
+	p.mu.Lock()
+	if w.Pending() { // checked under p.mu: an answer after this deletes what we record
+		p.waiting[id] = w
+	}
+	p.mu.Unlock()
 }
 
 // serveLine reads a worker's semaphore line until it closes (the worker
@@ -68,10 +63,10 @@ func (r *Run) grant(p *proc, id uint64, err error) {
 func (r *Run) released(p *proc, rel *pb.SemaphoreRelease) {
 	if id := rel.GetRequestId(); id != 0 {
 		p.mu.Lock()
-		cancel := p.waiting[id]
+		w := p.waiting[id]
 		p.mu.Unlock()
-		if cancel != nil {
-			cancel()
+		if w != nil {
+			w.Withdraw()
 		}
 		return
 	}
@@ -91,7 +86,7 @@ func semError(err error) *pb.Error {
 		return nil
 	}
 	c := scan.InvalidInput
-	if errors.Is(err, context.Canceled) || errors.Is(err, semregistry.ErrHolderGone) {
+	if errors.Is(err, semregistry.ErrWithdrawn) || errors.Is(err, semregistry.ErrHolderGone) {
 		c = scan.ToolError
 	}
 	return ipc.ErrorToWire(&scan.Error{Category: c, Message: err.Error()})

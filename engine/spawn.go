@@ -28,8 +28,6 @@ type proc struct {
 	holder  semregistry.Holder
 	endFn   func() // ends the worker and waits for it
 	endOnce sync.Once
-	ended   context.Context // done once the worker has ended: its semaphore waits end too
-	markEnd context.CancelFunc
 	credits *ipc.Credits
 	quit    chan struct{} // closed when the sender must stop
 	quitOne sync.Once
@@ -39,7 +37,7 @@ type proc struct {
 	lost     bool
 	complete bool
 	metrics  *pb.Metrics
-	waiting  map[uint64]context.CancelFunc // semaphore requests being waited for, by id
+	waiting  map[uint64]*semregistry.Wait // semaphore requests being waited for, by id
 }
 
 // send sends m down p's stream.
@@ -63,7 +61,6 @@ func (p *proc) stop() { p.quitOne.Do(func() { close(p.quit) }) }
 func (p *proc) end() {
 	p.endOnce.Do(func() {
 		p.endFn()
-		p.markEnd()
 	})
 }
 
@@ -94,8 +91,7 @@ func (r *Run) startWorkers() error {
 
 func (r *Run) startWorker(slot int) (*proc, error) {
 	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
-		holder: semregistry.Holder(slot + 1), waiting: make(map[uint64]context.CancelFunc)}
-	p.ended, p.markEnd = context.WithCancel(context.Background())
+		holder: semregistry.Holder(slot + 1), waiting: make(map[uint64]*semregistry.Wait)}
 	start := r.startProcess
 	if r.cfg.InProcess {
 		start = r.startGoroutine

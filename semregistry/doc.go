@@ -1,13 +1,23 @@
 // Package semregistry is the parent-owned registry of named, weighted
 // semaphores that scanner code in any worker process acquires through the
-// worker's stream: one limit shared by every worker, not one per process.
+// worker's line to the parent: one limit shared by every worker, not one
+// per process.
 //
-// Each named semaphore is a golang.org/x/sync/semaphore.Weighted, so waiters
-// are served first come, first served: a large request blocks later small
-// ones instead of starving behind them. What the registry adds is leases: it
-// records which holder (a worker) holds which permits, and ReleaseAll gives
-// back everything a dead worker held and drops its queued requests at once,
-// so a crash can never leak a permit.
+// Each named semaphore admits requests as golang.org/x/sync/semaphore.Weighted
+// does: first come, first served, and a large request at the front of the
+// queue holds back later small ones instead of starving behind them. The
+// difference is how a waiter learns of its grant. x/sync wakes a goroutine
+// blocked in Acquire; here Request takes a function, which the goroutine
+// that frees the permits calls before its Release returns. In the engine
+// that goroutine is the reader of the releasing worker's line, so the
+// grant goes straight out on the next worker's line, with no goroutine
+// hand-off in between (BenchmarkSemaphore in package engine). Acquire is
+// the blocking form, for callers that have a goroutine to spare.
+//
+// What the registry adds is leases: it records which holder (a worker)
+// holds which permits, and ReleaseAll gives back everything a dead worker
+// held and ends its queued requests at once, so a crash can never leak a
+// permit.
 //
 // Capacities: a capacity in Config.Capacities (set by the embedding program or
 // the CLI's --limit) always wins. Otherwise the first request for a name

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/semaphore"
 )
 
 // Errors a caller tells apart with errors.Is.
@@ -20,6 +18,7 @@ var (
 	ErrUndeclared  = errors.New("semregistry: semaphore not declared")
 	ErrOverRelease = errors.New("semregistry: release of more permits than held")
 	ErrHolderGone  = errors.New("semregistry: holder was released")
+	ErrWithdrawn   = errors.New("semregistry: request withdrawn")
 )
 
 // Config says which semaphores exist up front. The zero value declares none
@@ -32,7 +31,8 @@ type Config struct {
 	DeclaredOnly bool
 }
 
-// Holder identifies who holds permits: the engine uses one per worker.
+// Holder identifies who holds permits: the engine uses one per worker
+// process.
 type Holder uint64
 
 // Registry is a set of named semaphores with per-holder leases. It is safe
@@ -44,20 +44,8 @@ type Registry struct {
 	holders map[Holder]*holder
 }
 
-type sem struct {
-	name       string
-	capacity   int64
-	configured bool
-	w          *semaphore.Weighted
-	inUse      int64
-	byHolder   map[Holder]int64
-	stat       Stat
-}
-
 type holder struct {
 	gone   bool
-	ctx    context.Context // cancelled when the holder is released: its waits end
-	cancel context.CancelFunc
 	leases map[string]int64
 }
 
@@ -76,133 +64,152 @@ func New(cfg Config) (*Registry, error) {
 	return r, nil
 }
 
-func newSem(name string, capacity int64, configured bool) *sem {
-	return &sem{name: name, capacity: capacity, configured: configured, w: semaphore.NewWeighted(capacity),
-		byHolder: make(map[Holder]int64), stat: Stat{Name: name, Capacity: capacity}}
-}
-
-// Acquire waits for weight permits of the named semaphore for holder h, in
-// arrival order, until ctx is done or h is released. capacity is what the
-// requester expects (0: whatever is configured); see the package doc for the
-// rule. A wait that ends without permits leaves none behind.
-func (r *Registry) Acquire(ctx context.Context, h Holder, name string, weight, capacity int64) error {
-	s, hd, err := r.prepare(h, name, weight, capacity)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(hd.ctx, cancel)()
-	start := time.Now()
-	err = s.w.Acquire(ctx, weight)
+// Request asks for weight permits of the named semaphore for holder h, and
+// calls done exactly once with the answer: nil when the permits are h's; an
+// error when the request is refused, h is released (ErrHolderGone) or the
+// request is withdrawn (ErrWithdrawn). capacity is what the requester
+// expects (0: whatever is configured); see the package doc for the rule.
+//
+// done runs on the goroutine that settles the request, never with the
+// registry locked: this one when the answer is immediate, else the one
+// whose Release, ReleaseAll or Withdraw frees the permits. It should not
+// block for long, since that goroutine waits for it.
+func (r *Registry) Request(h Holder, name string, weight, capacity int64, done func(error)) *Wait {
+	w := &Wait{r: r, h: h, weight: weight, done: done, start: time.Now()}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	s.stat.Waiting--
-	s.stat.Wait += time.Since(start)
-	switch {
-	case err != nil && hd.ctx.Err() != nil:
-		return fmt.Errorf("%w: %d", ErrHolderGone, h)
-	case err != nil:
-		return err
-	case hd.gone: // released while the permits were on their way
-		s.w.Release(weight)
-		return fmt.Errorf("%w: %d", ErrHolderGone, h)
-	}
-	r.lease(s, hd, h, weight)
-	return nil
-}
-
-// TryAcquire is Acquire without the wait: it takes the permits only if
-// they are free now and nobody is queued before it (arrival order holds).
-// It reports whether it took them; a refused request is an error.
-func (r *Registry) TryAcquire(h Holder, name string, weight, capacity int64) (bool, error) {
-	s, hd, err := r.prepare(h, name, weight, capacity)
+	err := r.enqueue(w, name, capacity)
 	if err != nil {
-		return false, err
+		w.answered, w.err = true, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s.stat.Waiting--
-	if !s.w.TryAcquire(weight) {
-		return false, nil
+	answered, err := w.answered, w.err
+	r.mu.Unlock()
+	if answered {
+		done(err)
 	}
-	r.lease(s, hd, h, weight)
-	return true, nil
+	return w
 }
 
-// lease records weight permits of s as held by h. The caller holds r.mu.
-func (r *Registry) lease(s *sem, hd *holder, h Holder, weight int64) {
-	s.stat.Acquires++
-	hd.leases[s.name] += weight
-	s.byHolder[h] += weight
-	s.inUse += weight
-	s.stat.PeakInUse = max(s.stat.PeakInUse, s.inUse)
-	s.stat.PeakHolders = max(s.stat.PeakHolders, len(s.byHolder))
-}
-
-// prepare checks a request, finds (or creates) its semaphore and holder,
-// and counts the request as waiting.
-func (r *Registry) prepare(h Holder, name string, weight, capacity int64) (*sem, *holder, error) {
+// enqueue checks w's request and queues it, or grants it at once if the
+// permits are free and nobody waits before it. The caller holds r.mu.
+func (r *Registry) enqueue(w *Wait, name string, capacity int64) error {
 	if name == "" {
-		return nil, nil, ErrEmptyName
+		return ErrEmptyName
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	hd := r.holder(h)
+	hd := r.holder(w.h)
 	if hd.gone {
-		return nil, nil, fmt.Errorf("%w: %d", ErrHolderGone, h)
+		return fmt.Errorf("%w: %d", ErrHolderGone, w.h)
 	}
 	s, ok := r.sems[name]
 	switch {
 	case !ok && r.cfg.DeclaredOnly:
-		return nil, nil, fmt.Errorf("%w: %q (declared: %v)", ErrUndeclared, name, r.names())
+		return fmt.Errorf("%w: %q (declared: %v)", ErrUndeclared, name, r.names())
 	case !ok && capacity < 1:
-		return nil, nil, fmt.Errorf("%w: %q is not configured and the request names no capacity", ErrCapacity, name)
+		return fmt.Errorf("%w: %q is not configured and the request names no capacity", ErrCapacity, name)
 	case !ok:
 		s = newSem(name, capacity, false)
 		r.sems[name] = s
 	case !s.configured && capacity != 0 && capacity != s.capacity:
-		return nil, nil, fmt.Errorf("%w: %q has capacity %d, the request asks for %d", ErrCapacity, name, s.capacity, capacity)
+		return fmt.Errorf("%w: %q has capacity %d, the request asks for %d", ErrCapacity, name, s.capacity, capacity)
 	}
-	if weight < 1 || weight > s.capacity {
-		return nil, nil, fmt.Errorf("%w: weight %d for %q of capacity %d", ErrWeight, weight, name, s.capacity)
+	if w.weight < 1 || w.weight > s.capacity {
+		return fmt.Errorf("%w: weight %d for %q of capacity %d", ErrWeight, w.weight, name, s.capacity)
 	}
-	s.stat.Waiting++ // until Acquire has its answer
-	return s, hd, nil
+	w.s = s
+	s.queue = append(s.queue, w)
+	r.admit(s, nil) // grants w alone, if anything: the front of a queue never fits
+	return nil
+}
+
+// Acquire waits for weight permits of the named semaphore for holder h, in
+// arrival order, until ctx is done or h is released: Request, waited for.
+// A wait that ends without permits leaves none behind.
+func (r *Registry) Acquire(ctx context.Context, h Holder, name string, weight, capacity int64) error {
+	answer := make(chan error, 1)
+	w := r.Request(h, name, weight, capacity, func(err error) { answer <- err })
+	select {
+	case err := <-answer:
+		return err
+	case <-ctx.Done():
+	}
+	w.Withdraw()
+	if err := <-answer; err == nil { // granted as the wait gave up: give it back
+		_ = r.Release(h, name, weight)
+	}
+	return ctx.Err()
+}
+
+// Release gives back weight permits of the named semaphore held by h, and
+// grants them to the requests queued first, whose done functions run
+// before Release returns.
+func (r *Registry) Release(h Holder, name string, weight int64) error {
+	r.mu.Lock()
+	hd, ok := r.holders[h]
+	switch {
+	case ok && hd.gone:
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %d", ErrHolderGone, h)
+	case weight < 1:
+		r.mu.Unlock()
+		return fmt.Errorf("%w: release of weight %d", ErrWeight, weight)
+	case !ok || hd.leases[name] < weight:
+		held := int64(0)
+		if ok {
+			held = hd.leases[name]
+		}
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %d of %q, holder %d holds %d", ErrOverRelease, weight, name, h, held)
+	}
+	s := r.sems[name]
+	r.release(hd, h, s, weight)
+	granted := r.admit(s, nil)
+	r.mu.Unlock()
+	answer(granted)
+	return nil
+}
+
+// ReleaseAll releases every permit h holds and ends its queued requests
+// (ErrHolderGone) at once; later requests of h fail the same way. It
+// returns the number of permits released. Safe to call more than once.
+func (r *Registry) ReleaseAll(h Holder) int64 {
+	r.mu.Lock()
+	hd := r.holder(h)
+	hd.gone = true
+	var settled []*Wait
+	for _, s := range r.sems {
+		for _, w := range s.queue {
+			if w.h == h {
+				settled = append(settled, w)
+			}
+		}
+		s.queue = slices.DeleteFunc(s.queue, func(w *Wait) bool { return w.h == h })
+	}
+	for _, w := range settled {
+		w.settle(fmt.Errorf("%w: %d", ErrHolderGone, h))
+	}
+	var n int64
+	for name, weight := range hd.leases {
+		r.release(hd, h, r.sems[name], weight)
+		n += weight
+	}
+	for _, s := range r.sems {
+		settled = r.admit(s, settled)
+	}
+	r.mu.Unlock()
+	answer(settled)
+	return n
 }
 
 func (r *Registry) holder(h Holder) *holder {
 	hd, ok := r.holders[h]
 	if !ok {
-		ctx, cancel := context.WithCancel(context.Background())
-		hd = &holder{ctx: ctx, cancel: cancel, leases: make(map[string]int64)}
+		hd = &holder{leases: make(map[string]int64)}
 		r.holders[h] = hd
 	}
 	return hd
 }
 
-// Release gives back weight permits of the named semaphore held by h.
-func (r *Registry) Release(h Holder, name string, weight int64) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	hd, ok := r.holders[h]
-	if ok && hd.gone {
-		return fmt.Errorf("%w: %d", ErrHolderGone, h)
-	}
-	if weight < 1 {
-		return fmt.Errorf("%w: release of weight %d", ErrWeight, weight)
-	}
-	if !ok || hd.leases[name] < weight {
-		held := int64(0)
-		if ok {
-			held = hd.leases[name]
-		}
-		return fmt.Errorf("%w: %d of %q, holder %d holds %d", ErrOverRelease, weight, name, h, held)
-	}
-	r.release(hd, h, r.sems[name], weight)
-	return nil
-}
-
+// release records weight permits of s as given back by h. The caller holds
+// r.mu and then admits queued requests.
 func (r *Registry) release(hd *holder, h Holder, s *sem, weight int64) {
 	hd.leases[s.name] -= weight
 	if hd.leases[s.name] == 0 {
@@ -213,35 +220,6 @@ func (r *Registry) release(hd *holder, h Holder, s *sem, weight int64) {
 		delete(s.byHolder, h)
 	}
 	s.inUse -= weight
-	s.w.Release(weight)
-}
-
-// ReleaseAll releases every permit h holds and ends its waiting requests,
-// at once; later requests of h fail with ErrHolderGone. It returns the
-// number of permits released. Safe to call more than once.
-func (r *Registry) ReleaseAll(h Holder) int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	hd := r.holder(h)
-	hd.gone = true
-	hd.cancel()
-	var n int64
-	for name, w := range hd.leases {
-		r.release(hd, h, r.sems[name], w)
-		n += w
-	}
-	return n
-}
-
-// Stat describes one semaphore over the registry's life.
-type Stat struct {
-	Name        string
-	Capacity    int64
-	Acquires    int           // granted requests
-	PeakInUse   int64         // most permits held at once
-	PeakHolders int           // most holders (workers) holding permits at once
-	Wait        time.Duration // total time requests waited, granted or not
-	Waiting     int           // requests waiting now
 }
 
 // Stats returns a Stat per semaphore, sorted by name.
@@ -250,7 +228,9 @@ func (r *Registry) Stats() []Stat {
 	defer r.mu.Unlock()
 	out := make([]Stat, 0, len(r.sems))
 	for _, s := range r.sems {
-		out = append(out, s.stat)
+		st := s.stat
+		st.Waiting = len(s.queue)
+		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b Stat) int { return strings.Compare(a.Name, b.Name) })
 	return out

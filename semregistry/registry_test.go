@@ -147,3 +147,48 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestReleaseGrantsOnTheReleasingGoroutine(t *testing.T) {
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 1}})
+	var answers []error
+	record := func(err error) { answers = append(answers, err) } // no lock: every call is on this goroutine
+	r.Request(1, "db", 1, 0, record)
+	require.Equal(t, []error{nil}, answers, "free permits are granted before Request returns")
+	w := r.Request(2, "db", 1, 0, record)
+	require.True(t, w.Pending())
+	require.NoError(t, r.Release(1, "db", 1))
+	require.Equal(t, []error{nil, nil}, answers, "the queued request is granted before Release returns")
+	require.False(t, w.Pending())
+	require.False(t, w.Withdraw(), "an answered request cannot be withdrawn")
+	require.Len(t, answers, 2, "done runs exactly once")
+}
+
+func TestWithdrawnFrontRequestLetsOthersThrough(t *testing.T) {
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 2}})
+	answers := map[string][]error{}
+	answerTo := func(name string) func(error) {
+		return func(err error) { answers[name] = append(answers[name], err) }
+	}
+	r.Request(1, "db", 1, 0, answerTo("first"))
+	big := r.Request(2, "db", 2, 0, answerTo("big"))
+	r.Request(3, "db", 1, 0, answerTo("small"))
+	require.Empty(t, answers["small"], "the small request waits behind the big one")
+	require.Equal(t, 2, r.Stats()[0].Waiting)
+
+	require.True(t, big.Withdraw())
+	require.Len(t, answers["big"], 1)
+	require.ErrorIs(t, answers["big"][0], semregistry.ErrWithdrawn)
+	require.Equal(t, []error{nil}, answers["small"], "with the big request gone, the small one fits")
+	require.Zero(t, r.Stats()[0].Waiting)
+	require.False(t, big.Withdraw(), "a second withdrawal does nothing")
+	require.Len(t, answers["big"], 1)
+}
+
+func TestRefusalsAreAnsweredAtOnce(t *testing.T) {
+	r := newRegistry(t, semregistry.Config{Capacities: map[string]int64{"db": 1}})
+	var got error
+	w := r.Request(1, "", 1, 0, func(err error) { got = err })
+	require.ErrorIs(t, got, semregistry.ErrEmptyName)
+	require.False(t, w.Pending())
+	require.False(t, w.Withdraw())
+}
