@@ -2,9 +2,6 @@ package engine
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"math/bits"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +20,7 @@ func (r *Run) receive(p *proc) {
 	defer stopTimer()
 	for {
 		msg, err := p.stream.Recv()
+		p.heard.Store(time.Now().UnixNano())
 		if err != nil {
 			p.mu.Lock()
 			complete := p.complete
@@ -81,26 +79,41 @@ func (r *Run) killAfterGrace(p *proc) func() {
 // does not decode is a broken worker.
 func (r *Run) collect(p *proc, batch *pb.Results) error {
 	out := r.batches.get(len(batch.GetJobIds()))
-	finished := 0
+	var again []*job
+	finished, settled := 0, 0
 	p.mu.Lock()
 	err := ipc.EachResult(batch, func(res ipc.Result) {
 		jb := p.window.get(res.JobID)
 		bit := uint64(1) << res.Scanner
-		if jb == nil || int(res.Scanner) >= len(r.cfg.Scanners) || jb.want&bit == 0 || jb.done&bit != 0 {
+		if jb == nil || int(res.Scanner) >= len(r.cfg.Scanners) || jb.want&bit == 0 || (jb.done|jb.retry)&bit != 0 {
 			r.log.Warn("dropping a result the run did not ask for", "job", res.JobID, "scanner", res.Scanner, "pid", p.pid)
 			return
 		}
-		jb.done |= bit
-		if jb.done == jb.want {
+		if res.Status == pb.Status_STATUS_ERROR && res.Detail.GetError().GetRetryable() && r.mayRetry(jb.attempts) {
+			jb.retry |= bit // withheld: the scanner runs again
+		} else {
+			jb.done |= bit
+			out = append(out, r.convert(res, jb, p.pid))
+		}
+		if jb.done|jb.retry == jb.want {
 			p.window.remove(res.JobID)
 			finished++
+			if jb.retry != 0 {
+				again = append(again, jb)
+			} else {
+				settled++
+			}
 		}
-		out = append(out, r.convert(res, jb, p.pid))
 	})
+	p.finished += finished
 	p.mu.Unlock()
 	p.credits.Return(finished)
 	r.deliver(out)
-	r.settle(finished)
+	r.settle(settled)
+	for _, jb := range again {
+		r.stats.retries.Add(1)
+		r.requeue(jb, r.retryDelay(jb.attempts))
+	}
 	return err
 }
 
@@ -149,64 +162,10 @@ func (r *Run) deliver(out []Result) {
 	r.out <- out
 }
 
-// lose settles a worker that died or broke its stream: the scanners not yet
-// done on every job in its window get a PROCESS_CRASH record. When the last
-// worker is lost, the jobs still to come are failed the same way, so the
-// run ends instead of waiting for a worker that will never come.
-func (r *Run) lose(p *proc, cause error) {
-	p.mu.Lock()
-	p.lost = true
-	window := p.window.drain()
-	p.mu.Unlock()
-	p.stop()
-	if n := r.sems.ReleaseAll(p.holder); n > 0 {
-		r.log.Debug("released the permits of a lost worker", "pid", p.pid, "permits", n)
-	}
-	interrupted := r.ctx.Err() != nil
-	r.log.Debug("worker lost", "pid", p.pid, "jobs_in_flight", len(window), "interrupted", interrupted, "error", cause)
-	if interrupted {
-		return // the jobs are unfinished, not failed: the user stopped the run
-	}
-	r.failJobs(window, p, fmt.Errorf("worker %d was lost: %w", p.pid, cause))
-	if r.live.Add(-1) == 0 {
-		r.failing.Do(func() { r.spawn(r.failRest) })
-	}
-}
-
-// failJobs records every scanner not yet done on jobs as PROCESS_CRASH.
-func (r *Run) failJobs(jobs []*job, p *proc, cause error) {
-	e := &scan.Error{Category: scan.ProcessCrash, Message: cause.Error(), Retryable: scan.ProcessCrash.Retryable()}
-	var out []Result
-	for _, jb := range jobs {
-		for left := jb.want &^ jb.done; left != 0; left &= left - 1 {
-			i := bits.TrailingZeros64(left)
-			out = append(out, Result{Path: jb.path, Meta: jb.meta, Scanner: r.cfg.Scanners[i], Status: StatusError, Err: e, Attempts: jb.attempts, WorkerPID: p.pid})
-		}
-		jb.done = jb.want
-	}
-	r.deliver(out)
-	r.settle(len(jobs))
-}
-
-// failRest fails every job still queued or yet to be produced, once no
-// worker is left to run them.
-func (r *Run) failRest() {
-	dead := &proc{}
-	for {
-		select {
-		case jb := <-r.queue:
-			r.failJobs([]*job{jb}, dead, errors.New("no live worker is left to run this job"))
-		case <-r.drained:
-			return
-		case <-r.ctx.Done():
-			return
-		}
-	}
-}
-
 // counters are a run's statistics as they accumulate.
 type counters struct {
 	jobs, settled, results, ok, errors, skipped, findings atomic.Int64
+	restarts, retries                                     atomic.Int64
 	startTime, duration                                   time.Duration
 }
 
@@ -236,11 +195,15 @@ func (c *counters) snapshot(procs []*proc, sems *semregistry.Registry) Stats {
 		Errors: int(c.errors.Load()), Skipped: int(c.skipped.Load()), Findings: int(c.findings.Load()),
 		StartTime: c.startTime, Duration: c.duration,
 		Unfinished: int(c.jobs.Load() - c.settled.Load()),
+		Restarts:   int(c.restarts.Load()), Retries: int(c.retries.Load()),
 	}
 	st.Semaphores = sems.Stats()
 	for _, p := range procs {
 		p.mu.Lock()
-		ws := WorkerStats{PID: p.pid, Lost: p.lost}
+		ws := WorkerStats{PID: p.pid, Lost: p.lost, Exit: p.exit()}
+		if p.killed != nil {
+			ws.Killed = p.killed.category.String()
+		}
 		if p.metrics != nil {
 			ws.JobsDone, ws.RSSBytes = p.metrics.GetJobsDone(), p.metrics.GetRssBytes()
 		}

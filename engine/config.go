@@ -57,8 +57,38 @@ type Config struct {
 	// StartTimeout bounds the wait for a worker's handshake. If zero, 10s.
 	StartTimeout time.Duration
 	// Grace is how long an interrupted run waits for workers to finish after
-	// asking them to stop, before it kills them. If zero, 2s.
+	// asking them to stop, before it kills them; and how long a job may
+	// ignore the cancel of its JobTimeout before its worker is killed. If
+	// zero, 2s.
 	Grace time.Duration
+	// Retries is how many more times a job is run after a retryable failure
+	// (see scan.Error.Retryable) or after its worker died under it. If
+	// zero, 2; negative means never.
+	Retries int
+	// RetryDelay is the wait before the first retry; each later one waits
+	// BackoffBase times longer, scaled by a random factor in [0.5, 1.5). If
+	// zero, 1s; negative means at once.
+	RetryDelay time.Duration
+	// BackoffBase is the factor between successive retry delays, at least
+	// 1. If zero, 2.
+	BackoffBase float64
+	// JobTimeout bounds one job on a worker. When it passes, the job is
+	// cancelled; if it has not ended Grace later, its worker is killed and
+	// replaced. Either way the job ends as TIMEOUT, without a retry. If
+	// zero, 60s; negative means no limit.
+	JobTimeout time.Duration
+	// Watchdog replaces a worker process that has sent nothing for this
+	// long (a worker reports at least once a second): its running jobs are
+	// charged an attempt, as for a crash. If zero, 10s; negative: never.
+	Watchdog time.Duration
+	// MemoryLimit caps each worker process's resident memory, in bytes. The
+	// worker's Go runtime gets 90% of it as GOMEMLIMIT, and the parent kills
+	// a worker whose RSS goes over it; its running jobs are charged an
+	// attempt and end as RESOURCE_LIMIT. If zero, no limit.
+	MemoryLimit int64
+	// MaxJobsPerWorker replaces a worker process after it has been sent this
+	// many jobs, for scanners that leak. If zero, no limit.
+	MaxJobsPerWorker int
 	// Logger receives the engine's logging, all at debug level except real
 	// trouble. If nil, slog.Default().
 	Logger *slog.Logger
@@ -83,14 +113,34 @@ func (c Config) withDefaults() Config {
 	if c.Grace == 0 {
 		c.Grace = 2 * time.Second
 	}
+	c.Retries = or(c.Retries, 2)
+	c.RetryDelay = or(c.RetryDelay, time.Second)
+	c.BackoffBase = or(c.BackoffBase, 2)
+	c.JobTimeout = or(c.JobTimeout, 60*time.Second)
+	c.Watchdog = or(c.Watchdog, 10*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
 }
 
+// or returns v, or def if v is zero.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
 func (c Config) validate() error {
 	switch {
+	case !(c.BackoffBase >= 1): // NaN too
+		return fmt.Errorf("%w: BackoffBase is %v, at least 1", ErrConfig, c.BackoffBase)
+	case c.MemoryLimit < 0:
+		return fmt.Errorf("%w: MemoryLimit is %d", ErrConfig, c.MemoryLimit)
+	case c.MaxJobsPerWorker < 0:
+		return fmt.Errorf("%w: MaxJobsPerWorker is %d", ErrConfig, c.MaxJobsPerWorker)
 	case c.Workers < 0:
 		return fmt.Errorf("%w: Workers is %d", ErrConfig, c.Workers)
 	case c.Tasks < 0:

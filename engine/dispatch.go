@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"iter"
 
 	"github.com/forkscan/forkscan/ipc"
@@ -18,7 +17,8 @@ type job struct {
 	meta     any
 	want     uint64 // bit i set: the run's scanner i is to run
 	done     uint64 // bit i set: scanner i has its terminal result
-	attempts int
+	retry    uint64 // bit i set: scanner i failed and is to run again
+	attempts int    // times sent to a worker, the one running it included
 }
 
 // produce takes jobs from the source and queues them, until the source ends
@@ -85,10 +85,18 @@ func (r *Run) rejected(jb *job, names []string, err error) []Result {
 // jobs as the credit allows (a lone job goes at once), and sends them as one
 // batch. When the run has nothing more to send it tells the worker to drain,
 // or to stop if the run was interrupted.
+//
+// With MaxJobsPerWorker, the worker is told to drain once it has been sent
+// that many jobs; its replacement takes over.
 func (r *Run) send(p *proc) {
 	buf := make([]*job, 0, min(r.cfg.Window, maxJobBatch))
-	for {
-		n := p.credits.Take(p.quit, min(r.cfg.Window, maxJobBatch))
+	left := r.cfg.MaxJobsPerWorker
+	for r.cfg.MaxJobsPerWorker == 0 || left > 0 {
+		most := min(r.cfg.Window, maxJobBatch)
+		if r.cfg.MaxJobsPerWorker > 0 {
+			most = min(most, left)
+		}
+		n := p.credits.Take(p.quit, most)
 		if n == 0 {
 			break
 		}
@@ -101,12 +109,13 @@ func (r *Run) send(p *proc) {
 		if !r.dispatch(p, buf) {
 			return
 		}
+		left -= len(buf)
 	}
 	r.closeDown(p)
 }
 
 // dispatch records jobs as in flight on p and sends them. It returns false
-// if p is lost; the jobs are then failed like the rest of p's window.
+// if p is lost; the jobs then go back to the queue, not charged.
 func (r *Run) dispatch(p *proc, jobs []*job) bool {
 	msg := &pb.Jobs{
 		Ids:         make([]uint64, 0, len(jobs)),
@@ -126,7 +135,10 @@ func (r *Run) dispatch(p *proc, jobs []*job) bool {
 	}
 	p.mu.Unlock()
 	if lost {
-		r.failJobs(jobs, p, fmt.Errorf("worker %d was lost before its jobs were sent", p.pid))
+		for _, jb := range jobs {
+			jb.attempts--
+			r.requeue(jb, 0)
+		}
 		return false
 	}
 	// A send error means the stream broke; the receiver sees it too and

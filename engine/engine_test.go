@@ -173,7 +173,7 @@ func TestUnknownJobScannerIsAnErrorRecord(t *testing.T) {
 	require.True(t, errors.Is(bad.Err, scan.InvalidInput))
 }
 
-func TestLostWorkerFailsItsWindowAndTheRunGoesOn(t *testing.T) {
+func TestLostWorkerIsReplacedAndTheRunGoesOn(t *testing.T) {
 	jobs := func(yield func(engine.Job) bool) {
 		for j := range paths(500, "job-%d") {
 			if j.Path == "job-100" {
@@ -184,7 +184,7 @@ func TestLostWorkerFailsItsWindowAndTheRunGoesOn(t *testing.T) {
 			}
 		}
 	}
-	o := runAll(t, context.Background(), engine.Config{Scanners: []string{"exiter"}, Workers: 2, Window: 4}, jobs)
+	o := runAll(t, context.Background(), engine.Config{Scanners: []string{"exiter"}, Workers: 2, Window: 4, RetryDelay: time.Millisecond}, jobs)
 	require.Len(t, o.count, 500, "every job has a record")
 	for p, c := range o.count {
 		require.Equal(t, 1, c, "results for %v", p)

@@ -66,7 +66,9 @@ type Stats struct {
 	Skipped    int                // results with StatusSkipped
 	Findings   int                // findings over all results
 	Unfinished int                // jobs with no result for some scanner (interrupted runs)
-	Workers    []WorkerStats      // one per worker started
+	Restarts   int                // workers started to replace one that ended early
+	Retries    int                // jobs sent again after a failure or a worker's death
+	Workers    []WorkerStats      // one per worker started, replacements included
 	Semaphores []semregistry.Stat // one per named semaphore used or declared
 	StartTime  time.Duration      // from Start until every worker was ready
 	Duration   time.Duration      // from Start until the last worker ended
@@ -77,5 +79,7 @@ type WorkerStats struct {
 	PID      int
 	JobsDone uint64 // jobs it completed, as it last reported
 	RSSBytes uint64 // resident memory, as it last reported
-	Lost     bool   // it died or broke its stream before completing
+	Lost     bool   // it died, was killed or broke its stream before completing
+	Killed   string // the category the parent killed it for (TIMEOUT, RESOURCE_LIMIT), if it did
+	Exit     string // how the process ended, such as "exit status 0" or "signal: killed"; "" in-process
 }

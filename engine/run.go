@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,15 @@ type Run struct {
 
 	ctx    context.Context // cancelled by the caller, or by an abandoned Results loop
 	cancel context.CancelFunc
-	procs  []*proc
+
+	mu      sync.Mutex
+	procs   []*proc // every worker started, in order
+	current []*proc // each slot's worker now
+	over    bool    // drained or interrupted: no worker is to start
+	holders atomic.Uint64
+	retries retries
+	aux     sync.WaitGroup // goroutines that may start late: waited for after wg
+	ending  chan struct{}  // closed once wg is done: the monitor stops
 
 	queue    chan *job      // producer → senders; bounded
 	out      chan []Result  // receivers → Results; bounded
@@ -70,7 +79,10 @@ func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
 		out:       make(chan []Result, 4*cfg.Workers),
 		drained:   make(chan struct{}),
 		finished:  make(chan struct{}),
+		ending:    make(chan struct{}),
+		current:   make([]*proc, cfg.Workers),
 	}
+	r.retries.wake = make(chan struct{}, 1)
 	for i, name := range cfg.Scanners {
 		r.scanIndex[name] = i
 	}
@@ -90,15 +102,18 @@ func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
 	r.stats.startTime = time.Since(r.started)
 	r.live.Store(int32(len(r.procs)))
 	r.pending.Store(1) // the producer's own token, dropped when it is done
+	copy(r.current, r.procs)
 	r.spawn(func() { r.produce(jobs) })
 	r.spawn(r.watch)
+	r.spawn(r.feedRetries)
 	for _, p := range r.procs {
-		r.spawn(func() { r.send(p) })
-		r.spawn(func() { r.receive(p) })
-		r.spawn(func() { r.serveLine(p) })
+		r.spawn(func() { r.supervise(p) })
 	}
+	r.aux.Go(r.monitor)
 	go func() {
 		r.wg.Wait()
+		close(r.ending)
+		r.aux.Wait()
 		close(r.out)
 		r.lifeline.close()
 		r.stats.duration = time.Since(r.started)
@@ -140,7 +155,7 @@ func (r *Run) Wait() (Stats, error) {
 	for range r.out {
 	}
 	<-r.finished
-	st := r.stats.snapshot(r.procs, r.sems)
+	st := r.stats.snapshot(r.procs, r.sems) // no worker starts after finished
 	switch {
 	case r.live.Load() == 0 && st.Jobs > 0:
 		return st, ErrAllWorkersLost
@@ -159,8 +174,14 @@ func (r *Run) watch() {
 		r.stopErr = context.Cause(r.ctx)
 		r.log.Debug("run interrupted", "cause", r.stopErr)
 	}
-	for _, p := range r.procs {
-		p.stop()
+	r.mu.Lock()
+	r.over = true
+	current := slices.Clone(r.current)
+	r.mu.Unlock()
+	for _, p := range current {
+		if p != nil {
+			p.stop()
+		}
 	}
 }
 

@@ -167,7 +167,7 @@ func TestKilledHolderReleasesItsPermits(t *testing.T) {
 			}
 		}
 	}
-	cfg := engine.Config{Scanners: []string{"lock-holder"}, Workers: 2, Tasks: 2, Window: 2}
+	cfg := engine.Config{Scanners: []string{"lock-holder"}, Workers: 2, Tasks: 2, Window: 2, Retries: -1} // the holder hangs on every attempt
 	// A leaked permit would leave the other jobs waiting for ever: the
 	// deadline turns that hang into a failure (Wait returns its error).
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

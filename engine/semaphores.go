@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"time"
 
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
@@ -41,6 +42,7 @@ func (r *Run) serveLine(p *proc) {
 		if err := p.line.Read(&m); err != nil {
 			return
 		}
+		p.heard.Store(time.Now().UnixNano())
 		switch x := m.GetMsg().(type) {
 		case *pb.WorkResponse_SemaphoreRequest:
 			r.acquireFor(p, x.SemaphoreRequest)

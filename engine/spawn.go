@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -20,24 +22,32 @@ import (
 
 // proc is the parent's handle on one worker, process or goroutine.
 type proc struct {
-	slot    int
+	slot    int // place in the pool, kept by its replacements
 	pid     int
 	stream  ipc.ParentStream
 	sendMu  sync.Mutex // a stream takes one sender at a time
 	line    *ipc.Line  // semaphore traffic
+	board   *ipc.Board // the jobs its tasks are running
 	holder  semregistry.Holder
 	endFn   func() // ends the worker and waits for it
 	endOnce sync.Once
+	killFn  func()        // kills a worker process at once; nil in-process
+	exit    func() string // how the process ended, once it has
+	stderr  *tail         // the last lines of its stderr
+	heard   atomic.Int64  // when it last sent anything (Unix ns)
 	credits *ipc.Credits
 	quit    chan struct{} // closed when the sender must stop
 	quitOne sync.Once
 
-	mu       sync.Mutex
-	window   *window // jobs in flight
-	lost     bool
-	complete bool
-	metrics  *pb.Metrics
-	waiting  map[uint64]*semregistry.Wait // semaphore requests being waited for, by id
+	mu        sync.Mutex
+	window    *window // jobs in flight
+	lost      bool
+	complete  bool
+	killed    *kill // why the parent killed it, if it did
+	finished  int   // jobs it completed
+	cancelled map[uint64]bool
+	metrics   *pb.Metrics
+	waiting   map[uint64]*semregistry.Wait // semaphore requests being waited for, by id
 }
 
 // send sends m down p's stream.
@@ -62,6 +72,21 @@ func (p *proc) end() {
 	p.endOnce.Do(func() {
 		p.endFn()
 	})
+}
+
+// kill kills a worker process at once, recording why (the first reason
+// wins); the receiver then finds its stream broken and settles its jobs.
+// In-process workers cannot be killed: only the reason is recorded.
+func (p *proc) kill(k *kill) {
+	p.mu.Lock()
+	complete := p.complete
+	if p.killed == nil && !complete {
+		p.killed = k
+	}
+	p.mu.Unlock()
+	if p.killFn != nil && !complete {
+		p.killFn()
+	}
 }
 
 // startWorkers starts cfg.Workers workers at once and waits for every one
@@ -91,7 +116,9 @@ func (r *Run) startWorkers() error {
 
 func (r *Run) startWorker(slot int) (*proc, error) {
 	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
-		holder: semregistry.Holder(slot + 1), waiting: make(map[uint64]*semregistry.Wait)}
+		holder: semregistry.Holder(r.holders.Add(1)), waiting: make(map[uint64]*semregistry.Wait),
+		cancelled: make(map[uint64]bool), stderr: newTail(stderrTail)}
+	p.heard.Store(time.Now().UnixNano())
 	start := r.startProcess
 	if r.cfg.InProcess {
 		start = r.startGoroutine
@@ -137,11 +164,12 @@ func (r *Run) startGoroutine(p *proc) error {
 		cancel()
 		return err
 	}
+	p.board = ipc.LocalBoard(r.cfg.Tasks)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer w.Close()
-		if err := worker.Serve(w, workerLine); err != nil && !errors.Is(err, context.Canceled) {
+		if err := worker.Serve(w, workerLine, p.board); err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Debug("in-process worker ended", "slot", p.slot, "error", err)
 		}
 	}()
@@ -149,38 +177,47 @@ func (r *Run) startGoroutine(p *proc) error {
 	p.stream = parent
 	p.line = line
 	p.endFn = func() { cancel(); <-done; _ = line.Close() }
+	p.exit = func() string { return "" }
 	return nil
 }
 
 func (r *Run) startProcess(p *proc) error {
-	line, workerEnd, err := ipc.LinePair()
+	line, lineEnd, err := ipc.LinePair()
 	if err != nil {
 		return err
 	}
-	cmd, err := r.command(workerEnd)
-	if err != nil {
-		_ = line.Close()
-		_ = workerEnd.Close()
-		return err
-	}
-	proc, err := ipc.Start(ipc.StartConfig{Cmd: cmd, Logger: r.pluginLog, StartTimeout: r.cfg.StartTimeout})
-	_ = workerEnd.Close() // the child has its copy
+	board, boardEnd, err := ipc.NewBoard(r.cfg.Tasks)
 	if err != nil {
 		_ = line.Close()
+		_ = lineEnd.Close()
 		return err
 	}
-	p.pid = proc.Pid
-	p.stream = proc.Stream
-	p.line = line
-	p.endFn = func() { proc.Close(); _ = line.Close() }
-	return nil
+	cmd, err := r.command(lineEnd, boardEnd)
+	if err == nil {
+		var proc *ipc.Process
+		proc, err = ipc.Start(ipc.StartConfig{Cmd: cmd, Logger: r.pluginLog, Stderr: p.stderr, StartTimeout: r.cfg.StartTimeout})
+		if err == nil {
+			p.pid, p.stream, p.line, p.board = proc.Pid, proc.Stream, line, board
+			p.endFn = func() { proc.Close(); _ = line.Close(); _ = board.Close() }
+			p.killFn = func() { _ = proc.Kill() }
+			p.exit = proc.ExitStatus
+		}
+	}
+	_ = lineEnd.Close() // the child has its copies
+	_ = boardEnd.Close()
+	if err != nil {
+		_ = line.Close()
+		_ = board.Close()
+	}
+	return err
 }
 
 // command builds a worker's command: its own process group, so that the
 // terminal's Ctrl-C reaches only the parent, which decides; SIGKILL if the
 // thread that started it dies; the lifeline, whose EOF tells the worker the
-// parent is gone however it died; and the worker's end of its semaphore line.
-func (r *Run) command(line *os.File) (*exec.Cmd, error) {
+// parent is gone however it died; the worker's end of its semaphore line;
+// its board; and its share of the CPUs and of the memory limit.
+func (r *Run) command(line, board *os.File) (*exec.Cmd, error) {
 	var cmd *exec.Cmd
 	if r.cfg.Command != nil {
 		cmd = r.cfg.Command()
@@ -196,11 +233,15 @@ func (r *Run) command(line *os.File) (*exec.Cmd, error) {
 	}
 	cmd.SysProcAttr.Setpgid = true
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	cmd.ExtraFiles = append(cmd.ExtraFiles, r.lifeline.read, line)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, r.lifeline.read, line, board)
 	fd := 2 + len(cmd.ExtraFiles) // ExtraFiles start at descriptor 3
 	cmd.Env = append(cmd.Env,
-		worker.LifelineEnv+"="+strconv.Itoa(fd-1),
-		worker.LineEnv+"="+strconv.Itoa(fd))
+		worker.LifelineEnv+"="+strconv.Itoa(fd-2),
+		worker.LineEnv+"="+strconv.Itoa(fd-1),
+		worker.BoardEnv+"="+strconv.Itoa(fd))
+	if r.cfg.MemoryLimit > 0 {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatInt(r.cfg.MemoryLimit/10*9, 10))
+	}
 	if r.cfg.WorkerProcs > 0 {
 		// go-plugin appends this process's environment after ours, and the
 		// last value wins: a GOMAXPROCS the user set stays in force.

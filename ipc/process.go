@@ -35,6 +35,7 @@ type StartConfig struct {
 
 // Process is a running worker process and the parent's end of its stream.
 type Process struct {
+	cmd    *exec.Cmd
 	client *plugin.Client
 	cancel context.CancelFunc
 	// Stream is the worker's stream, open from Start until Close.
@@ -70,6 +71,7 @@ func Start(cfg StartConfig) (*Process, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrHandshake, cfg.Cmd.Path, err)
 	}
 	p.Pid = cfg.Cmd.Process.Pid
+	p.cmd = cfg.Cmd
 	return p, nil
 }
 
@@ -93,6 +95,18 @@ func open(client *plugin.Client) (*Process, error) {
 
 // Exited reports whether the worker process has exited.
 func (p *Process) Exited() bool { return p.client.Exited() }
+
+// ExitStatus describes how the process ended, such as "exit status 3" or
+// "signal: segmentation fault"; "" while it runs, or if unknown.
+func (p *Process) ExitStatus() string {
+	if !p.client.Exited() || p.cmd.ProcessState == nil {
+		return ""
+	}
+	return p.cmd.ProcessState.String()
+}
+
+// Kill kills the process at once (SIGKILL); Close still has to be called.
+func (p *Process) Kill() error { return p.cmd.Process.Kill() }
 
 // Close ends the stream and the process: it asks the worker's server to stop,
 // waits up to two seconds for the process to exit, then kills it. It blocks

@@ -20,6 +20,11 @@ const LineEnv = "FORKSCAN_LINE_FD"
 // parent holds. EOF on it means the parent is gone, and the worker exits.
 const LifelineEnv = "FORKSCAN_LIFELINE_FD"
 
+// BoardEnv names the environment variable that holds the file descriptor
+// of the worker's board (see ipc.Board), where its tasks record the jobs
+// they run.
+const BoardEnv = "FORKSCAN_BOARD_FD"
+
 // exit is a test seam for os.Exit.
 var exit = os.Exit
 
@@ -42,7 +47,12 @@ func Main() {
 		fmt.Fprintln(os.Stderr, "forkscan worker:", err)
 		exit(1)
 	}
-	ipc.Serve(func(s ipc.WorkerStream) error { return Serve(s, line) })
+	board, err := inheritedBoard()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "forkscan worker:", err)
+		exit(1)
+	}
+	ipc.Serve(func(s ipc.WorkerStream) error { return Serve(s, line, board) })
 	exit(0)
 }
 
@@ -77,15 +87,34 @@ func guardStdout() error {
 
 // inheritedLine opens the semaphore line the parent passed down, if any.
 func inheritedLine() (*ipc.Line, error) {
-	v := os.Getenv(LineEnv)
+	fd, err := inheritedFD(LineEnv)
+	if fd == 0 || err != nil {
+		return nil, err
+	}
+	return ipc.NewLine(uintptr(fd))
+}
+
+// inheritedBoard maps the board the parent passed down, if any.
+func inheritedBoard() (*ipc.Board, error) {
+	fd, err := inheritedFD(BoardEnv)
+	if fd == 0 || err != nil {
+		return nil, err
+	}
+	return ipc.OpenBoard(uintptr(fd))
+}
+
+// inheritedFD returns the descriptor named by environment variable env, or
+// 0 if it is not set.
+func inheritedFD(env string) (int, error) {
+	v := os.Getenv(env)
 	if v == "" {
-		return nil, nil
+		return 0, nil
 	}
 	fd, err := strconv.Atoi(v)
 	if err != nil || fd < 3 {
-		return nil, fmt.Errorf("bad %s=%q", LineEnv, v)
+		return 0, fmt.Errorf("bad %s=%q", env, v)
 	}
-	return ipc.NewLine(uintptr(fd))
+	return fd, nil
 }
 
 // watchLifeline exits the process when the parent's end of the lifeline

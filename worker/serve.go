@@ -34,6 +34,7 @@ type session struct {
 	tasks     []*task
 	out       *outbox
 	sems      *semClient
+	board     *ipc.Board // nil: the parent does not watch the tasks
 	jobsDone  atomic.Uint64
 }
 
@@ -48,9 +49,10 @@ type bound struct {
 // (or Shutdown), sends WorkerComplete, and returns when the parent
 // half-closes the stream. Scanners reach the run's semaphores over line,
 // which Serve closes when it returns; with a nil line they have none. The
+// tasks record the job each is running on board, if not nil. The
 // engine's in-process mode calls Serve on an ipc.Pipe; a worker process
 // calls it on its gRPC stream.
-func Serve(stream ipc.WorkerStream, line *ipc.Line) error {
+func Serve(stream ipc.WorkerStream, line *ipc.Line, board *ipc.Board) error {
 	s, err := configure(stream, line)
 	if err != nil {
 		if line != nil {
@@ -59,6 +61,7 @@ func Serve(stream ipc.WorkerStream, line *ipc.Line) error {
 		return err
 	}
 	defer s.cancel()
+	s.board = board
 	if line != nil {
 		done := make(chan struct{})
 		go func() { s.sems.run(); close(done) }()
@@ -119,8 +122,8 @@ func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 	s.jobs = make(chan ipc.Job, max(cfg.GetWindow(), 1))
 	s.closeJobs = sync.OnceFunc(func() { close(s.jobs) })
 	s.out = newOutbox()
-	for range max(cfg.GetTasks(), 1) {
-		s.tasks = append(s.tasks, newTask(s.ctx))
+	for i := range int(max(cfg.GetTasks(), 1)) {
+		s.tasks = append(s.tasks, newTask(i, s.ctx))
 	}
 	return s, nil
 }

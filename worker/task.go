@@ -29,6 +29,7 @@ const (
 // reused from job to job and replaced only after a Cancel, so a job costs
 // no context allocation.
 type task struct {
+	index  int // on the board
 	parent context.Context
 	state  atomic.Int32
 
@@ -38,8 +39,8 @@ type task struct {
 	cancel context.CancelFunc
 }
 
-func newTask(parent context.Context) *task {
-	t := &task{parent: parent}
+func newTask(index int, parent context.Context) *task {
+	t := &task{index: index, parent: parent}
 	t.ctx, t.cancel = context.WithCancel(parent)
 	return t
 }
@@ -49,7 +50,9 @@ func (t *task) run(s *session) {
 		if s.ctx.Err() != nil {
 			continue // shutting down: the parent counts these as not started
 		}
+		s.board.Begin(t.index, job.ID)
 		s.runJob(t.begin(job.ID), t, job)
+		s.board.End(t.index)
 		t.end()
 	}
 	t.cancel()
@@ -164,7 +167,9 @@ func (s *session) scanOne(ctx context.Context, id uint64, i uint32, f *scan.File
 	}
 	if err != nil {
 		if ctx.Err() != nil && !isCategorized(err) {
-			err = scan.Errorf(scan.Timeout, "job cancelled by the parent: %v", err)
+			// The parent cancels a job only when its time limit passed; the
+			// same file would take as long again, so it is not retried.
+			err = &scan.Error{Category: scan.Timeout, Message: "the job's time limit passed and the parent cancelled it", Err: err}
 		}
 		return errorResult(id, i, err), true
 	}

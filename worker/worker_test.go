@@ -82,7 +82,7 @@ func TestServeRefusesABadStart(t *testing.T) {
 			defer cancel()
 			parent, w := ipc.Pipe(ctx)
 			require.NoError(t, parent.Send(c.first))
-			err := Serve(w, nil)
+			err := Serve(w, nil, nil)
 			require.ErrorIs(t, err, ErrProtocol)
 			require.True(t, strings.Contains(err.Error(), c.want), err.Error())
 		})
@@ -103,7 +103,7 @@ func TestServeRunsJobsAndCompletes(t *testing.T) {
 	defer cancel()
 	parent, w := ipc.Pipe(ctx)
 	done := make(chan error, 1)
-	go func() { done <- Serve(w, nil); w.Close() }()
+	go func() { done <- Serve(w, nil, nil); w.Close() }()
 
 	cfg := &pb.Configure{Scanners: []string{"worker-test-echo"}, Tasks: 2, Window: 8}
 	require.NoError(t, parent.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}))

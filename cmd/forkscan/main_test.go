@@ -176,6 +176,16 @@ func TestExitCodes(t *testing.T) {
 		{"limit of zero", []string{"scan", "--limit", "db=0", clean}, exitUsage, "--limit"},
 		{"limit twice", []string{"scan", "--limit", "db=1", "--limit", "db=2", clean}, exitUsage, "limited twice"},
 		{"unknown command", []string{"scna", clean}, exitUsage, "unknown command"},
+		{"negative retries", []string{"scan", "--retries", "-1", clean}, exitUsage, "--retries"},
+		{"zero timeout", []string{"scan", "--timeout", "0", clean}, exitUsage, "--timeout"},
+		{"timeout without unit", []string{"scan", "--timeout", "60", clean}, exitUsage, "timeout"},
+		{"bad memory limit", []string{"scan", "--memory-limit", "lots", clean}, exitUsage, "--memory-limit"},
+		{"zero memory limit", []string{"scan", "--memory-limit", "0", clean}, exitUsage, "--memory-limit"},
+		{"backoff below 1", []string{"scan", "--backoff", "0.5", clean}, exitUsage, "--backoff"},
+		{"backoff NaN", []string{"scan", "--backoff", "NaN", clean}, exitUsage, "--backoff"},
+		{"negative retry delay", []string{"scan", "--retry-delay", "-1s", clean}, exitUsage, "--retry-delay"},
+		{"zero watchdog", []string{"scan", "--watchdog", "0s", clean}, exitUsage, "--watchdog"},
+		{"negative max jobs", []string{"scan", "--max-jobs-per-worker", "-3", clean}, exitUsage, "--max-jobs-per-worker"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -37,6 +39,13 @@ type scanFlags struct {
 	limits      []string
 	limitsOnly  bool
 	verbose     bool
+	retries     int
+	backoff     float64
+	retryDelay  time.Duration
+	timeout     time.Duration
+	watchdog    time.Duration
+	memoryLimit string
+	maxJobs     int
 }
 
 func scanCommand(code *int) *cobra.Command {
@@ -69,6 +78,13 @@ be started, 130 interrupted.`,
 	fl.StringArrayVar(&f.limits, "limit", nil, "cap the run-wide semaphore NAME at K holders across all workers: NAME=K (repeatable)")
 	fl.BoolVar(&f.limitsOnly, "limits-only", false, "refuse semaphores not named by --limit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log debug details to stderr")
+	fl.IntVar(&f.retries, "retries", 2, "run a job again up to N times after a retryable failure or a worker crash")
+	fl.Float64Var(&f.backoff, "backoff", 2, "factor between successive retry delays (at least 1; delays have jitter)")
+	fl.DurationVar(&f.retryDelay, "retry-delay", time.Second, "delay before the first retry")
+	fl.DurationVar(&f.timeout, "timeout", time.Minute, "time limit per job: cancelled, then its worker killed and replaced")
+	fl.DurationVar(&f.watchdog, "watchdog", 10*time.Second, "replace a worker that sends nothing for this long")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "", "kill and replace a worker whose resident memory goes over SIZE (e.g. 512MiB)")
+	fl.IntVar(&f.maxJobs, "max-jobs-per-worker", 0, "replace each worker after N jobs (0: never)")
 	return cmd
 }
 
@@ -100,15 +116,62 @@ func (f scanFlags) config(args []string) (engine.Config, error) {
 	if err != nil {
 		return cfg, usageErr("--limit: %w", err)
 	}
+	if err := f.checkFaultFlags(); err != nil {
+		return cfg, err
+	}
+	var memLimit int64
+	if f.memoryLimit != "" {
+		if memLimit, err = parseSize(f.memoryLimit); err != nil || memLimit == 0 {
+			return cfg, usageErr("--memory-limit: %q is not a positive size (examples: 512MiB, 2GiB)", f.memoryLimit)
+		}
+	}
 	return engine.Config{
-		Semaphores:  semregistry.Config{Capacities: limits, DeclaredOnly: f.limitsOnly},
-		Scanners:    slices.Compact(slices.Clone(f.scanners)),
-		Workers:     f.workers,
-		Tasks:       f.tasks,
-		InProcess:   f.inProcess,
-		MaxFileSize: maxSize,
-		Logger:      logger(f.verbose),
+		Semaphores:       semregistry.Config{Capacities: limits, DeclaredOnly: f.limitsOnly},
+		Scanners:         dedupe(f.scanners),
+		Workers:          f.workers,
+		Tasks:            f.tasks,
+		InProcess:        f.inProcess,
+		MaxFileSize:      maxSize,
+		Retries:          cmp.Or(f.retries, -1), // the engine's zero means its default
+		RetryDelay:       cmp.Or(f.retryDelay, -1),
+		BackoffBase:      f.backoff,
+		JobTimeout:       f.timeout,
+		Watchdog:         f.watchdog,
+		MemoryLimit:      memLimit,
+		MaxJobsPerWorker: f.maxJobs,
+		Logger:           logger(f.verbose),
 	}, nil
+}
+
+// checkFaultFlags refuses values of the fault-tolerance flags that make no
+// sense, naming the flag: nothing is clamped.
+func (f scanFlags) checkFaultFlags() error {
+	switch {
+	case f.retries < 0:
+		return usageErr("--retries must be 0 or more, got %d", f.retries)
+	case !(f.backoff >= 1) || math.IsInf(f.backoff, 1):
+		return usageErr("--backoff must be a number of at least 1, got %v", f.backoff)
+	case f.retryDelay < 0:
+		return usageErr("--retry-delay must not be negative, got %v", f.retryDelay)
+	case f.timeout <= 0:
+		return usageErr("--timeout must be more than 0, got %v", f.timeout)
+	case f.watchdog <= 0:
+		return usageErr("--watchdog must be more than 0, got %v", f.watchdog)
+	case f.maxJobs < 0:
+		return usageErr("--max-jobs-per-worker must be 0 or more, got %d", f.maxJobs)
+	}
+	return nil
+}
+
+// dedupe returns names without repeats, in first-seen order.
+func dedupe(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func logger(verbose bool) *slog.Logger {
@@ -191,6 +254,9 @@ func summarize(w io.Writer, t tally, files int, st engine.Stats, cfg engine.Conf
 	}
 	fmt.Fprintf(w, "forkscan: %d files, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
 		files, t.results, t.ok, t.errors, t.skipped, t.findings, mode, took.Round(time.Millisecond))
+	if st.Restarts > 0 || st.Retries > 0 {
+		fmt.Fprintf(w, "forkscan: %d workers replaced, %d jobs retried\n", st.Restarts, st.Retries)
+	}
 	if st.Unfinished > 0 {
 		fmt.Fprintf(w, "forkscan: interrupted: %d files not finished\n", st.Unfinished)
 	}
