@@ -51,6 +51,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'ThroughputNoop' -benchtime 2000000x ./engine/
 	$(GO) test -run '^$$' -bench 'StartWorkers' -benchtime 20x ./engine/
 	$(GO) test -run '^$$' -bench 'Semaphore' -benchtime 20000x ./engine/
+	$(GO) test -run '^$$' -bench 'Respawn' -benchtime 50x ./engine/
 	$(GO) test -run '^$$' -bench 'ScanTree' -benchtime 3x ./cmd/forkscan/
 
 clean:

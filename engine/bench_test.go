@@ -137,3 +137,29 @@ func BenchmarkSemaphore(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRespawn measures the replacement of a dead worker: one worker
+// runs a job, then exits on the next (os.Exit(3)), b.N times; reported is
+// the time from the end of each worker until its replacement was ready
+// (started, handshaken, configured), in ms.
+func BenchmarkRespawn(b *testing.B) {
+	jobs := func(yield func(engine.Job) bool) {
+		for i := range b.N {
+			if !yield(engine.Job{Path: "ok-" + strconv.Itoa(i)}) || !yield(engine.Job{Path: "exit-" + strconv.Itoa(i)}) {
+				return
+			}
+		}
+	}
+	cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 1, Tasks: 1, Window: 1, Retries: -1}
+	run, err := engine.Start(context.Background(), cfg, jobs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range run.Results() {
+	}
+	st, err := run.Wait()
+	if err != nil || st.Restarts < b.N-1 {
+		b.Fatalf("%d restarts for %d deaths, err %v", st.Restarts, b.N, err)
+	}
+	b.ReportMetric(float64(st.Respawn)/float64(st.Restarts)/1e6, "ms/respawn")
+}

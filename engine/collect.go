@@ -165,7 +165,7 @@ func (r *Run) deliver(out []Result) {
 // counters are a run's statistics as they accumulate.
 type counters struct {
 	jobs, settled, results, ok, errors, skipped, findings atomic.Int64
-	restarts, retries                                     atomic.Int64
+	restarts, retries, respawn                            atomic.Int64
 	startTime, duration                                   time.Duration
 }
 
@@ -196,6 +196,7 @@ func (c *counters) snapshot(procs []*proc, sems *semregistry.Registry) Stats {
 		StartTime: c.startTime, Duration: c.duration,
 		Unfinished: int(c.jobs.Load() - c.settled.Load()),
 		Restarts:   int(c.restarts.Load()), Retries: int(c.retries.Load()),
+		Respawn:    time.Duration(c.respawn.Load()),
 	}
 	st.Semaphores = sems.Stats()
 	for _, p := range procs {

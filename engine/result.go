@@ -67,6 +67,7 @@ type Stats struct {
 	Findings   int                // findings over all results
 	Unfinished int                // jobs with no result for some scanner (interrupted runs)
 	Restarts   int                // workers started to replace one that ended early
+	Respawn    time.Duration      // summed over Restarts: from a worker's end until its replacement was ready
 	Retries    int                // jobs sent again after a failure or a worker's death
 	Workers    []WorkerStats      // one per worker started, replacements included
 	Semaphores []semregistry.Stat // one per named semaphore used or declared

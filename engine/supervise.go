@@ -31,7 +31,7 @@ func (r *Run) supervise(p *proc) {
 		case lost:
 			barren++
 		}
-		p = r.replace(p.slot, barren)
+		p = r.replace(p.slot, barren, time.Now())
 	}
 }
 
@@ -46,7 +46,7 @@ func (r *Run) serve(p *proc) {
 // call for. It returns nil when none is needed (the run is over) or none
 // could be started; in that case the slot is given up, and when the last
 // slot is, the jobs left are failed.
-func (r *Run) replace(slot, barren int) *proc {
+func (r *Run) replace(slot, barren int, ended time.Time) *proc {
 	for attempt := range startAttempts {
 		if !r.pause(backoff(respawnDelay, 2, barren+attempt, maxRespawnDelay)) {
 			return nil
@@ -58,6 +58,7 @@ func (r *Run) replace(slot, barren int) *proc {
 				return nil
 			}
 			r.stats.restarts.Add(1)
+			r.stats.respawn.Add(int64(time.Since(ended)))
 			r.log.Debug("worker replaced", "slot", slot, "pid", p.pid)
 			return p
 		}
