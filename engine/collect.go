@@ -196,7 +196,7 @@ func (c *counters) snapshot(procs []*proc, sems *semregistry.Registry) Stats {
 		StartTime: c.startTime, Duration: c.duration,
 		Unfinished: int(c.jobs.Load() - c.settled.Load()),
 		Restarts:   int(c.restarts.Load()), Retries: int(c.retries.Load()),
-		Respawn:    time.Duration(c.respawn.Load()),
+		Respawn: time.Duration(c.respawn.Load()),
 	}
 	st.Semaphores = sems.Stats()
 	for _, p := range procs {

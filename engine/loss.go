@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -121,7 +120,7 @@ func (r *Run) fail(jobs []*job, p *proc, e *scan.Error) {
 // worker is left to run them.
 func (r *Run) failRest() {
 	dead := &proc{}
-	e := &scan.Error{Category: scan.ProcessCrash, Message: errors.New("no worker is left to run this job: replacements failed to start").Error(), Retryable: true}
+	e := &scan.Error{Category: scan.ProcessCrash, Message: "no worker is left to run this job: replacements failed to start", Retryable: true}
 	for {
 		select {
 		case jb := <-r.queue:

@@ -2,11 +2,9 @@ package engine
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -101,28 +99,10 @@ func (r *Run) checkProcess(p *proc, now time.Time) {
 		}
 	}
 	if r.cfg.MemoryLimit > 0 {
-		if rss := residentBytes(p.pid); rss > r.cfg.MemoryLimit {
+		if rss := ipc.ResidentBytes(p.pid); rss > r.cfg.MemoryLimit {
 			r.log.Debug("killing a worker over the memory limit", "pid", p.pid, "rss", rss)
 			p.kill(&kill{category: scan.ResourceLimit,
 				message: fmt.Sprintf("worker (pid %d) used %d bytes of memory, over the limit of %d, and was killed", p.pid, rss, r.cfg.MemoryLimit)})
 		}
 	}
-}
-
-// residentBytes returns a process's resident set size, from /proc; 0 if
-// unknown.
-func residentBytes(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
-	if err != nil {
-		return 0
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 2 {
-		return 0
-	}
-	pages, err := strconv.ParseInt(fields[1], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return pages * int64(os.Getpagesize())
 }

@@ -1,9 +1,6 @@
 package worker
 
 import (
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -110,7 +107,7 @@ func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
 }
 
 func (s *session) metrics() *pb.WorkResponse {
-	m := &pb.Metrics{JobsDone: s.jobsDone.Load(), RssBytes: rss()}
+	m := &pb.Metrics{JobsDone: s.jobsDone.Load(), RssBytes: uint64(ipc.ResidentBytes(0))}
 	for _, t := range s.tasks {
 		switch t.state.Load() {
 		case stateParsing:
@@ -122,21 +119,4 @@ func (s *session) metrics() *pb.WorkResponse {
 		}
 	}
 	return &pb.WorkResponse{Msg: &pb.WorkResponse_Metrics{Metrics: m}}
-}
-
-// rss returns this process's resident set size in bytes, from /proc; 0 when unknown.
-func rss() uint64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 2 {
-		return 0
-	}
-	pages, err := strconv.ParseUint(fields[1], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return pages * uint64(os.Getpagesize())
 }
