@@ -53,6 +53,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Semaphore' -benchtime 20000x ./engine/
 	$(GO) test -run '^$$' -bench 'Respawn' -benchtime 50x ./engine/
 	$(GO) test -run '^$$' -bench 'ScanTree' -benchtime 3x ./cmd/forkscan/
+	$(GO) test -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
 
 clean:
 	rm -rf $(BIN)

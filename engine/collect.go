@@ -14,10 +14,9 @@ import (
 // receive reads one worker's upstream until it ends, then ends the worker.
 // A stream that ends before WorkerComplete means the worker was lost.
 func (r *Run) receive(p *proc) {
+	defer close(p.gone)
 	defer r.sems.ReleaseAll(p.holder) // after the end: nothing it held outlives it
 	defer p.end()
-	stopTimer := r.killAfterGrace(p)
-	defer stopTimer()
 	for {
 		msg, err := p.stream.Recv()
 		p.heard.Store(time.Now().UnixNano())
@@ -50,28 +49,6 @@ func (r *Run) receive(p *proc) {
 			}
 		}
 	}
-}
-
-// killAfterGrace ends p if the run is interrupted and p has not finished
-// Config.Grace later. It returns a function that cancels the watch.
-func (r *Run) killAfterGrace(p *proc) func() {
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-r.ctx.Done():
-		case <-done:
-			return
-		}
-		t := time.NewTimer(r.cfg.Grace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			r.log.Debug("worker did not stop within the grace period; ending it", "pid", p.pid)
-			p.end()
-		case <-done:
-		}
-	}()
-	return func() { close(done) }
 }
 
 // collect turns a batch of results into Results, settles the jobs they
@@ -120,6 +97,9 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 func (r *Run) convert(res ipc.Result, jb *job, pid int) Result {
 	out := Result{Path: jb.path, Meta: jb.meta, Scanner: r.cfg.Scanners[res.Scanner], Attempts: jb.attempts, WorkerPID: pid}
 	d := res.Detail
+	if len(d.GetSha256()) > 0 {
+		out.SHA256 = d.GetSha256()
+	}
 	switch res.Status {
 	case pb.Status_STATUS_OK:
 		out.Status = StatusOK

@@ -61,6 +61,12 @@ type Config struct {
 	// ignore the cancel of its JobTimeout before its worker is killed. If
 	// zero, 2s.
 	Grace time.Duration
+	// TermWait is how long an interrupted run's workers still running after
+	// Grace have, once sent SIGTERM, before SIGKILL. If zero, 500ms.
+	TermWait time.Duration
+	// KillWait bounds the wait for SIGKILLed workers to be reaped and their
+	// last results read. If zero, 1s.
+	KillWait time.Duration
 	// Retries is how many more times a job is run after a retryable failure
 	// (see scan.Error.Retryable) or after its worker died under it. If
 	// zero, 2; negative means never.

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/shutdown"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -219,6 +220,9 @@ func TestInterruptKeepsResultsAndLeavesNoProcess(t *testing.T) {
 			}
 			require.Equal(t, st.Jobs, st.Results+st.Unfinished)
 			require.Positive(t, st.Unfinished)
+			if !m.inProcess {
+				require.Equal(t, len(st.Stop.Processes), st.Stop.Count(shutdown.Drain), "the workers stopped when asked: %v", st.Stop)
+			}
 			requireNoChildren(t)
 		})
 	}

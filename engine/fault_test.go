@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -22,9 +23,10 @@ import (
 var hoard [][]byte
 
 // faulty fails as its job's path says: a panic outside any scanner's
-// recover, os.Exit(3), a SIGSEGV, a hang that ignores its context, a wait
-// that honours it, allocation without bound, a SIGSTOP, or a failure on
-// the first attempt only (a marker file beside the path remembers it).
+// recover, os.Exit(3), a SIGSEGV, a hang that ignores its context (stuck:
+// the same, saying when it began; deaf: ignoring SIGTERM too), a wait that
+// honours it, allocation without bound, a SIGSTOP, or a failure on the
+// first attempt only (a marker file beside the path remembers it).
 func faulty(ctx context.Context, f *scan.File) (scan.Report, error) {
 	switch name := f.Path[strings.LastIndexByte(f.Path, '/')+1:]; {
 	case strings.HasPrefix(name, "panic"):
@@ -37,7 +39,15 @@ func faulty(ctx context.Context, f *scan.File) (scan.Report, error) {
 		time.Sleep(time.Hour)
 	case strings.HasPrefix(name, "hang"):
 		time.Sleep(time.Hour)
+	case strings.HasPrefix(name, "deaf"): // to Shutdown and to SIGTERM
+		signal.Ignore(syscall.SIGTERM)
+		_ = os.WriteFile(f.Path+".began", nil, 0o644)
+		time.Sleep(time.Hour)
+	case strings.HasPrefix(name, "stuck"): // ignores Shutdown, not SIGTERM
+		_ = os.WriteFile(f.Path+".began", nil, 0o644)
+		time.Sleep(time.Hour)
 	case strings.HasPrefix(name, "wait"):
+		_ = os.WriteFile(f.Path+".began", nil, 0o644)
 		<-ctx.Done()
 		return scan.Report{}, ctx.Err()
 	case strings.HasPrefix(name, "hog"):

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/forkscan/forkscan/semregistry"
+	"github.com/forkscan/forkscan/shutdown"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -55,6 +56,7 @@ type Result struct {
 	Reason    string          // set when Status is StatusSkipped
 	Attempts  int             // how many times the job was sent to a worker
 	WorkerPID int             // the process that produced the result; 0 if none did
+	SHA256    []byte          // of the content the scanner saw; nil if it read none
 }
 
 // Stats describes a finished run.
@@ -73,6 +75,7 @@ type Stats struct {
 	Semaphores []semregistry.Stat // one per named semaphore used or declared
 	StartTime  time.Duration      // from Start until every worker was ready
 	Duration   time.Duration      // from Start until the last worker ended
+	Stop       shutdown.Report    // for an interrupted run: how its workers were stopped
 }
 
 // WorkerStats describes one worker of a run.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/forkscan/forkscan/semregistry"
+	"github.com/forkscan/forkscan/shutdown"
 )
 
 // queueDepth bounds the jobs made but not yet sent, per worker.
@@ -31,6 +31,9 @@ type Run struct {
 
 	ctx    context.Context // cancelled by the caller, or by an abandoned Results loop
 	cancel context.CancelFunc
+	// hurry ends with Kill: an interrupted run's stop skips to SIGKILL.
+	hurry    context.Context
+	hurryNow context.CancelFunc
 
 	mu      sync.Mutex
 	procs   []*proc // every worker started, in order
@@ -41,18 +44,19 @@ type Run struct {
 	aux     sync.WaitGroup // goroutines that may start late: waited for after wg
 	ending  chan struct{}  // closed once wg is done: the monitor stops
 
-	queue    chan *job      // producer → senders; bounded
-	out      chan []Result  // receivers → Results; bounded
-	pending  atomic.Int64   // jobs not yet terminal, plus one while producing
-	drained  chan struct{}  // closed when pending reaches zero
-	live     atomic.Int32   // workers not lost
-	failing  sync.Once      // starts failRest when the last worker is lost
-	wg       sync.WaitGroup // every goroutine of the run
-	finished chan struct{}  // closed once every goroutine has ended
-	stopErr  error          // why the run was interrupted; set by watch
-	batches  batchPool      // result batches, recycled once read
-	sems     *semregistry.Registry
-	stats    counters
+	queue      chan *job       // producer → senders; bounded
+	out        chan []Result   // receivers → Results; bounded
+	pending    atomic.Int64    // jobs not yet terminal, plus one while producing
+	drained    chan struct{}   // closed when pending reaches zero
+	live       atomic.Int32    // workers not lost
+	failing    sync.Once       // starts failRest when the last worker is lost
+	wg         sync.WaitGroup  // every goroutine of the run
+	finished   chan struct{}   // closed once every goroutine has ended
+	stopErr    error           // why the run was interrupted; set by watch
+	stopReport shutdown.Report // how an interrupted run's workers were stopped; under mu
+	batches    batchPool       // result batches, recycled once read
+	sems       *semregistry.Registry
+	stats      counters
 }
 
 // Start validates cfg, starts the workers, waits until every one is ready,
@@ -60,10 +64,12 @@ type Run struct {
 // ErrConfig for a bad configuration, or ErrWorkerStart if a worker did not
 // start; no worker is left running after an error.
 //
-// Cancelling ctx interrupts the run: no new job is sent, workers are asked
-// to stop and given Config.Grace to finish what they were doing, and the
-// results they made are still delivered. Jobs never finished are counted in
-// Stats.Unfinished.
+// Cancelling ctx interrupts the run: no new job is sent, and the workers
+// are stopped in phases (package shutdown): asked to stop, given
+// Config.Grace while their results are still read, then SIGTERM, then
+// SIGKILL. Every result that reached the parent is delivered. Jobs never
+// finished are counted in Stats.Unfinished, and Stats.Stop says how each
+// worker ended. Kill skips to SIGKILL.
 func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -94,8 +100,10 @@ func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
 		return nil, fmt.Errorf("%w: %w", ErrWorkerStart, err)
 	}
 	r.ctx, r.cancel = context.WithCancel(ctx)
+	r.hurry, r.hurryNow = context.WithCancel(context.Background())
 	if err := r.startWorkers(); err != nil {
 		r.cancel()
+		r.hurryNow()
 		r.lifeline.close()
 		return nil, err
 	}
@@ -118,6 +126,7 @@ func Start(ctx context.Context, cfg Config, jobs iter.Seq[Job]) (*Run, error) {
 		r.lifeline.close()
 		r.stats.duration = time.Since(r.started)
 		r.cancel()
+		r.hurryNow()
 		close(r.finished)
 	}()
 	return r, nil
@@ -156,6 +165,7 @@ func (r *Run) Wait() (Stats, error) {
 	}
 	<-r.finished
 	st := r.stats.snapshot(r.procs, r.sems) // no worker starts after finished
+	st.Stop = r.stopReport
 	switch {
 	case r.live.Load() == 0 && st.Jobs > 0:
 		return st, ErrAllWorkersLost
@@ -163,26 +173,6 @@ func (r *Run) Wait() (Stats, error) {
 		return st, r.stopErr
 	}
 	return st, nil
-}
-
-// watch stops every worker's sender once there is nothing left to send:
-// all jobs are terminal, or the run was interrupted.
-func (r *Run) watch() {
-	select {
-	case <-r.drained:
-	case <-r.ctx.Done():
-		r.stopErr = context.Cause(r.ctx)
-		r.log.Debug("run interrupted", "cause", r.stopErr)
-	}
-	r.mu.Lock()
-	r.over = true
-	current := slices.Clone(r.current)
-	r.mu.Unlock()
-	for _, p := range current {
-		if p != nil {
-			p.stop()
-		}
-	}
 }
 
 // settle marks n jobs terminal.

@@ -31,7 +31,9 @@ type proc struct {
 	holder  semregistry.Holder
 	endFn   func() // ends the worker and waits for it
 	endOnce sync.Once
-	killFn  func()        // kills a worker process at once; nil in-process
+	killFn  func() // kills a worker process at once; nil in-process
+	signal  func(os.Signal) error
+	gone    chan struct{} // closed once the worker has ended and its upstream was read to the end
 	exit    func() string // how the process ended, once it has
 	stderr  *tail         // the last lines of its stderr
 	heard   atomic.Int64  // when it last sent anything (Unix ns)
@@ -117,7 +119,7 @@ func (r *Run) startWorkers() error {
 func (r *Run) startWorker(slot int) (*proc, error) {
 	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
 		holder: semregistry.Holder(r.holders.Add(1)), waiting: make(map[uint64]*semregistry.Wait),
-		cancelled: make(map[uint64]bool), stderr: newTail(stderrTail)}
+		cancelled: make(map[uint64]bool), stderr: newTail(stderrTail), gone: make(chan struct{})}
 	p.heard.Store(time.Now().UnixNano())
 	start := r.startProcess
 	if r.cfg.InProcess {
@@ -178,6 +180,7 @@ func (r *Run) startGoroutine(p *proc) error {
 	p.line = line
 	p.endFn = func() { cancel(); <-done; _ = line.Close() }
 	p.exit = func() string { return "" }
+	p.signal = func(os.Signal) error { return errNotAProcess }
 	return nil
 }
 
@@ -200,6 +203,7 @@ func (r *Run) startProcess(p *proc) error {
 			p.pid, p.stream, p.line, p.board = proc.Pid, proc.Stream, line, board
 			p.endFn = func() { proc.Close(); _ = line.Close(); _ = board.Close() }
 			p.killFn = func() { _ = proc.Kill() }
+			p.signal = proc.Signal
 			p.exit = proc.ExitStatus
 		}
 	}

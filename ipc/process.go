@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"time"
 
@@ -107,6 +108,10 @@ func (p *Process) ExitStatus() string {
 
 // Kill kills the process at once (SIGKILL); Close still has to be called.
 func (p *Process) Kill() error { return p.cmd.Process.Kill() }
+
+// Signal sends sig to the process; after it has been reaped, it returns
+// os.ErrProcessDone and signals nothing.
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
 // Close ends the stream and the process: it asks the worker's server to stop,
 // waits up to two seconds for the process to exit, then kills it. It blocks

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -48,6 +49,7 @@ func parse(f *scan.File, maxSize int64) (*scan.Error, string) {
 	f.Data = buf.Bytes()
 	f.Size = int64(len(f.Data))
 	f.Binary = bytes.IndexByte(f.Data[:min(len(f.Data), binarySniff)], 0) >= 0
+	f.SHA256 = sha256.Sum256(f.Data)
 	return nil, ""
 }
 

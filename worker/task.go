@@ -102,8 +102,10 @@ func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) {
 	f := &scan.File{Path: job.Path}
 	var parseErr *scan.Error
 	var skip string
+	read := false // the content is in f
 	if s.needContent(set) {
 		parseErr, skip = parse(f, s.maxSize)
+		read = parseErr == nil && skip == ""
 	}
 	t.state.Store(stateScanning)
 	for i := range each(set) {
@@ -121,6 +123,9 @@ func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) {
 			if r, ok = s.scanOne(ctx, job.ID, i, f); !ok {
 				return // cancelled by Shutdown: no record, the parent decides
 			}
+		}
+		if read && b.def.Content {
+			r = withSHA256(r, f.SHA256[:])
 		}
 		s.out.add(r)
 	}
@@ -204,6 +209,15 @@ func okResult(id uint64, i uint32, rep scan.Report) ipc.Result {
 		}
 	}
 	r.Detail = d
+	return r
+}
+
+// withSHA256 records which content r is about.
+func withSHA256(r ipc.Result, sum []byte) ipc.Result {
+	if r.Detail == nil {
+		r.Detail = &pb.ResultDetail{}
+	}
+	r.Detail.Sha256 = sum
 	return r
 }
 

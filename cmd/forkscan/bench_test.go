@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -43,4 +46,31 @@ func BenchmarkScanTree(b *testing.B) {
 	b.ReportMetric(in.Seconds()/float64(b.N), "in-process-s/op")
 	b.ReportMetric(multi.Seconds()/float64(b.N), "processes-s/op")
 	b.ReportMetric(multi.Seconds()/in.Seconds(), "processes/in-process")
+}
+
+// BenchmarkInterrupt measures, per iteration, the time from SIGINT to the
+// exit of a CLI process (this test binary as the CLI) whose 8 worker
+// processes are busy with jobs that honour their cancel: the whole phased
+// stop, the records written and the summary printed. The setup (start,
+// workers busy) is not timed.
+func BenchmarkInterrupt(b *testing.B) {
+	root := b.TempDir()
+	for i := range 5000 {
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("f%d", i)), []byte("x"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var took time.Duration
+	for range b.N {
+		c := startCLI(b, "scan", "-s", "sluggish", "-w", "8", "-o", filepath.Join(b.TempDir(), "out.jsonl"), root)
+		c.waitForWorkers(b, 8)
+		time.Sleep(200 * time.Millisecond) // every worker busy
+		c.interrupt(b, syscall.SIGINT)
+		if code := c.cmd.ProcessState.ExitCode(); code != exitInterrupted {
+			b.Fatalf("exit code %d:\n%s", code, c.stderr.String())
+		}
+		took += c.took
+	}
+	b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "ms-sigint-to-exit")
+	b.ReportMetric(0, "ns/op") // the loop's wall time is mostly setup
 }

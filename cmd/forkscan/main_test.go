@@ -22,6 +22,9 @@ import (
 // re-execs it, and worker.Main serves instead of running the tests.
 func TestMain(m *testing.M) {
 	worker.Main()
+	if os.Getenv(cliEnv) != "" { // the CLI itself, for tests that signal it
+		os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -9,13 +9,10 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,6 +43,9 @@ type scanFlags struct {
 	watchdog    time.Duration
 	memoryLimit string
 	maxJobs     int
+	grace       time.Duration
+	resume      bool
+	force       bool
 }
 
 func scanCommand(code *int) *cobra.Command {
@@ -60,7 +60,12 @@ default. A summary goes to stderr.
 
 Exit codes: 0 done with no findings, 1 done with findings, 2 usage or
 configuration error, 3 done but some files failed, 4 the workers could not
-be started, 130 interrupted.`,
+be started, 130 interrupted.
+
+Ctrl-C (or SIGTERM) stops the run in phases: the workers are asked to stop
+and get --grace to hand in what they made, then SIGTERM, then SIGKILL; a
+second Ctrl-C skips to SIGKILL. Every record that reached forkscan is
+written, whole. --resume -o FILE then carries on where the run stopped.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := runScan(cmd.Context(), f, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			*code = c
@@ -85,6 +90,9 @@ be started, 130 interrupted.`,
 	fl.DurationVar(&f.watchdog, "watchdog", 10*time.Second, "replace a worker that sends nothing for this long")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "", "kill and replace a worker whose resident memory goes over SIZE (e.g. 512MiB)")
 	fl.IntVar(&f.maxJobs, "max-jobs-per-worker", 0, "replace each worker after N jobs (0: never)")
+	fl.DurationVar(&f.grace, "grace", 2*time.Second, "on Ctrl-C, how long workers have to stop before SIGTERM")
+	fl.BoolVar(&f.resume, "resume", false, "append to the --output file, skipping (file, scanner) pairs it has ok for unchanged files")
+	fl.BoolVar(&f.force, "force", false, "with --resume: accept a file written for another root")
 	return cmd
 }
 
@@ -139,6 +147,7 @@ func (f scanFlags) config(args []string) (engine.Config, error) {
 		Watchdog:         f.watchdog,
 		MemoryLimit:      memLimit,
 		MaxJobsPerWorker: f.maxJobs,
+		Grace:            f.grace,
 		Logger:           logger(f.verbose),
 	}, nil
 }
@@ -159,6 +168,14 @@ func (f scanFlags) checkFaultFlags() error {
 		return usageErr("--watchdog must be more than 0, got %v", f.watchdog)
 	case f.maxJobs < 0:
 		return usageErr("--max-jobs-per-worker must be 0 or more, got %d", f.maxJobs)
+	case f.grace <= 0:
+		return usageErr("--grace must be more than 0, got %v", f.grace)
+	case f.resume && (f.output == "" || f.output == "-"):
+		return usageErr("--resume needs --output FILE: it resumes the records in that file")
+	case f.resume && f.format != "jsonl":
+		return usageErr("--resume works on jsonl output, not %s", f.format)
+	case f.force && !f.resume:
+		return usageErr("--force only means something with --resume")
 	}
 	return nil
 }
@@ -188,38 +205,68 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	if err != nil {
 		return exitUsage, err
 	}
-	out, closeOut, err := openOutput(f.output, stdout)
+	ctx, signals := catchSignals(ctx, stderr, cfg.Grace)
+	defer signals.stop()
+	w := &walker{roots: args, scanners: cfg.Scanners}
+	var resumed resumeReport
+	if f.resume {
+		if w.done, resumed, err = resumeFrom(ctx, f, args, stderr); err != nil {
+			return exitCodeOf(ctx, err)
+		}
+	}
+	out, closeOut, err := openOutput(f.output, f.resume, stdout)
 	if err != nil {
 		return exitUsage, err
 	}
 	defer closeOut()
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	sink := newSink(out, f.format)
-	var walked atomic.Int64
-	w := &walker{roots: args, scanners: cfg.Scanners, note: func(r engine.Result) {
-		walked.Add(1)
-		sink.write(r)
-	}}
+	w.note = sink.write
 	start := time.Now()
 	run, err := engine.Start(ctx, cfg, w.jobs())
 	if err != nil {
+		_ = sink.close()
 		if errors.Is(err, engine.ErrConfig) {
 			return exitUsage, &exitError{exitUsage, err}
 		}
 		return exitCannotRun, &exitError{exitCannotRun, err}
 	}
+	signals.onSecond(run.Kill)
 	for r := range run.Results() {
 		sink.write(r)
 	}
 	st, runErr := run.Wait()
-	if err := sink.flush(); err != nil {
+	if err := sink.close(); err != nil {
 		return exitCannotRun, &exitError{exitCannotRun, fmt.Errorf("writing records: %w", err)}
 	}
-	files := st.Jobs + int(walked.Load())/len(cfg.Scanners)
-	summarize(stderr, sink.tally, files, st, cfg, time.Since(start))
+	summarize(stderr, summary{tally: sink.tally, stats: st, cfg: cfg, took: time.Since(start),
+		resumed: resumed, skipped: int(w.resumed.Load()), interrupted: ctx.Err() != nil})
+	sink.tally.findings += resumed.findings // the exit code is about the whole output
 	return exitCode(ctx, sink.tally, runErr)
+}
+
+// resumeFrom loads the records of the --output file for --resume.
+func resumeFrom(ctx context.Context, f scanFlags, args []string, stderr io.Writer) (*prior, resumeReport, error) {
+	roots := make([]string, len(args))
+	for i, a := range args {
+		roots[i] = absPath(a)
+	}
+	p, rep, err := loadPrior(ctx, f.output, roots, f.force, stderr)
+	if err != nil {
+		return nil, rep, usageErr("--resume: %s: %w", f.output, err)
+	}
+	return p, rep, nil
+}
+
+// exitCodeOf is the exit code for an error before the run started.
+func exitCodeOf(ctx context.Context, err error) (int, error) {
+	if ctx.Err() != nil {
+		return exitInterrupted, nil
+	}
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code, err
+	}
+	return exitCannotRun, err
 }
 
 func exitCode(ctx context.Context, t tally, runErr error) (int, error) {
@@ -236,34 +283,21 @@ func exitCode(ctx context.Context, t tally, runErr error) (int, error) {
 	return exitOK, nil
 }
 
-func openOutput(path string, stdout io.Writer) (io.Writer, func(), error) {
+// openOutput opens the --output file, truncated, or for appending when
+// resuming; stdout if none is named.
+func openOutput(path string, appending bool, stdout io.Writer) (io.Writer, func(), error) {
 	if path == "" || path == "-" {
 		return stdout, func() {}, nil
 	}
-	f, err := os.Create(path)
+	mode := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if appending {
+		mode = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, mode, 0o644)
 	if err != nil {
 		return nil, nil, usageErr("--output: %w", err)
 	}
 	return f, func() { _ = f.Close() }, nil
-}
-
-func summarize(w io.Writer, t tally, files int, st engine.Stats, cfg engine.Config, took time.Duration) {
-	mode := fmt.Sprintf("%d worker processes", cfg.Workers)
-	if cfg.InProcess {
-		mode = fmt.Sprintf("%d in-process workers", cfg.Workers)
-	}
-	fmt.Fprintf(w, "forkscan: %d files, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
-		files, t.results, t.ok, t.errors, t.skipped, t.findings, mode, took.Round(time.Millisecond))
-	if st.Restarts > 0 || st.Retries > 0 {
-		fmt.Fprintf(w, "forkscan: %d workers replaced, %d jobs retried\n", st.Restarts, st.Retries)
-	}
-	if st.Unfinished > 0 {
-		fmt.Fprintf(w, "forkscan: interrupted: %d files not finished\n", st.Unfinished)
-	}
-	for _, s := range st.Semaphores {
-		fmt.Fprintf(w, "forkscan: semaphore %s: capacity %d, peak %d in use by %d workers, %d acquires, waited %s\n",
-			s.Name, s.Capacity, s.PeakInUse, s.PeakHolders, s.Acquires, s.Wait.Round(time.Millisecond))
-	}
 }
 
 // parseLimits parses --limit values, NAME=K with K ≥ 1, each name once.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -20,6 +21,38 @@ type walker struct {
 	roots    []string
 	scanners []string
 	note     func(engine.Result)
+	done     *prior       // pairs an earlier run recorded; nil: none
+	resumed  atomic.Int64 // files skipped because done has all their scanners
+}
+
+// fileRef is what a job's Meta says about its file: its root, its path
+// relative to the root (the path as given, for a root that is a file),
+// and how many records it is to get.
+type fileRef struct {
+	root, rel string
+	want      int
+	job       bool // a job for the engine, not a record the walker made
+}
+
+// job makes the job for a file, narrowed to the scanners an earlier run
+// has not done; ok is false when it has done them all.
+func (w *walker) job(path, root, rel string) (engine.Job, bool) {
+	left := w.done.left(root, rel, w.scanners)
+	if len(left) == 0 {
+		w.resumed.Add(1)
+		return engine.Job{}, false
+	}
+	j := engine.Job{Path: path, Meta: &fileRef{root: root, rel: rel, want: len(left), job: true}}
+	if len(left) < len(w.scanners) {
+		j.Scanners = left
+	}
+	return j, true
+}
+
+// yieldFile yields the job for a file unless an earlier run did it.
+func (w *walker) yieldFile(path, root, rel string, yield func(engine.Job) bool) bool {
+	j, ok := w.job(path, root, rel)
+	return !ok || yield(j)
 }
 
 // jobs walks the roots in order. It does not follow symlinked directories,
@@ -38,28 +71,29 @@ func (w *walker) jobs() iter.Seq[engine.Job] {
 func (w *walker) walkRoot(root string, yield func(engine.Job) bool) bool {
 	// A root named on the command line is followed even if it is a symlink:
 	// naming it means "this".
+	abs := absPath(root)
 	info, err := os.Stat(root)
 	if err != nil {
-		w.fail(root, root, scan.AsError(err))
+		w.fail(root, abs, root, scan.AsError(err))
 		return true
 	}
 	if !info.IsDir() {
 		if !info.Mode().IsRegular() {
-			w.skip(root, root, fmt.Sprintf("not a regular file (%s)", kind(info.Mode().Type())))
+			w.skip(root, abs, root, fmt.Sprintf("not a regular file (%s)", kind(info.Mode().Type())))
 			return true
 		}
-		return yield(engine.Job{Path: root, Meta: root})
+		return w.yieldFile(root, abs, root, yield)
 	}
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
-		w.fail(root, root, scan.AsError(err))
+		w.fail(root, abs, root, scan.AsError(err))
 		return true
 	}
 	keepGoing := true
 	err = filepath.WalkDir(realRoot, func(path string, d fs.DirEntry, err error) error {
 		rel := relTo(realRoot, path)
 		if err != nil {
-			w.fail(path, rel, scan.AsError(err))
+			w.fail(path, abs, rel, scan.AsError(err))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -71,65 +105,78 @@ func (w *walker) walkRoot(root string, yield func(engine.Job) bool) bool {
 			}
 			return nil
 		}
-		if !w.entry(path, realRoot, rel, d.Type(), yield) {
+		if !w.entry(path, abs, realRoot, rel, d.Type(), yield) {
 			keepGoing = false
 			return fs.SkipAll
 		}
 		return nil
 	})
 	if err != nil {
-		w.fail(root, root, scan.AsError(err))
+		w.fail(root, abs, root, scan.AsError(err))
 	}
 	return keepGoing
 }
 
 // entry handles one non-directory entry; it returns false to stop the walk.
-func (w *walker) entry(path, realRoot, rel string, typ fs.FileMode, yield func(engine.Job) bool) bool {
+func (w *walker) entry(path, root, realRoot, rel string, typ fs.FileMode, yield func(engine.Job) bool) bool {
 	switch {
 	case typ.IsRegular():
-		return yield(engine.Job{Path: path, Meta: rel})
+		return w.yieldFile(path, root, rel, yield)
 	case typ&fs.ModeSymlink != 0:
-		return w.symlink(path, realRoot, rel, yield)
+		return w.symlink(path, root, realRoot, rel, yield)
 	default:
-		w.skip(path, rel, fmt.Sprintf("not a regular file (%s)", kind(typ)))
+		w.skip(path, root, rel, fmt.Sprintf("not a regular file (%s)", kind(typ)))
 		return true
 	}
 }
 
-func (w *walker) symlink(path, realRoot, rel string, yield func(engine.Job) bool) bool {
+func (w *walker) symlink(path, root, realRoot, rel string, yield func(engine.Job) bool) bool {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		w.fail(path, rel, scan.Errorf(scan.InvalidInput, "unresolvable symlink (broken or a loop): %w", err))
+		w.fail(path, root, rel, scan.Errorf(scan.InvalidInput, "unresolvable symlink (broken or a loop): %w", err))
 		return true
 	}
 	if !within(realRoot, target) {
-		w.skip(path, rel, "symlink points outside the scanned root")
+		w.skip(path, root, rel, "symlink points outside the scanned root")
 		return true
 	}
 	info, err := os.Stat(target)
 	switch {
 	case err != nil:
-		w.fail(path, rel, scan.AsError(err))
+		w.fail(path, root, rel, scan.AsError(err))
 	case info.IsDir():
-		w.skip(path, rel, "symlink to a directory (not followed)")
+		w.skip(path, root, rel, "symlink to a directory (not followed)")
 	case !info.Mode().IsRegular():
-		w.skip(path, rel, fmt.Sprintf("symlink to a non-regular file (%s)", kind(info.Mode().Type())))
+		w.skip(path, root, rel, fmt.Sprintf("symlink to a non-regular file (%s)", kind(info.Mode().Type())))
 	default:
-		return yield(engine.Job{Path: path, Meta: rel})
+		return w.yieldFile(path, root, rel, yield)
 	}
 	return true
 }
 
-func (w *walker) fail(path, rel string, e *scan.Error) {
+func (w *walker) fail(path, root, rel string, e *scan.Error) {
+	w.records(path, root, rel, engine.Result{Status: engine.StatusError, Err: e})
+}
+
+func (w *walker) skip(path, root, rel, reason string) {
+	w.records(path, root, rel, engine.Result{Status: engine.StatusSkipped, Reason: reason})
+}
+
+// records notes one record like r per scanner for a file that gets no job.
+func (w *walker) records(path, root, rel string, r engine.Result) {
+	r.Path, r.Meta = path, &fileRef{root: root, rel: rel, want: len(w.scanners)}
 	for _, s := range w.scanners {
-		w.note(engine.Result{Path: path, Meta: rel, Scanner: s, Status: engine.StatusError, Err: e})
+		r.Scanner = s
+		w.note(r)
 	}
 }
 
-func (w *walker) skip(path, rel, reason string) {
-	for _, s := range w.scanners {
-		w.note(engine.Result{Path: path, Meta: rel, Scanner: s, Status: engine.StatusSkipped, Reason: reason})
+// absPath is path made absolute, as records name their root.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
 	}
+	return path
 }
 
 func relTo(root, path string) string {

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 )
 
@@ -33,6 +34,9 @@ type File struct {
 	// Binary reports whether Data looks binary (a NUL byte in its first 8 KiB,
 	// the rule git uses).
 	Binary bool
+	// SHA256 is the SHA-256 of Data, computed once as the file is read;
+	// zero when no scanner of the job reads content.
+	SHA256 [sha256.Size]byte
 }
 
 // Report is what a scanner returns for one file.

@@ -1040,7 +1040,10 @@ type ResultDetail struct {
 	// Set when the status is STATUS_ERROR.
 	Error *Error `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	// Set when the status is STATUS_SKIPPED.
-	SkipReason    string `protobuf:"bytes,5,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
+	SkipReason string `protobuf:"bytes,5,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
+	// The SHA-256 of the file content the scanner saw; empty when the scanner
+	// does not read content or the file could not be read.
+	Sha256        []byte `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1108,6 +1111,13 @@ func (x *ResultDetail) GetSkipReason() string {
 		return x.SkipReason
 	}
 	return ""
+}
+
+func (x *ResultDetail) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
 }
 
 // Finding is one thing a scanner found in an item.
@@ -1436,14 +1446,15 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\ajob_ids\x18\x01 \x03(\x04R\x06jobIds\x12\x1a\n" +
 	"\bscanners\x18\x02 \x03(\rR\bscanners\x12/\n" +
 	"\bstatuses\x18\x03 \x03(\x0e2\x13.forkscan.v1.StatusR\bstatuses\x123\n" +
-	"\adetails\x18\x04 \x03(\v2\x19.forkscan.v1.ResultDetailR\adetails\"\xb5\x01\n" +
+	"\adetails\x18\x04 \x03(\v2\x19.forkscan.v1.ResultDetailR\adetails\"\xcd\x01\n" +
 	"\fResultDetail\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x120\n" +
 	"\bfindings\x18\x02 \x03(\v2\x14.forkscan.v1.FindingR\bfindings\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12(\n" +
 	"\x05error\x18\x04 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\x12\x1f\n" +
 	"\vskip_reason\x18\x05 \x01(\tR\n" +
-	"skipReason\"\x95\x01\n" +
+	"skipReason\x12\x16\n" +
+	"\x06sha256\x18\x06 \x01(\fR\x06sha256\"\x95\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// cliEnv makes the test binary run as the CLI, with os.Args[1:] as its
+// arguments (see TestMain): the real main path, signals included, with the
+// test scanners below registered.
+const cliEnv = "FORKSCAN_TEST_CLI"
+
+// Test-only scanners for interrupts: sluggish reads each file and takes a
+// few milliseconds, honouring its context; stubborn ignores its context
+// (the Shutdown), and deaf ignores SIGTERM as well.
+func init() {
+	scan.Register(scan.Def{Name: "sluggish", Content: true, New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(ctx context.Context, _ *scan.File) (scan.Report, error) {
+			select {
+			case <-time.After(4 * time.Millisecond):
+				return scan.Report{}, nil
+			case <-ctx.Done():
+				return scan.Report{}, ctx.Err()
+			}
+		}), nil
+	}})
+	scan.Register(scan.Def{Name: "stubborn", New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(context.Context, *scan.File) (scan.Report, error) {
+			markRunning()
+			time.Sleep(time.Hour)
+			return scan.Report{}, nil
+		}), nil
+	}})
+	scan.Register(scan.Def{Name: "deaf", New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(context.Context, *scan.File) (scan.Report, error) {
+			signal.Ignore(syscall.SIGTERM)
+			markRunning()
+			time.Sleep(time.Hour)
+			return scan.Report{}, nil
+		}), nil
+	}})
+}
+
+// marksEnv names a directory where stubborn and deaf leave a file named
+// by their worker's pid once they run, so that a test signals the CLI only
+// when every worker is busy.
+const marksEnv = "FORKSCAN_TEST_MARKS"
+
+func markRunning() {
+	if dir := os.Getenv(marksEnv); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+	}
+}
+
+// waitForMarks waits until n workers have left their mark in dir.
+func waitForMarks(t *testing.T, dir string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		marks, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		if len(marks) >= n {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "%d of %d workers are running a job", len(marks), n)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// cliProcess is the CLI running as a process of its own.
+type cliProcess struct {
+	cmd     *exec.Cmd
+	stderr  bytes.Buffer
+	seen    map[int]bool // every child seen while it ran; read once watched is closed
+	watched chan struct{}
+	done    chan struct{}
+	took    time.Duration // from the first signal to the exit
+}
+
+// startCLI starts the CLI with args in a process group of its own, and
+// watches /proc for its children until it exits.
+func startCLI(t testing.TB, args ...string) *cliProcess {
+	t.Helper()
+	c := &cliProcess{cmd: exec.Command(os.Args[0], args...), seen: map[int]bool{}, watched: make(chan struct{}), done: make(chan struct{})}
+	// Under -race a process sleeps a second at exit unless told not to.
+	c.cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0")
+	c.cmd.Stderr = &c.stderr
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, c.cmd.Start())
+	t.Cleanup(func() { _ = c.cmd.Process.Kill(); <-c.done })
+	go func() {
+		defer close(c.watched)
+		for {
+			for _, kid := range children(c.cmd.Process.Pid) {
+				c.seen[kid] = true
+			}
+			select {
+			case <-c.done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	go func() { _ = c.cmd.Wait(); close(c.done) }()
+	return c
+}
+
+// waitForWorkers waits until the CLI has started n workers.
+func (c *cliProcess) waitForWorkers(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(children(c.cmd.Process.Pid)) < n {
+		require.True(t, time.Now().Before(deadline), "the CLI did not start %d workers", n)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// interrupt sends sig to the CLI and returns when it has exited.
+func (c *cliProcess) interrupt(t testing.TB, sig ...syscall.Signal) {
+	t.Helper()
+	begun := time.Now()
+	for i, s := range sig {
+		if i > 0 {
+			time.Sleep(50 * time.Millisecond) // a second Ctrl-C, a moment later
+		}
+		require.NoError(t, c.cmd.Process.Signal(s))
+	}
+	select {
+	case <-c.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("the CLI did not exit a minute after %v; stderr:\n%s", sig, c.stderr.String())
+	}
+	c.took = time.Since(begun)
+}
+
+// requireNothingLeft checks /proc: no process the CLI started, and none of
+// its process group, is alive.
+func (c *cliProcess) requireNothingLeft(t *testing.T, workers map[int]bool) {
+	t.Helper()
+	<-c.watched
+	var pids []int
+	for pid := range c.seen {
+		pids = append(pids, pid)
+	}
+	for pid := range workers {
+		pids = append(pids, pid)
+	}
+	for _, pid := range pids {
+		require.False(t, alive(pid), "worker %d outlived the CLI", pid)
+	}
+	require.Empty(t, group(c.cmd.Process.Pid), "processes left in the CLI's process group")
+}
+
+func TestInterruptAtRandomMomentsThenResume(t *testing.T) {
+	const files = 600
+	root := t.TempDir()
+	for i := range files {
+		write(t, filepath.Join(root, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("f%04d.txt", i)), strings.Repeat("x", i))
+	}
+	args := []string{"scan", "-s", "sluggish", "-s", "inventory", "-w", "2", "--tasks", "2", "--grace", "2s"}
+	want := fileRecords(t, runCLIToFile(t, args, root, false))
+	require.Len(t, want, 2*files)
+
+	for trial := range 20 {
+		out := filepath.Join(t.TempDir(), "out.jsonl")
+		c := startCLI(t, append(args, "-o", out, root)...)
+		c.waitForWorkers(t, 2) // signals are caught from before the workers start
+		// The files take files·4ms/4 tasks at least: every moment chosen
+		// here falls inside the run.
+		time.Sleep(time.Duration(rand.Int64N(int64(files * time.Millisecond * 8 / 10))))
+		c.interrupt(t, syscall.SIGINT)
+
+		require.Equal(t, exitInterrupted, c.cmd.ProcessState.ExitCode(), "trial %d: %v\n%s", trial, c.cmd.ProcessState, c.stderr.String())
+		require.Less(t, c.took, 3*time.Second, "trial %d: exit within the grace period and a second", trial)
+		require.Contains(t, c.stderr.String(), "stopping; workers have 2s", "trial %d", trial)
+		require.Contains(t, c.stderr.String(), "forkscan: interrupted: ", "trial %d", trial)
+		got, workers := readOutput(t, out)
+		c.requireNothingLeft(t, workers)
+		require.Less(t, len(got), len(want), "trial %d: the run was cut short", trial)
+		for k, status := range got {
+			require.Equal(t, want[k], status, "trial %d: %v", trial, k)
+		}
+
+		resumed := fileRecords(t, runCLIToFile(t, append(args, "--resume"), root, true, out))
+		require.Equal(t, want, resumed, "trial %d: interrupt and resume make the same records as one run", trial)
+	}
+}
+
+func TestInterruptEndsStubbornWorkersWithSignals(t *testing.T) {
+	cases := []struct {
+		scanner string
+		signals []syscall.Signal
+		grace   string
+		says    string
+	}{
+		{"stubborn", []syscall.Signal{syscall.SIGINT}, "300ms", "2 by SIGTERM"},
+		{"deaf", []syscall.Signal{syscall.SIGINT}, "300ms", "2 by SIGKILL"},
+		{"stubborn", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, "1h", "2 by SIGKILL (hurried)"},
+		{"sluggish", []syscall.Signal{syscall.SIGTERM}, "1h", "2 when asked"},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s %v", c.scanner, c.signals), func(t *testing.T) {
+			root := t.TempDir()
+			for i := range 200 {
+				write(t, filepath.Join(root, fmt.Sprintf("f%d", i)), "x")
+			}
+			out := filepath.Join(t.TempDir(), "out.jsonl")
+			marks := t.TempDir()
+			t.Setenv(marksEnv, marks)
+			p := startCLI(t, "scan", "-s", c.scanner, "-w", "2", "--tasks", "1", "--grace", c.grace, "--timeout", "1h", "-o", out, root)
+			if c.scanner == "sluggish" {
+				p.waitForWorkers(t, 2)
+			} else {
+				waitForMarks(t, marks, 2)
+			}
+			p.interrupt(t, c.signals...)
+			require.Equal(t, exitInterrupted, p.cmd.ProcessState.ExitCode(), p.stderr.String())
+			require.Contains(t, p.stderr.String(), "forkscan: workers stopped 2 processes in ")
+			require.Contains(t, p.stderr.String(), c.says)
+			_, workers := readOutput(t, out)
+			p.requireNothingLeft(t, workers)
+		})
+	}
+}
+
+func TestKilledCLILeavesNoWorker(t *testing.T) {
+	root := t.TempDir()
+	for i := range 2000 {
+		write(t, filepath.Join(root, fmt.Sprintf("f%d", i)), "x")
+	}
+	p := startCLI(t, "scan", "-s", "sluggish", "-w", "2", "-o", filepath.Join(t.TempDir(), "out.jsonl"), root)
+	p.waitForWorkers(t, 2)
+	workers := children(p.cmd.Process.Pid)
+	require.NoError(t, p.cmd.Process.Kill())
+	<-p.done
+	deadline := time.Now().Add(time.Second)
+	for _, pid := range workers {
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		require.False(t, alive(pid), "worker %d outlived its SIGKILLed parent by more than 1s", pid)
+	}
+}
+
+// runCLIToFile runs the CLI in this process to the end, writing to out (a
+// new file unless given), and returns the output file.
+func runCLIToFile(t *testing.T, args []string, root string, ok bool, out ...string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "out.jsonl")
+	if len(out) > 0 {
+		file = out[0]
+	}
+	code, _, errOut := cli(t, append(args, "-o", file, root)...)
+	require.Equal(t, exitOK, code, errOut)
+	if ok {
+		require.Contains(t, errOut, "forkscan: resumed from "+file+": kept ")
+	}
+	return file
+}
+
+// fileRecords reads an output file whole: (path, scanner) → status.
+func fileRecords(t *testing.T, file string) map[[2]string]string {
+	t.Helper()
+	got, _ := readOutput(t, file)
+	return got
+}
+
+// readOutput checks that every line of file is a whole record and no
+// (path, scanner) comes twice; it returns the records' statuses and the
+// worker pids they name.
+func readOutput(t *testing.T, file string) (map[[2]string]string, map[int]bool) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	got, pids := map[[2]string]string{}, map[int]bool{}
+	if len(data) > 0 {
+		require.True(t, bytes.HasSuffix(data, []byte("\n")), "the output ends with a whole line")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r record
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), "line %q", sc.Text())
+		k := [2]string{r.Path, r.Scanner}
+		_, dup := got[k]
+		require.False(t, dup, "two records for %v", k)
+		got[k] = r.Status
+		pids[r.WorkerPID] = true
+	}
+	delete(pids, 0)
+	return got, pids
+}
+
+// children returns the pids whose parent is pid, from /proc.
+func children(pid int) []int {
+	return procs(func(ppid, _ int) bool { return ppid == pid })
+}
+
+// group returns the live pids of process group pgid, from /proc.
+func group(pgid int) []int {
+	return procs(func(_, pg int) bool { return pg == pgid })
+}
+
+// procs returns the live (not zombie) pids whose stat matches.
+func procs(match func(ppid, pgid int) bool) []int {
+	entries, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, e := range entries {
+		pid, state, ppid, pgid, ok := readStat(e)
+		if ok && state != "Z" && match(ppid, pgid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func alive(pid int) bool {
+	_, state, _, _, ok := readStat(fmt.Sprintf("/proc/%d/stat", pid))
+	return ok && state != "Z"
+}
+
+// readStat reads pid, state, ppid and pgid from a /proc/PID/stat file.
+func readStat(path string) (pid int, state string, ppid, pgid int, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, "", 0, 0, false
+	}
+	end := bytes.LastIndexByte(b, ')') // the command name may hold spaces
+	f := strings.Fields(string(b[end+1:]))
+	if end < 0 || len(f) < 3 {
+		return 0, "", 0, 0, false
+	}
+	pid, _ = strconv.Atoi(strings.Fields(string(b))[0])
+	ppid, _ = strconv.Atoi(f[1])
+	pgid, _ = strconv.Atoi(f[2])
+	return pid, f[0], ppid, pgid, true
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/forkscan/forkscan/engine"
+)
+
+// Output buffering: records collect in memory and are written in whole
+// lines, when flushAt bytes have collected and at least every flushEvery,
+// so that the output is never more than flushEvery behind the run and a
+// kill of this process can cut it only between lines.
+const (
+	flushAt    = 64 << 10
+	flushEvery = 500 * time.Millisecond
+)
+
+// sink writes records in arrival order, one whole line each, and counts
+// them. It is safe for concurrent use: the walker's records and the
+// engine's results meet here.
+type sink struct {
+	mu     sync.Mutex
+	w      io.Writer
+	buf    bytes.Buffer // whole records not yet written
+	enc    *json.Encoder
+	format string
+	err    error // the first write error
+	tally  tally
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// tally is what the summary and the exit code are made of.
+type tally struct {
+	results  int
+	ok       int
+	errors   int
+	skipped  int
+	findings int
+	files    files
+}
+
+func newSink(w io.Writer, format string) *sink {
+	s := &sink{w: w, format: format, stop: make(chan struct{}), done: make(chan struct{})}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	s.tally.files.partial = map[*fileRef]*progress{}
+	go s.tick()
+	return s
+}
+
+func (s *sink) write(r engine.Result) {
+	rec := newRecord(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count(rec)
+	s.tally.files.add(r.Meta, rec.Status == "error")
+	if s.err != nil {
+		return
+	}
+	if s.format == "text" {
+		s.err = writeText(&s.buf, rec)
+	} else {
+		s.err = s.enc.Encode(rec) // one Write of one whole line
+	}
+	if s.buf.Len() >= flushAt {
+		s.flushLocked()
+	}
+}
+
+func (s *sink) count(rec record) {
+	s.tally.results++
+	s.tally.findings += len(rec.Findings)
+	switch rec.Status {
+	case "ok":
+		s.tally.ok++
+	case "error":
+		s.tally.errors++
+	default:
+		s.tally.skipped++
+	}
+}
+
+// tick flushes every flushEvery until close.
+func (s *sink) tick() {
+	defer close(s.done)
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.mu.Lock()
+			s.flushLocked()
+			s.mu.Unlock()
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+func (s *sink) flushLocked() {
+	if s.buf.Len() == 0 || s.err != nil {
+		return
+	}
+	_, s.err = s.w.Write(s.buf.Bytes())
+	s.buf.Reset()
+}
+
+// close writes what is left and stops the ticker; it returns the first
+// write error.
+func (s *sink) close() error {
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flushLocked()
+	return s.err
+}
+
+// files counts files by how far they got: every record in (done, or
+// failed when one of them is an error), or some records in (partial).
+type files struct {
+	done, failed int // jobs of the engine
+	walked       int // files the walker recorded itself (not regular, unreadable)
+	partial      map[*fileRef]*progress
+}
+
+type progress struct {
+	records int
+	failed  bool
+}
+
+func (f *files) add(meta any, failed bool) {
+	ref, ok := meta.(*fileRef)
+	if !ok {
+		return
+	}
+	p := f.partial[ref]
+	if p == nil {
+		p = &progress{}
+		f.partial[ref] = p
+	}
+	p.records++
+	p.failed = p.failed || failed
+	if p.records < ref.want {
+		return
+	}
+	delete(f.partial, ref)
+	switch {
+	case !ref.job:
+		f.walked++
+	case p.failed:
+		f.failed++
+	default:
+		f.done++
+	}
+}
