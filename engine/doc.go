@@ -16,10 +16,13 @@
 //
 // Every job ends in exactly one Result per scanner unless the run is
 // interrupted, in which case the jobs never finished are counted in
-// Stats.Unfinished. Memory does not grow with the number of jobs: the queue,
+// Stats.Unfinished. An interrupted run stops its workers in phases
+// (package shutdown: ask, drain while waiting, SIGTERM, SIGKILL) and still
+// delivers every result that reached the parent. Memory does not grow with the number of jobs: the queue,
 // each worker's window and the results channel are all bounded.
 //
 // Costs, measured by the benchmarks named (see the README for figures):
 // per-job overhead through worker processes (BenchmarkThroughputNoop), and
-// time until N workers are ready (BenchmarkStartWorkers).
+// time until N workers are ready (BenchmarkStartWorkers), and from SIGINT
+// to the exit of the CLI (BenchmarkInterrupt in cmd/forkscan).
 package engine
