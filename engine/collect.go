@@ -97,9 +97,7 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 func (r *Run) convert(res ipc.Result, jb *job, pid int) Result {
 	out := Result{Path: jb.path, Meta: jb.meta, Scanner: r.cfg.Scanners[res.Scanner], Attempts: jb.attempts, WorkerPID: pid}
 	d := res.Detail
-	if len(d.GetSha256()) > 0 {
-		out.SHA256 = d.GetSha256()
-	}
+	out.SHA256 = d.GetSha256()
 	switch res.Status {
 	case pb.Status_STATUS_OK:
 		out.Status = StatusOK

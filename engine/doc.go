@@ -18,8 +18,9 @@
 // interrupted, in which case the jobs never finished are counted in
 // Stats.Unfinished. An interrupted run stops its workers in phases
 // (package shutdown: ask, drain while waiting, SIGTERM, SIGKILL) and still
-// delivers every result that reached the parent. Memory does not grow with the number of jobs: the queue,
-// each worker's window and the results channel are all bounded.
+// delivers every result that reached the parent. Memory does not grow with
+// the number of jobs: the queue, each worker's window and the results
+// channel are all bounded.
 //
 // Costs, measured by the benchmarks named (see the README for figures):
 // per-job overhead through worker processes (BenchmarkThroughputNoop), and

@@ -35,9 +35,7 @@ func (r *Run) watch() {
 	}
 	rep := shutdown.Stop(r.hurry, shutdown.Config{Grace: r.cfg.Grace, TermWait: r.cfg.TermWait, KillWait: r.cfg.KillWait, Logger: r.log}, members)
 	r.log.Debug("run stopped", "report", rep.String())
-	r.mu.Lock()
 	r.stopReport = rep
-	r.mu.Unlock()
 }
 
 // close marks the run over, so that no worker starts from now on, and

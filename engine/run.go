@@ -53,7 +53,7 @@ type Run struct {
 	wg         sync.WaitGroup  // every goroutine of the run
 	finished   chan struct{}   // closed once every goroutine has ended
 	stopErr    error           // why the run was interrupted; set by watch
-	stopReport shutdown.Report // how an interrupted run's workers were stopped; under mu
+	stopReport shutdown.Report // how an interrupted run's workers were stopped; set by watch
 	batches    batchPool       // result batches, recycled once read
 	sems       *semregistry.Registry
 	stats      counters

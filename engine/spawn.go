@@ -31,12 +31,12 @@ type proc struct {
 	holder  semregistry.Holder
 	endFn   func() // ends the worker and waits for it
 	endOnce sync.Once
-	killFn  func() // kills a worker process at once; nil in-process
-	signal  func(os.Signal) error
-	gone    chan struct{} // closed once the worker has ended and its upstream was read to the end
-	exit    func() string // how the process ended, once it has
-	stderr  *tail         // the last lines of its stderr
-	heard   atomic.Int64  // when it last sent anything (Unix ns)
+	killFn  func()                // kills a worker process at once; nil in-process
+	signal  func(os.Signal) error // signals a worker process; an error in-process
+	gone    chan struct{}         // closed once the worker has ended and its upstream was read to the end
+	exit    func() string         // how the process ended, once it has
+	stderr  *tail                 // the last lines of its stderr
+	heard   atomic.Int64          // when it last sent anything (Unix ns)
 	credits *ipc.Credits
 	quit    chan struct{} // closed when the sender must stop
 	quitOne sync.Once

@@ -80,12 +80,12 @@ func Stop(ctx context.Context, cfg Config, procs []Process) Report {
 }
 
 type stop struct {
-	cfg    Config
-	procs  []Process
-	by     []Phase // how each ended; NotEnded while it has not
-	begun  time.Time
-	report Report
-	hurry  bool // the context ended: no more waiting politely
+	cfg     Config
+	procs   []Process
+	by      []Phase // how each ended; NotEnded while it has not
+	begun   time.Time
+	report  Report
+	hurried bool // the context ended: no more waiting politely
 }
 
 // phase runs one phase: act on every process not yet done, then wait up
@@ -95,7 +95,7 @@ type stop struct {
 func (s *stop) phase(ph Phase, act func(Process), wait time.Duration, hurry <-chan struct{}) {
 	left := s.left()
 	polite := ph == Drain || ph == Term
-	if len(left) == 0 || (polite && s.hurry) {
+	if len(left) == 0 || (polite && s.hurried) {
 		return
 	}
 	begun := time.Now()
@@ -105,7 +105,7 @@ func (s *stop) phase(ph Phase, act func(Process), wait time.Duration, hurry <-ch
 		}
 	}
 	if wait > 0 && !s.waitAll(left, wait, hurry) && polite {
-		s.hurry = true
+		s.hurried = true
 	}
 	by := ph
 	if ph == Final {

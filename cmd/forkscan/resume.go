@@ -241,6 +241,7 @@ func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error
 		keys = append(keys, k)
 	}
 	sums := make([]string, len(keys))
+	dirs := resolve(roots)
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
 	for i, k := range keys {
@@ -248,7 +249,7 @@ func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			sums[i] = hashFile(onDisk(k))
+			sums[i] = hashFile(dirs[k.root].onDisk(k.path))
 			return nil
 		})
 	}
@@ -266,17 +267,35 @@ func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error
 	return keep, nil
 }
 
-// onDisk is where the file of k is now: the root itself for a root that is
-// a file, else the path under the root's resolved directory.
-func onDisk(k fileKey) string {
-	resolved, err := filepath.EvalSymlinks(k.root)
-	if err != nil {
-		return k.root
+// rootDir is a root as it is on disk now.
+type rootDir struct {
+	resolved string // symlinks resolved
+	file     bool   // the root is a file, not a directory
+}
+
+// resolve looks each root up once.
+func resolve(roots []string) map[string]rootDir {
+	out := make(map[string]rootDir, len(roots))
+	for _, root := range roots {
+		d := rootDir{resolved: root}
+		if r, err := filepath.EvalSymlinks(root); err == nil {
+			d.resolved = r
+		}
+		if info, err := os.Stat(d.resolved); err == nil && !info.IsDir() {
+			d.file = true
+		}
+		out[root] = d
 	}
-	if info, err := os.Stat(resolved); err == nil && !info.IsDir() {
-		return resolved
+	return out
+}
+
+// onDisk is where the file at path (relative to the root) is now: the
+// root itself for a root that is a file.
+func (d rootDir) onDisk(path string) string {
+	if d.file {
+		return d.resolved
 	}
-	return filepath.Join(resolved, k.path)
+	return filepath.Join(d.resolved, path)
 }
 
 // hashFile returns the hex SHA-256 of the file at path; "" if it cannot

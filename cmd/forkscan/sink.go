@@ -48,7 +48,6 @@ func newSink(w io.Writer, format string) *sink {
 	s := &sink{w: w, format: format, stop: make(chan struct{}), done: make(chan struct{})}
 	s.enc = json.NewEncoder(&s.buf)
 	s.enc.SetEscapeHTML(false)
-	s.tally.files.partial = map[*fileRef]*progress{}
 	go s.tick()
 	return s
 }
@@ -122,16 +121,13 @@ func (s *sink) close() error {
 }
 
 // files counts files by how far they got: every record in (done, or
-// failed when one of them is an error), or some records in (partial).
+// failed when one of them is an error), or some records in (open). The
+// progress of each file is kept on its fileRef, which all its records
+// share.
 type files struct {
 	done, failed int // jobs of the engine
 	walked       int // files the walker recorded itself (not regular, unreadable)
-	partial      map[*fileRef]*progress
-}
-
-type progress struct {
-	records int
-	failed  bool
+	open         int // files with some of their records in, not all
 }
 
 func (f *files) add(meta any, failed bool) {
@@ -139,21 +135,19 @@ func (f *files) add(meta any, failed bool) {
 	if !ok {
 		return
 	}
-	p := f.partial[ref]
-	if p == nil {
-		p = &progress{}
-		f.partial[ref] = p
+	if ref.got == 0 {
+		f.open++
 	}
-	p.records++
-	p.failed = p.failed || failed
-	if p.records < ref.want {
+	ref.got++
+	ref.failed = ref.failed || failed
+	if ref.got < ref.want {
 		return
 	}
-	delete(f.partial, ref)
+	f.open--
 	switch {
 	case !ref.job:
 		f.walked++
-	case p.failed:
+	case ref.failed:
 		f.failed++
 	default:
 		f.done++

@@ -36,7 +36,7 @@ func summarize(w io.Writer, s summary) {
 		fmt.Fprintf(w, "forkscan: %d workers replaced, %d jobs retried\n", st.Restarts, st.Retries)
 	}
 	if s.interrupted {
-		cut := len(t.files.partial)
+		cut := t.files.open
 		notStarted := max(st.Jobs-t.files.done-t.files.failed-cut, 0)
 		fmt.Fprintf(w, "forkscan: interrupted: %d files done, %d failed, %d cut short, %d not started (and the walk stopped where it was)\n",
 			t.files.done, t.files.failed, cut, notStarted)

@@ -27,11 +27,13 @@ type walker struct {
 
 // fileRef is what a job's Meta says about its file: its root, its path
 // relative to the root (the path as given, for a root that is a file),
-// and how many records it is to get.
+// and how many records it is to get. The sink counts the records it got.
 type fileRef struct {
 	root, rel string
 	want      int
 	job       bool // a job for the engine, not a record the walker made
+	got       int  // records written so far; the sink's, under its lock
+	failed    bool // one of them is an error; the sink's, under its lock
 }
 
 // job makes the job for a file, narrowed to the scanners an earlier run
