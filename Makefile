@@ -3,25 +3,34 @@
 
 GO    ?= go
 BIN   := $(CURDIR)/.bin
+# The secrets scanner's rules run on RE2 (gitleaks' own gore2regex option, a
+# pure-Go build of RE2): the same matches as Go's regexp, about ten times
+# faster on gitleaks' rules. A build without the tag is correct but slow.
+TAGS  ?= gore2regex
 # Pinned code generators. protoc-gen-go matches google.golang.org/protobuf in go.mod.
 BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 TOOLS := $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
+# The gitleaks release the benchmark compares with: the same version as the
+# library in go.mod, built as `go install` builds it, and built with RE2.
+GITLEAKS_VERSION := v8.30.1
 
 .PHONY: all build test vet proto proto-check tools bench clean
 
 all: build
 
 build:
-	$(GO) build ./...
+	$(GO) build -tags $(TAGS) ./...
+	$(GO) build -tags $(TAGS) -o $(BIN)/forkscan ./cmd/forkscan
 
 ## test: vet, then every test with the race detector (real worker processes included).
 test: vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m -tags $(TAGS) ./...
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags $(TAGS) ./...
 
 tools: $(TOOLS)
 
@@ -46,14 +55,23 @@ proto-check: tools
 	diff -r -x '*.proto' $(CURDIR)/.bin/gen/proto proto || \
 		(echo "generated protobuf code is stale: run 'make proto' and commit" >&2; exit 1)
 
+$(BIN)/gitleaks:
+	GOBIN=$(BIN) $(GO) install github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
+
+$(BIN)/gitleaks-re2:
+	mkdir -p $(BIN)/re2 && GOBIN=$(BIN)/re2 $(GO) install -tags gore2regex github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
+	mv $(BIN)/re2/gitleaks $@
+
 ## bench: the benchmarks whose figures the README reports.
-bench:
+bench: $(BIN)/gitleaks $(BIN)/gitleaks-re2
+	FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
+		$(GO) test -tags $(TAGS) -run '^$$' -bench 'SecretsVsGitleaks' -benchtime 3x -timeout 30m ./cmd/forkscan/
 	$(GO) test -run '^$$' -bench 'ThroughputNoop' -benchtime 2000000x ./engine/
 	$(GO) test -run '^$$' -bench 'StartWorkers' -benchtime 20x ./engine/
 	$(GO) test -run '^$$' -bench 'Semaphore' -benchtime 20000x ./engine/
 	$(GO) test -run '^$$' -bench 'Respawn' -benchtime 50x ./engine/
-	$(GO) test -run '^$$' -bench 'ScanTree' -benchtime 3x ./cmd/forkscan/
-	$(GO) test -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'ScanTree' -benchtime 3x ./cmd/forkscan/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
 
 clean:
 	rm -rf $(BIN)

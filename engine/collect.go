@@ -124,7 +124,8 @@ func findings(in []*pb.Finding) []scan.Finding {
 	out := make([]scan.Finding, len(in))
 	for i, f := range in {
 		out[i] = scan.Finding{Rule: f.GetRule(), Message: f.GetMessage(), Line: int(f.GetLine()),
-			Column: int(f.GetColumn()), Severity: f.GetSeverity(), Match: f.GetMatch()}
+			Column: int(f.GetColumn()), EndLine: int(f.GetEndLine()), EndColumn: int(f.GetEndColumn()),
+			Severity: f.GetSeverity(), Match: f.GetMatch()}
 	}
 	return out
 }

@@ -32,6 +32,10 @@ type Config struct {
 	Window int
 	// MaxFileSize makes the parse step skip larger files. If zero, no limit.
 	MaxFileSize int64
+	// ScannerOptions holds settings for scanners, by scanner name, encoded
+	// as each scanner documents (see scan.Def.NewWith): every worker builds
+	// its scanners with them. Nil gives none.
+	ScannerOptions map[string][]byte
 	// Semaphores declares the run-wide named semaphores scanners acquire
 	// with scan.Semaphore: capacities set here win over what scanners ask
 	// for. The zero value declares none and lets the first request for a

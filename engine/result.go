@@ -87,3 +87,14 @@ type WorkerStats struct {
 	Killed   string // the category the parent killed it for (TIMEOUT, RESOURCE_LIMIT), if it did
 	Exit     string // how the process ended, such as "exit status 0" or "signal: killed"; "" in-process
 }
+
+// Progress is how far a run has got, read while it goes on (Run.Progress).
+type Progress struct {
+	Jobs     int // jobs taken from the source so far
+	Done     int // jobs that have ended: every scanner's result delivered
+	Results  int // results delivered
+	Errors   int // results with StatusError
+	Findings int // findings over all results
+	Restarts int // workers started to replace one that ended early
+	Retries  int // jobs sent again after a failure or a worker's death
+}

@@ -205,3 +205,14 @@ func (b *batchPool) put(s []Result) {
 	s = s[:0]
 	b.p.Put(&s)
 }
+
+// Progress returns how far the run has got. It is cheap (a few atomic
+// loads) and safe to call from any goroutine, at any time.
+func (r *Run) Progress() Progress {
+	c := &r.stats
+	return Progress{
+		Jobs: int(c.jobs.Load()), Done: int(c.settled.Load()), Results: int(c.results.Load()),
+		Errors: int(c.errors.Load()), Findings: int(c.findings.Load()),
+		Restarts: int(c.restarts.Load()), Retries: int(c.retries.Load()),
+	}
+}

@@ -138,10 +138,11 @@ func (r *Run) startWorker(slot int) (*proc, error) {
 // ready configures a started worker and waits for its Ready.
 func (r *Run) ready(p *proc) error {
 	cfg := &pb.Configure{
-		Scanners:    r.cfg.Scanners,
-		Tasks:       uint32(r.cfg.Tasks),
-		Window:      uint32(r.cfg.Window),
-		MaxFileSize: r.cfg.MaxFileSize,
+		Scanners:       r.cfg.Scanners,
+		Tasks:          uint32(r.cfg.Tasks),
+		Window:         uint32(r.cfg.Window),
+		MaxFileSize:    r.cfg.MaxFileSize,
+		ScannerOptions: r.cfg.ScannerOptions,
 	}
 	if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}); err != nil {
 		return err

@@ -110,7 +110,7 @@ func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: unknown scanner %q", ErrProtocol, name)
 		}
-		sc, err := def.New()
+		sc, err := def.Build(cfg.GetScannerOptions()[name])
 		if err != nil {
 			return nil, fmt.Errorf("worker: building scanner %q: %w", name, err)
 		}

@@ -204,6 +204,7 @@ func okResult(id uint64, i uint32, rep scan.Report) ipc.Result {
 		for k, f := range rep.Findings {
 			d.Findings[k] = &pb.Finding{
 				Rule: valid(f.Rule), Message: valid(f.Message), Line: int32(f.Line), Column: int32(f.Column),
+				EndLine: int32(f.EndLine), EndColumn: int32(f.EndColumn),
 				Severity: valid(f.Severity), Match: valid(f.Match),
 			}
 		}

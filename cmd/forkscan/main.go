@@ -1,5 +1,6 @@
 // Command forkscan scans directory trees with registered scanners in N
-// worker processes and writes one record per (file, scanner).
+// worker processes and writes one record per (file, scanner): by default
+// the secrets scanner (gitleaks' rules), as JSON lines, SARIF or text.
 //
 //	forkscan scan [flags] PATH...   scan trees, one JSON line per (file, scanner)
 //	forkscan scanners               list the scanners this binary has
@@ -15,7 +16,9 @@ import (
 	"os"
 
 	"github.com/forkscan/forkscan/worker"
+	_ "github.com/forkscan/forkscan/worker/scan/external"
 	_ "github.com/forkscan/forkscan/worker/scan/inventory"
+	_ "github.com/forkscan/forkscan/worker/scan/secrets"
 )
 
 func main() {

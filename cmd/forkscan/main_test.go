@@ -103,7 +103,7 @@ func TestBadInputGetsARecordEach(t *testing.T) {
 	require.NoError(t, os.Symlink("ok.txt", filepath.Join(root, "file-link")))
 	missing := filepath.Join(root, "does-not-exist")
 
-	code, out, errOut := cli(t, "scan", "-w", "2", "--max-file-size", "50", root, missing)
+	code, out, errOut := cli(t, "scan", "-s", "inventory", "-w", "2", "--max-file-size", "50", root, missing)
 	require.Equal(t, exitFailures, code, errOut)
 	got := records(t, out)
 
@@ -214,10 +214,13 @@ func TestOutputFileAndTextFormat(t *testing.T) {
 	require.Len(t, got["a.txt|flagger"].Findings, 1)
 	require.NotNil(t, got["b.txt|flagger"].Findings, "findings is [] when empty, not null")
 
-	code, out, _ = cli(t, "scan", "--format", "text", "-s", "flagger", root)
+	code, out, _ = cli(t, "scan", "--format", "text", "-s", "flagger", "-s", "inventory", root)
 	require.Equal(t, exitFindings, code)
-	require.Contains(t, out, "a.txt: flagger: ok, 1 findings\n  line 1: secret-word")
-	require.Contains(t, out, "b.txt: flagger: ok, 0 findings")
+	require.Equal(t, "a.txt\n  1  flagger  secret-word  \n", out, "one block per file with findings; b.txt has none")
+	require.NotContains(t, out, "\x1b[", "no colour when the output is not a terminal")
+	code, out, _ = cli(t, "scan", "--format", "text", "--color", "always", "-s", "flagger", root)
+	require.Equal(t, exitFindings, code)
+	require.Contains(t, out, "\x1b[1ma.txt\x1b[0m")
 }
 
 func TestScannersAndVersion(t *testing.T) {

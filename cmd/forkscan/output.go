@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -59,22 +57,4 @@ func newRecord(r engine.Result) record {
 			Retryable: r.Err.Retryable, Remediation: r.Err.Category.Remediation()}
 	}
 	return rec
-}
-
-func writeText(w io.Writer, rec record) error {
-	var err error
-	switch rec.Status {
-	case "ok":
-		_, err = fmt.Fprintf(w, "%s: %s: ok, %d findings\n", rec.Path, rec.Scanner, len(rec.Findings))
-		for _, f := range rec.Findings {
-			if err == nil {
-				_, err = fmt.Fprintf(w, "  line %d: %s: %s\n", f.Line, f.Rule, f.Message)
-			}
-		}
-	case "error":
-		_, err = fmt.Fprintf(w, "%s: %s: error %s: %s\n", rec.Path, rec.Scanner, rec.Error.Category, rec.Error.Message)
-	default:
-		_, err = fmt.Fprintf(w, "%s: %s: skipped, %s\n", rec.Path, rec.Scanner, rec.Reason)
-	}
-	return err
 }

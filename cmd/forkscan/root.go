@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/zricethezav/gitleaks/v8/regexp"
 
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -93,7 +94,7 @@ func versionCommand() *cobra.Command {
 			if v == "" {
 				v = "(devel)"
 			}
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), "forkscan", v)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "forkscan %s (secrets regex engine: %s)\n", v, regexp.Version)
 			return err
 		},
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"sync"
 	"time"
@@ -26,8 +25,7 @@ type sink struct {
 	mu     sync.Mutex
 	w      io.Writer
 	buf    bytes.Buffer // whole records not yet written
-	enc    *json.Encoder
-	format string
+	format format
 	err    error // the first write error
 	tally  tally
 	stop   chan struct{}
@@ -42,12 +40,11 @@ type tally struct {
 	skipped  int
 	findings int
 	files    files
+	bytes    int64 // of the files done or failed
 }
 
-func newSink(w io.Writer, format string) *sink {
-	s := &sink{w: w, format: format, stop: make(chan struct{}), done: make(chan struct{})}
-	s.enc = json.NewEncoder(&s.buf)
-	s.enc.SetEscapeHTML(false)
+func newSink(w io.Writer, f format) *sink {
+	s := &sink{w: w, format: f, stop: make(chan struct{}), done: make(chan struct{})}
 	go s.tick()
 	return s
 }
@@ -57,15 +54,14 @@ func (s *sink) write(r engine.Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.count(rec)
-	s.tally.files.add(r.Meta, rec.Status == "error")
+	ref, _ := r.Meta.(*fileRef)
+	if s.tally.files.add(ref, rec.Status == "error") {
+		s.tally.bytes += ref.size
+	}
 	if s.err != nil {
 		return
 	}
-	if s.format == "text" {
-		s.err = writeText(&s.buf, rec)
-	} else {
-		s.err = s.enc.Encode(rec) // one Write of one whole line
-	}
+	s.err = s.format.add(&s.buf, rec, ref)
 	if s.buf.Len() >= flushAt {
 		s.flushLocked()
 	}
@@ -109,6 +105,13 @@ func (s *sink) flushLocked() {
 	s.buf.Reset()
 }
 
+// snapshot returns the tally so far.
+func (s *sink) snapshot() tally {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tally
+}
+
 // close writes what is left and stops the ticker; it returns the first
 // write error.
 func (s *sink) close() error {
@@ -116,6 +119,9 @@ func (s *sink) close() error {
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = s.format.end(&s.buf)
+	}
 	s.flushLocked()
 	return s.err
 }
@@ -130,10 +136,10 @@ type files struct {
 	open         int // files with some of their records in, not all
 }
 
-func (f *files) add(meta any, failed bool) {
-	ref, ok := meta.(*fileRef)
-	if !ok {
-		return
+// add counts a record of ref's file, and reports whether it completed it.
+func (f *files) add(ref *fileRef, failed bool) bool {
+	if ref == nil {
+		return false
 	}
 	if ref.got == 0 {
 		f.open++
@@ -141,7 +147,7 @@ func (f *files) add(meta any, failed bool) {
 	ref.got++
 	ref.failed = ref.failed || failed
 	if ref.got < ref.want {
-		return
+		return false
 	}
 	f.open--
 	switch {
@@ -152,4 +158,5 @@ func (f *files) add(meta any, failed bool) {
 	default:
 		f.done++
 	}
+	return true
 }

@@ -16,6 +16,7 @@ type summary struct {
 	took        time.Duration
 	resumed     resumeReport
 	skipped     int // files an earlier run had done, not scanned again
+	ignored     int // files and directories the walk left out (.gitignore, --exclude, --include)
 	interrupted bool
 }
 
@@ -28,6 +29,9 @@ func summarize(w io.Writer, s summary) {
 	files := st.Jobs + t.files.walked
 	fmt.Fprintf(w, "forkscan: %d files, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
 		files, t.results, t.ok, t.errors, t.skipped, t.findings, mode, s.took.Round(time.Millisecond))
+	if s.ignored > 0 {
+		fmt.Fprintf(w, "forkscan: left out %d files and directories (.gitignore, --include, --exclude; --no-ignore scans what .gitignore ignores)\n", s.ignored)
+	}
 	if s.resumed.from != "" {
 		fmt.Fprintf(w, "forkscan: resumed from %s: kept %d records of %d files (%d files not scanned again, %d findings), dropped %d records to redo, ignored %d lines that were not records\n",
 			s.resumed.from, s.resumed.kept, s.resumed.files, s.skipped, s.resumed.findings, s.resumed.dropped, s.resumed.garbage)

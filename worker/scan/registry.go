@@ -24,6 +24,20 @@ type Def struct {
 	// the worker reports ready, so expensive set-up (compiling rules) is paid
 	// once per process, not per file. An error fails the worker's start.
 	New func() (Scanner, error)
+	// NewWith, if set, is called instead of New, with the settings the run
+	// gives this scanner (engine.Config.ScannerOptions[Name], nil when it
+	// gives none), encoded as the scanner documents. It is how a parent's
+	// flags (a rules file, a command line) reach the scanners in every
+	// worker process. One of New and NewWith is required.
+	NewWith func(options []byte) (Scanner, error)
+}
+
+// Build makes the scanner def describes, with options.
+func (def Def) Build(options []byte) (Scanner, error) {
+	if def.NewWith != nil {
+		return def.NewWith(options)
+	}
+	return def.New()
 }
 
 var registry struct {
@@ -33,11 +47,12 @@ var registry struct {
 
 // Register makes a scanner available by name. It is meant to be called from
 // an init function, so that a parent and its workers, being the same binary,
-// register the same set. Register panics if def has no name or no New, or if
-// the name is taken: these are programming errors, found at start-up.
+// register the same set. Register panics if def has no name, or neither New
+// nor NewWith, or if the name is taken: these are programming errors, found
+// at start-up.
 func Register(def Def) {
-	if def.Name == "" || def.New == nil {
-		panic("scan: Register of a Def without Name or New")
+	if def.Name == "" || (def.New == nil && def.NewWith == nil) {
+		panic("scan: Register of a Def without Name, or without New or NewWith")
 	}
 	registry.Lock()
 	defer registry.Unlock()

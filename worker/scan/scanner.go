@@ -50,13 +50,18 @@ type Report struct {
 }
 
 // Finding is one thing a scanner found in a file.
+// Lines and columns count from 1; 0 means unknown.
 type Finding struct {
-	Rule     string `json:"rule"`
-	Message  string `json:"message,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-	Severity string `json:"severity,omitempty"`
-	Match    string `json:"match,omitempty"`
+	Rule      string `json:"rule"`
+	Message   string `json:"message,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Column    int    `json:"column,omitempty"`
+	EndLine   int    `json:"end_line,omitempty"`
+	EndColumn int    `json:"end_column,omitempty"`
+	Severity  string `json:"severity,omitempty"`
+	// Match is the text that matched, as the scanner chose to show it
+	// (a secrets scanner redacts it unless told not to).
+	Match string `json:"match,omitempty"`
 }
 
 // SkipError is returned by a scanner that declines a file; the record's

@@ -453,9 +453,12 @@ type Configure struct {
 	// The most jobs the parent will have in flight on this worker at once.
 	Window uint32 `protobuf:"varint,3,opt,name=window,proto3" json:"window,omitempty"`
 	// Files larger than this are skipped by the parse step; 0 means no limit.
-	MaxFileSize   int64 `protobuf:"varint,4,opt,name=max_file_size,json=maxFileSize,proto3" json:"max_file_size,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxFileSize int64 `protobuf:"varint,4,opt,name=max_file_size,json=maxFileSize,proto3" json:"max_file_size,omitempty"`
+	// Settings for scanners, by scanner name, as the program encoded them:
+	// each scanner that has an entry is built with it (see scan.Def.NewWith).
+	ScannerOptions map[string][]byte `protobuf:"bytes,5,rep,name=scanner_options,json=scannerOptions,proto3" json:"scanner_options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Configure) Reset() {
@@ -514,6 +517,13 @@ func (x *Configure) GetMaxFileSize() int64 {
 		return x.MaxFileSize
 	}
 	return 0
+}
+
+func (x *Configure) GetScannerOptions() map[string][]byte {
+	if x != nil {
+		return x.ScannerOptions
+	}
+	return nil
 }
 
 // Jobs is a batch of parse jobs, stored as columns: job i has id ids[i], path
@@ -1122,13 +1132,16 @@ func (x *ResultDetail) GetSha256() []byte {
 
 // Finding is one thing a scanner found in an item.
 type Finding struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Rule          string                 `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Line          int32                  `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
-	Column        int32                  `protobuf:"varint,4,opt,name=column,proto3" json:"column,omitempty"`
-	Severity      string                 `protobuf:"bytes,5,opt,name=severity,proto3" json:"severity,omitempty"`
-	Match         string                 `protobuf:"bytes,6,opt,name=match,proto3" json:"match,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Rule     string                 `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	Message  string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Line     int32                  `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	Column   int32                  `protobuf:"varint,4,opt,name=column,proto3" json:"column,omitempty"`
+	Severity string                 `protobuf:"bytes,5,opt,name=severity,proto3" json:"severity,omitempty"`
+	Match    string                 `protobuf:"bytes,6,opt,name=match,proto3" json:"match,omitempty"`
+	// Where the finding ends, when the scanner knows: 0 for unknown.
+	EndLine       int32 `protobuf:"varint,7,opt,name=end_line,json=endLine,proto3" json:"end_line,omitempty"`
+	EndColumn     int32 `protobuf:"varint,8,opt,name=end_column,json=endColumn,proto3" json:"end_column,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1203,6 +1216,20 @@ func (x *Finding) GetMatch() string {
 		return x.Match
 	}
 	return ""
+}
+
+func (x *Finding) GetEndLine() int32 {
+	if x != nil {
+		return x.EndLine
+	}
+	return 0
+}
+
+func (x *Finding) GetEndColumn() int32 {
+	if x != nil {
+		return x.EndColumn
+	}
+	return 0
 }
 
 // Error is a typed failure that crosses the process boundary intact.
@@ -1408,12 +1435,16 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x11semaphore_request\x18\x04 \x01(\v2\x1d.forkscan.v1.SemaphoreRequestH\x00R\x10semaphoreRequest\x12L\n" +
 	"\x11semaphore_release\x18\x05 \x01(\v2\x1d.forkscan.v1.SemaphoreReleaseH\x00R\x10semaphoreRelease\x12F\n" +
 	"\x0fworker_complete\x18\x06 \x01(\v2\x1b.forkscan.v1.WorkerCompleteH\x00R\x0eworkerCompleteB\x05\n" +
-	"\x03msg\"y\n" +
+	"\x03msg\"\x91\x02\n" +
 	"\tConfigure\x12\x1a\n" +
 	"\bscanners\x18\x01 \x03(\tR\bscanners\x12\x14\n" +
 	"\x05tasks\x18\x02 \x01(\rR\x05tasks\x12\x16\n" +
 	"\x06window\x18\x03 \x01(\rR\x06window\x12\"\n" +
-	"\rmax_file_size\x18\x04 \x01(\x03R\vmaxFileSize\"\x8a\x01\n" +
+	"\rmax_file_size\x18\x04 \x01(\x03R\vmaxFileSize\x12S\n" +
+	"\x0fscanner_options\x18\x05 \x03(\v2*.forkscan.v1.Configure.ScannerOptionsEntryR\x0escannerOptions\x1aA\n" +
+	"\x13ScannerOptionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\x8a\x01\n" +
 	"\x04Jobs\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\x04R\x03ids\x12\x14\n" +
 	"\x05paths\x18\x02 \x01(\fR\x05paths\x12\x1b\n" +
@@ -1454,14 +1485,17 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\x12\x1f\n" +
 	"\vskip_reason\x18\x05 \x01(\tR\n" +
 	"skipReason\x12\x16\n" +
-	"\x06sha256\x18\x06 \x01(\fR\x06sha256\"\x95\x01\n" +
+	"\x06sha256\x18\x06 \x01(\fR\x06sha256\"\xcf\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
 	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
 	"\x06column\x18\x04 \x01(\x05R\x06column\x12\x1a\n" +
 	"\bseverity\x18\x05 \x01(\tR\bseverity\x12\x14\n" +
-	"\x05match\x18\x06 \x01(\tR\x05match\"w\n" +
+	"\x05match\x18\x06 \x01(\tR\x05match\x12\x19\n" +
+	"\bend_line\x18\a \x01(\x05R\aendLine\x12\x1d\n" +
+	"\n" +
+	"end_column\x18\b \x01(\x05R\tendColumn\"w\n" +
 	"\x05Error\x126\n" +
 	"\bcategory\x18\x01 \x01(\x0e2\x1a.forkscan.v1.ErrorCategoryR\bcategory\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
@@ -1506,7 +1540,7 @@ func file_forkscan_v1_worker_proto_rawDescGZIP() []byte {
 }
 
 var file_forkscan_v1_worker_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_forkscan_v1_worker_proto_goTypes = []any{
 	(Status)(0),              // 0: forkscan.v1.Status
 	(ErrorCategory)(0),       // 1: forkscan.v1.ErrorCategory
@@ -1527,6 +1561,7 @@ var file_forkscan_v1_worker_proto_goTypes = []any{
 	(*Error)(nil),            // 16: forkscan.v1.Error
 	(*Metrics)(nil),          // 17: forkscan.v1.Metrics
 	(*WorkerComplete)(nil),   // 18: forkscan.v1.WorkerComplete
+	nil,                      // 19: forkscan.v1.Configure.ScannerOptionsEntry
 }
 var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	4,  // 0: forkscan.v1.WorkRequest.configure:type_name -> forkscan.v1.Configure
@@ -1541,19 +1576,20 @@ var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	9,  // 9: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
 	10, // 10: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
 	18, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
-	16, // 12: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
-	0,  // 13: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
-	14, // 14: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
-	15, // 15: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
-	16, // 16: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
-	1,  // 17: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
-	2,  // 18: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
-	3,  // 19: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
-	19, // [19:20] is the sub-list for method output_type
-	18, // [18:19] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	19, // 12: forkscan.v1.Configure.scanner_options:type_name -> forkscan.v1.Configure.ScannerOptionsEntry
+	16, // 13: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
+	0,  // 14: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
+	14, // 15: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
+	15, // 16: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
+	16, // 17: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
+	1,  // 18: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
+	2,  // 19: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
+	3,  // 20: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
+	20, // [20:21] is the sub-list for method output_type
+	19, // [19:20] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_forkscan_v1_worker_proto_init() }
@@ -1583,7 +1619,7 @@ func file_forkscan_v1_worker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkscan_v1_worker_proto_rawDesc), len(file_forkscan_v1_worker_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// script writes an executable shell script for a test and returns its path.
+func script(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+	return path
+}
+
+func TestExecScanner(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.txt"), "alpha\n")
+	write(t, filepath.Join(root, "b.txt"), "beta\n")
+	jsonTool := script(t, "lint", `echo "{\"results\":[{\"rule_id\":\"L1\",\"line\":2,\"message\":\"$(basename "$2")\"}]}"`)
+	failing := script(t, "broken", `echo "no licence" >&2; exit 3`)
+
+	code, out, errOut := cli(t, "scan", "--exec-cmd", jsonTool+" --json {}", "--exec-json", root)
+	require.Equal(t, exitFindings, code, errOut)
+	got := records(t, out)
+	require.Len(t, got, 4, "secrets and exec: exec joins the default scanners when a tool is given")
+	require.Equal(t, "lint/L1", got["a.txt|exec"].Findings[0].Rule)
+	require.Equal(t, "b.txt", got["b.txt|exec"].Findings[0].Message)
+
+	code, out, errOut = cli(t, "scan", "-s", "exec", "--exec-cmd", failing+" {}", root)
+	require.Equal(t, exitFailures, code, errOut)
+	rec := records(t, out)["a.txt|exec"]
+	require.Equal(t, "TOOL_ERROR", rec.Error.Category)
+	require.Contains(t, rec.Error.Message, "exited with status 3: no licence")
+	require.Equal(t, 1, rec.Attempts, "an exit status is not retried")
+
+	code, out, errOut = cli(t, "scan", "-s", "exec", "--exec-cmd", "forkscan-missing-tool {}", root)
+	require.Equal(t, exitFailures, code, errOut)
+	require.Equal(t, "TOOL_NOT_FOUND", records(t, out)["a.txt|exec"].Error.Category)
+}
+
+func TestBadExecFlags(t *testing.T) {
+	root := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"no placeholder", []string{"--exec-cmd", "semgrep --json"}, `--exec-cmd: INVALID_INPUT: exec: tool "semgrep": "semgrep --json": no "{}" placeholder`},
+		{"unbalanced quote", []string{"--exec-cmd", "tool '{}"}, "--exec-cmd"},
+		{"exec without a tool", []string{"-s", "exec"}, "no tool configured"},
+		{"tool without exec", []string{"-s", "inventory", "--exec-cmd", "tool {}"}, "need the exec scanner"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := cli(t, append(append([]string{"scan"}, c.args...), root)...)
+			require.Equal(t, exitUsage, code, errOut)
+			require.Contains(t, errOut, c.says)
+		})
+	}
+}
+
+// TestExecLimitHoldsAcrossWorkers: with --limit exec:TOOL=1, two worker
+// processes of two tasks each never run the tool twice at once. The tool
+// takes a lock directory for its run and records any run that finds it
+// taken; without the limit, runs do overlap (the control).
+func TestExecLimitHoldsAcrossWorkers(t *testing.T) {
+	root := t.TempDir()
+	for i := range 24 {
+		write(t, filepath.Join(root, fmt.Sprintf("f%02d.txt", i)), "x\n")
+	}
+	state := t.TempDir()
+	tool := script(t, "exclusive", fmt.Sprintf(`
+if mkdir %[1]s/held 2>/dev/null; then
+  sleep 0.02; rmdir %[1]s/held
+else
+  echo overlap >> %[1]s/overlaps; sleep 0.02
+fi`, state))
+	overlaps := func() int {
+		b, _ := os.ReadFile(filepath.Join(state, "overlaps"))
+		_ = os.Remove(filepath.Join(state, "overlaps"))
+		return strings.Count(string(b), "overlap")
+	}
+	args := []string{"scan", "-s", "exec", "-w", "2", "--tasks", "2", "--exec-cmd", tool + " {}"}
+	code, _, errOut := cli(t, append(args, "--limit", "exec:exclusive=1", root)...)
+	require.Equal(t, exitOK, code, errOut)
+	require.Zero(t, overlaps(), "the limit of one holds across processes")
+	require.Contains(t, errOut, "semaphore exec:exclusive: capacity 1, peak 1")
+
+	code, _, errOut = cli(t, append(args, root)...)
+	require.Equal(t, exitOK, code, errOut)
+	require.Positive(t, overlaps(), "without the limit, four tasks do overlap")
+}

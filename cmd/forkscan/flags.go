@@ -1,0 +1,287 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/semregistry"
+	"github.com/forkscan/forkscan/worker/scan"
+	"github.com/forkscan/forkscan/worker/scan/external"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
+)
+
+// scanFlags are the flags of `forkscan scan`, and what a config file adds.
+type scanFlags struct {
+	workers     int
+	tasks       int
+	inProcess   bool
+	scanners    []string
+	format      string
+	output      string
+	maxFileSize string
+	limits      []string
+	limitsOnly  bool
+	verbose     bool
+	retries     int
+	backoff     float64
+	retryDelay  time.Duration
+	timeout     time.Duration
+	watchdog    time.Duration
+	memoryLimit string
+	maxJobs     int
+	grace       time.Duration
+	resume      bool
+	force       bool
+
+	secretsConfig string
+	noRedact      bool
+	execCmd       string
+	execJSON      bool
+	execOKExit    []int
+	execTimeout   time.Duration
+
+	noIgnore   bool
+	include    []string
+	exclude    []string
+	progress   string
+	noProgress bool
+	color      string
+	configFile string
+
+	scannersGiven bool            // -s was given (on the command line or in the config)
+	tools         []external.Tool // [[exec]] tables of the config file
+}
+
+func scanCommand(code *int) *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan [flags] PATH...",
+		Short: "Scan files and trees, one record per (file, scanner)",
+		Long: `Scan walks each PATH (skipping .git and what .gitignore files ignore, not
+following symlinks out of the root, never opening FIFOs or devices), runs
+the scanners on every file in worker processes, largest files first, and
+writes one record per (file, scanner): JSON lines by default, or SARIF, or
+text for people. The default scanner is secrets (gitleaks' rules). A
+summary goes to stderr, with a progress bar when stderr is a terminal.
+
+Flags can also come from a forkscan.toml in the first PATH (or --config
+FILE): keys are the flags' long names; flags given on the command line win.
+
+Exit codes: 0 done with no findings, 1 done with findings, 2 usage or
+configuration error, 3 done but some files failed, 4 the workers could not
+be started, 130 interrupted.
+
+Ctrl-C (or SIGTERM) stops the run in phases: the workers are asked to stop
+and get --grace to hand in what they made, then SIGTERM, then SIGKILL; a
+second Ctrl-C skips to SIGKILL. Every record that reached forkscan is
+written, whole. --resume -o FILE then carries on where the run stopped.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.loadConfig(cmd.Flags(), args); err != nil {
+				*code = exitUsage
+				return err
+			}
+			f.scannersGiven = cmd.Flags().Changed("scanner")
+			c, err := runScan(cmd.Context(), f, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			*code = c
+			return err
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *scanFlags) register(fl *pflag.FlagSet) {
+	fl.IntVarP(&f.workers, "workers", "w", runtime.NumCPU(), "worker processes")
+	fl.IntVar(&f.tasks, "tasks", 2, "concurrent jobs per worker")
+	fl.BoolVar(&f.inProcess, "in-process", false, "run workers as goroutines in this process (no isolation; for debugging and comparison)")
+	fl.StringSliceVarP(&f.scanners, "scanner", "s", []string{secrets.Name}, "scanner to run (repeatable; see `forkscan scanners`)")
+	fl.StringVar(&f.format, "format", "jsonl", "output format: jsonl, sarif or text")
+	fl.StringVarP(&f.output, "output", "o", "", "write records to FILE instead of stdout")
+	fl.StringVar(&f.maxFileSize, "max-file-size", "100MiB", "skip larger files (0 for no limit; K/M/G or KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000)")
+	fl.StringArrayVar(&f.limits, "limit", nil, "cap the run-wide semaphore NAME at K holders across all workers: NAME=K (repeatable; exec tools use exec:TOOL)")
+	fl.BoolVar(&f.limitsOnly, "limits-only", false, "refuse semaphores not named by --limit")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log debug details to stderr")
+	fl.IntVar(&f.retries, "retries", 2, "run a job again up to N times after a retryable failure or a worker crash")
+	fl.Float64Var(&f.backoff, "backoff", 2, "factor between successive retry delays (at least 1; delays have jitter)")
+	fl.DurationVar(&f.retryDelay, "retry-delay", time.Second, "delay before the first retry")
+	fl.DurationVar(&f.timeout, "timeout", time.Minute, "time limit per job: cancelled, then its worker killed and replaced")
+	fl.DurationVar(&f.watchdog, "watchdog", 10*time.Second, "replace a worker that sends nothing for this long")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "", "kill and replace a worker whose resident memory goes over SIZE (e.g. 512MiB)")
+	fl.IntVar(&f.maxJobs, "max-jobs-per-worker", 0, "replace each worker after N jobs (0: never)")
+	fl.DurationVar(&f.grace, "grace", 2*time.Second, "on Ctrl-C, how long workers have to stop before SIGTERM")
+	fl.BoolVar(&f.resume, "resume", false, "append to the --output file, skipping (file, scanner) pairs it has ok for unchanged files")
+	fl.BoolVar(&f.force, "force", false, "with --resume: accept a file written for another root")
+
+	fl.StringVar(&f.secretsConfig, "secrets-config", "", "gitleaks TOML config for the secrets scanner (default: .gitleaks.toml in PATH if there is one, else gitleaks' default rules)")
+	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in findings (redacted by default)")
+	fl.StringVar(&f.execCmd, "exec-cmd", "", "external command for the exec scanner, {} standing for the file: 'tool --json {}'")
+	fl.BoolVar(&f.execJSON, "exec-json", false, "the --exec-cmd tool prints JSON findings")
+	fl.IntSliceVar(&f.execOKExit, "exec-ok-exit", nil, "exit statuses of the --exec-cmd tool that mean it ran (default 0)")
+	fl.DurationVar(&f.execTimeout, "exec-timeout", 0, "time limit for one run of the --exec-cmd tool (default: the job's --timeout)")
+
+	fl.BoolVar(&f.noIgnore, "no-ignore", false, "scan what .gitignore files ignore too")
+	fl.StringArrayVar(&f.include, "include", nil, "scan only files matching GLOB (repeatable; ** crosses directories; a GLOB without / matches names)")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "skip files and directories matching GLOB (repeatable)")
+	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal), bar, plain (a line every few seconds) or off")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress on stderr (same as --progress off)")
+	fl.StringVar(&f.color, "color", "auto", "colour in text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fl.StringVar(&f.configFile, "config", "", "read flags from this TOML file (default: forkscan.toml in the first PATH, if there is one)")
+}
+
+// config checks the flags and builds the engine configuration.
+func (f scanFlags) config(args []string) (engine.Config, error) {
+	var cfg engine.Config
+	if err := f.checkBasics(args); err != nil {
+		return cfg, err
+	}
+	maxSize, err := parseSize(f.maxFileSize)
+	if err != nil {
+		return cfg, usageErr("--max-file-size: %w", err)
+	}
+	limits, err := parseLimits(f.limits)
+	if err != nil {
+		return cfg, usageErr("--limit: %w", err)
+	}
+	if err := f.checkFaultFlags(); err != nil {
+		return cfg, err
+	}
+	var memLimit int64
+	if f.memoryLimit != "" {
+		if memLimit, err = parseSize(f.memoryLimit); err != nil || memLimit == 0 {
+			return cfg, usageErr("--memory-limit: %q is not a positive size (examples: 512MiB, 2GiB)", f.memoryLimit)
+		}
+	}
+	scanners := f.scannerNames()
+	options, err := f.scannerOptions(scanners, args, limits)
+	if err != nil {
+		return cfg, err
+	}
+	return engine.Config{
+		Semaphores:       semregistry.Config{Capacities: limits, DeclaredOnly: f.limitsOnly},
+		Scanners:         scanners,
+		ScannerOptions:   options,
+		Workers:          f.workers,
+		Tasks:            f.tasks,
+		InProcess:        f.inProcess,
+		MaxFileSize:      maxSize,
+		Retries:          cmp.Or(f.retries, -1), // the engine's zero means its default
+		RetryDelay:       cmp.Or(f.retryDelay, -1),
+		BackoffBase:      f.backoff,
+		JobTimeout:       f.timeout,
+		Watchdog:         f.watchdog,
+		MemoryLimit:      memLimit,
+		MaxJobsPerWorker: f.maxJobs,
+		Grace:            f.grace,
+		Logger:           logger(f.verbose),
+	}, nil
+}
+
+// checkBasics refuses missing paths, counts below one, unknown formats and
+// scanners.
+func (f scanFlags) checkBasics(args []string) error {
+	switch {
+	case len(args) == 0:
+		return usageErr("scan: %w", errNoPaths)
+	case f.workers < 1:
+		return usageErr("--workers must be at least 1, got %d", f.workers)
+	case f.tasks < 1:
+		return usageErr("--tasks must be at least 1, got %d", f.tasks)
+	case !slices.Contains(formats, f.format):
+		return usageErr("--format must be one of %s, got %q", strings.Join(formats, ", "), f.format)
+	case !slices.Contains([]string{"auto", "bar", "plain", "off"}, f.progress):
+		return usageErr("--progress must be auto, bar, plain or off, got %q", f.progress)
+	case !slices.Contains([]string{"auto", "always", "never"}, f.color):
+		return usageErr("--color must be auto, always or never, got %q", f.color)
+	case len(f.scanners) == 0:
+		return usageErr("--scanner: name at least one scanner")
+	}
+	for _, s := range f.scanners {
+		if _, ok := scan.Lookup(s); !ok {
+			return usageErr("--scanner: unknown scanner %q (known: %v)", s, scan.Names())
+		}
+	}
+	for _, g := range append(slices.Clone(f.include), f.exclude...) {
+		if !validGlob(g) {
+			return usageErr("--include/--exclude: %q is not a valid glob", g)
+		}
+	}
+	return nil
+}
+
+// checkFaultFlags refuses values of the fault-tolerance flags that make no
+// sense, naming the flag: nothing is clamped.
+func (f scanFlags) checkFaultFlags() error {
+	switch {
+	case f.retries < 0:
+		return usageErr("--retries must be 0 or more, got %d", f.retries)
+	case !(f.backoff >= 1) || math.IsInf(f.backoff, 1):
+		return usageErr("--backoff must be a number of at least 1, got %v", f.backoff)
+	case f.retryDelay < 0:
+		return usageErr("--retry-delay must not be negative, got %v", f.retryDelay)
+	case f.timeout <= 0:
+		return usageErr("--timeout must be more than 0, got %v", f.timeout)
+	case f.watchdog <= 0:
+		return usageErr("--watchdog must be more than 0, got %v", f.watchdog)
+	case f.maxJobs < 0:
+		return usageErr("--max-jobs-per-worker must be 0 or more, got %d", f.maxJobs)
+	case f.grace <= 0:
+		return usageErr("--grace must be more than 0, got %v", f.grace)
+	case f.resume && (f.output == "" || f.output == "-"):
+		return usageErr("--resume needs --output FILE: it resumes the records in that file")
+	case f.resume && f.format != "jsonl":
+		return usageErr("--resume works on jsonl output, not %s", f.format)
+	case f.force && !f.resume:
+		return usageErr("--force only means something with --resume")
+	}
+	return nil
+}
+
+// dedupe returns names without repeats, in first-seen order.
+func dedupe(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func logger(verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// parseLimits parses --limit values, NAME=K with K ≥ 1, each name once.
+func parseLimits(specs []string) (map[string]int64, error) {
+	limits := make(map[string]int64, len(specs))
+	for _, spec := range specs {
+		name, k, ok := strings.Cut(spec, "=")
+		n, err := strconv.ParseInt(k, 10, 64)
+		switch {
+		case !ok || name == "":
+			return nil, fmt.Errorf("%q is not NAME=K", spec)
+		case err != nil || n < 1:
+			return nil, fmt.Errorf("%q: K must be a whole number of at least 1", spec)
+		case limits[name] != 0:
+			return nil, fmt.Errorf("%q: %s is limited twice", spec, name)
+		}
+		limits[name] = n
+	}
+	return limits, nil
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+)
+
+// filter says which entries of a tree a walk leaves out, as git and
+// ripgrep do: what .gitignore files ignore (and the root's
+// .git/info/exclude), unless gitignore is off; what an exclude glob
+// matches; and files no include glob matches, when there are include
+// globs. A glob without a slash matches an entry's name at any depth
+// ("*.min.js"); one with a slash matches its path from the root
+// ("vendor/**"). A path named on the command line is never left out.
+type filter struct {
+	gitignore        bool
+	include, exclude []string
+}
+
+// validGlob reports whether g is a glob filter can use.
+func validGlob(g string) bool { return g != "" && doublestar.ValidatePattern(g) }
+
+// treeFilter is a filter for the walk of one root. It reads each
+// directory's .gitignore as the walk enters it, and keeps the patterns of
+// the directories above the current entry.
+type treeFilter struct {
+	*filter
+	levels []ignoreLevel // outermost first
+}
+
+type ignoreLevel struct {
+	dir      string // relative to the root, "" for the root
+	patterns []gitignore.Pattern
+}
+
+func (f *filter) forRoot(root string) *treeFilter {
+	t := &treeFilter{filter: f}
+	if f.gitignore {
+		ps := readIgnore(filepath.Join(root, ".git", "info", "exclude"), nil)
+		ps = append(ps, readIgnore(filepath.Join(root, ".gitignore"), nil)...)
+		t.levels = []ignoreLevel{{dir: "", patterns: ps}}
+	}
+	return t
+}
+
+// enter reads the .gitignore of a directory the walk goes into.
+func (t *treeFilter) enter(dir, rel string) {
+	if !t.gitignore {
+		return
+	}
+	if ps := readIgnore(filepath.Join(dir, ".gitignore"), parts(rel)); len(ps) > 0 {
+		t.levels = append(t.levels, ignoreLevel{dir: rel, patterns: ps})
+	}
+}
+
+// skip reports whether the entry at rel (slash-separated, from the root)
+// is left out.
+func (t *treeFilter) skip(rel string, isDir bool) bool {
+	rel = filepath.ToSlash(rel)
+	if matchAny(t.exclude, rel) || (!isDir && len(t.include) > 0 && !matchAny(t.include, rel)) {
+		return true
+	}
+	return t.ignored(rel, isDir)
+}
+
+// ignored applies the .gitignore patterns: the innermost directory's last
+// matching pattern decides, as in git.
+func (t *treeFilter) ignored(rel string, isDir bool) bool {
+	for len(t.levels) > 1 && !within(t.levels[len(t.levels)-1].dir, rel) {
+		t.levels = t.levels[:len(t.levels)-1] // the walk has left that directory
+	}
+	p := parts(rel)
+	for i := len(t.levels) - 1; i >= 0; i-- {
+		ps := t.levels[i].patterns
+		for j := len(ps) - 1; j >= 0; j-- {
+			switch ps[j].Match(p, isDir) {
+			case gitignore.Exclude:
+				return true
+			case gitignore.Include:
+				return false
+			}
+		}
+	}
+	return false
+}
+
+func matchAny(globs []string, rel string) bool {
+	for _, g := range globs {
+		target := rel
+		if !strings.Contains(g, "/") {
+			target = path.Base(rel)
+		}
+		if ok, _ := doublestar.Match(g, target); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// readIgnore reads the patterns of a .gitignore file; none if it cannot.
+func readIgnore(file string, domain []string) []gitignore.Pattern {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var ps []gitignore.Pattern
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "#") && strings.TrimSpace(line) != "" {
+			ps = append(ps, gitignore.ParsePattern(line, domain))
+		}
+	}
+	return ps
+}
+
+func parts(rel string) []string {
+	if rel == "" || rel == "." {
+		return nil
+	}
+	return strings.Split(filepath.ToSlash(rel), "/")
+}

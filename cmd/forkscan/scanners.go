@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"mvdan.cc/sh/v3/shell"
+
+	"github.com/forkscan/forkscan/worker/scan/external"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
+)
+
+// scannerNames is the run's scanners: those named by -s, or by default
+// secrets, plus exec when an exec tool is configured.
+func (f scanFlags) scannerNames() []string {
+	names := dedupe(f.scanners)
+	if !f.scannersGiven && (f.execCmd != "" || len(f.tools) > 0) {
+		names = append(names, external.Name)
+	}
+	return names
+}
+
+// scannerOptions makes the settings of the run's built-in scanners from
+// the flags, checking them here so that a mistake is a usage error, not a
+// worker that fails to start. Semaphores of exec tools are added to limits.
+func (f scanFlags) scannerOptions(scanners, args []string, limits map[string]int64) (map[string][]byte, error) {
+	options := map[string][]byte{}
+	if slices.Contains(scanners, secrets.Name) {
+		o, err := f.secretsOptions(args)
+		if err != nil {
+			return nil, err
+		}
+		options[secrets.Name] = o.Encode()
+	}
+	if slices.Contains(scanners, external.Name) {
+		o, err := f.execOptions(limits)
+		if err != nil {
+			return nil, err
+		}
+		options[external.Name] = o.Encode()
+	} else if f.execCmd != "" || len(f.tools) > 0 {
+		return nil, usageErr("--exec-cmd and [[exec]] need the exec scanner, and -s does not name it")
+	}
+	return options, nil
+}
+
+// secretsOptions reads the gitleaks config, as `gitleaks dir` finds it:
+// --secrets-config, or .gitleaks.toml in the (one) root; and the
+// fingerprints of .gitleaksignore files in the roots.
+func (f scanFlags) secretsOptions(args []string) (secrets.Options, error) {
+	o := secrets.Options{NoRedact: f.noRedact}
+	for _, a := range args {
+		o.Roots = append(o.Roots, jobRoot(a))
+	}
+	path := f.secretsConfig
+	if auto := filepath.Join(jobRoot(args[0]), ".gitleaks.toml"); path == "" && len(args) == 1 && isFile(auto) {
+		path = auto
+	}
+	if path != "" {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			return o, usageErr("--secrets-config: %w", err)
+		}
+		if _, err := secrets.LoadConfig(string(text)); err != nil {
+			return o, usageErr("--secrets-config %s: %w", path, err)
+		}
+		o.Config, o.ConfigPath = string(text), path
+	}
+	for _, root := range o.Roots {
+		ignore, err := os.ReadFile(filepath.Join(root, ".gitleaksignore"))
+		if err != nil {
+			continue // none, or not a directory
+		}
+		for _, line := range strings.Split(string(ignore), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				o.Ignore = append(o.Ignore, line)
+			}
+		}
+	}
+	return o, nil
+}
+
+// execOptions gathers the exec tools: the config file's and --exec-cmd's.
+func (f scanFlags) execOptions(limits map[string]int64) (external.Options, error) {
+	o := external.Options{Tools: slices.Clone(f.tools)}
+	if f.execCmd != "" {
+		argv, err := shell.Fields(f.execCmd, func(name string) string { return os.Getenv(name) })
+		if err != nil {
+			return o, usageErr("--exec-cmd %q: %w", f.execCmd, err)
+		}
+		o.Tools = append(o.Tools, external.Tool{Command: argv, JSON: f.execJSON, OKExit: f.execOKExit, Timeout: f.execTimeout})
+	}
+	if err := o.Check(); err != nil {
+		if errors.Is(err, external.ErrNoPlaceholder) {
+			return o, usageErr("--exec-cmd: %w", err)
+		}
+		return o, usageErr("%w", err)
+	}
+	for i, t := range o.Tools {
+		name := t.Semaphore()
+		switch {
+		case limits[name] > 0:
+			o.Tools[i].Limit = limits[name]
+		case t.Limit > 0:
+			limits[name] = t.Limit
+		}
+	}
+	return o, nil
+}
+
+// jobRoot is how the walker's job paths under root begin: the root with
+// its symlinks resolved, or the root as given if that fails or it is a file.
+func jobRoot(root string) string {
+	if info, err := os.Stat(root); err != nil || !info.IsDir() {
+		return root
+	}
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		return real
+	}
+	return root
+}
+
+func isFile(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
+}

@@ -1,0 +1,193 @@
+// Package external registers the "exec" scanner: it runs external tools —
+// semgrep, bandit, trufflehog, a script of your own — once per file, the
+// way a shell loop `for f in ...; do tool --json "$f"; done` would, but in
+// forkscan's workers, with a time limit, a cap on how many run at once
+// across the whole run, and failures sorted into forkscan's error
+// categories:
+//
+//   - the program cannot be found or run: TOOL_NOT_FOUND (or
+//     PERMISSION_DENIED when it is not executable);
+//   - it runs longer than its Timeout: TIMEOUT;
+//   - it dies of a signal: PROCESS_CRASH;
+//   - it exits with a status it is not allowed: TOOL_ERROR, with the end of
+//     its stderr;
+//   - it prints invalid JSON when JSON is expected: TOOL_ERROR, with the
+//     first bytes it printed.
+//
+// Each tool runs in its own process group, and the whole group is killed
+// when the tool times out or its job is cancelled (a Ctrl-C, a job
+// timeout), so a tool's own children do not outlive it. If its worker
+// process dies, the kernel kills the tool too (the parent-death signal).
+//
+// Import it for its side effect:
+//
+//	import _ "github.com/forkscan/forkscan/worker/scan/external"
+package external
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// Name is the scanner's registered name.
+const Name = "exec"
+
+// Placeholder is the argument text a Tool's Command has where the file's
+// path goes.
+const Placeholder = "{}"
+
+func init() {
+	scan.Register(scan.Def{
+		Name:    Name,
+		Doc:     "external tools run on each file (--exec-cmd 'tool --json {}', or [[exec]] tables in forkscan.toml)",
+		Content: false, // the tools read the files themselves
+		NewWith: func(options []byte) (scan.Scanner, error) {
+			var o Options
+			if len(options) > 0 {
+				if err := json.Unmarshal(options, &o); err != nil {
+					return nil, fmt.Errorf("exec: options: %w", err)
+				}
+			}
+			if err := o.Check(); err != nil {
+				return nil, err
+			}
+			return &Scanner{tools: o.Tools}, nil
+		},
+	})
+}
+
+// Options configure the scanner: the tools it runs. The engine carries
+// them to the workers as JSON (engine.Config.ScannerOptions["exec"]).
+type Options struct {
+	Tools []Tool `json:"tools"`
+}
+
+// Tool is one external command.
+type Tool struct {
+	// Name names the tool in findings ("NAME/rule") and errors, and its
+	// semaphore ("exec:NAME"). If empty, the program's base name.
+	Name string `json:"name,omitempty"`
+	// Command is the program and its arguments; every argument equal to
+	// or containing "{}" has it replaced by the file's path. At least one
+	// argument must hold the placeholder. The program is looked up in PATH.
+	Command []string `json:"command"`
+	// JSON says the tool prints JSON findings on stdout (see Parse). If
+	// false, a run reports its exit status and the start of its output as
+	// data, and no findings.
+	JSON bool `json:"json,omitempty"`
+	// OKExit lists the exit statuses that mean the tool ran (many tools exit
+	// 1 when they found something). If empty, only 0.
+	OKExit []int `json:"ok_exit,omitempty"`
+	// Timeout bounds one run. If zero, only the job's own time limit does.
+	Timeout time.Duration `json:"timeout,omitempty"`
+	// Limit caps how many runs of this tool go at once across every worker
+	// process of the run, through the run-wide semaphore "exec:NAME". If
+	// zero, no cap of the tool's own.
+	Limit int64 `json:"limit,omitempty"`
+	// Include, if not empty, runs the tool only on files whose base name
+	// matches one of these shell patterns (filepath.Match): "*.py".
+	Include []string `json:"include,omitempty"`
+}
+
+// ErrNoPlaceholder is the error of a command without "{}".
+var ErrNoPlaceholder = errors.New(`no "{}" placeholder for the file's path`)
+
+// Check reports the first thing wrong with o, as an INVALID_INPUT
+// *scan.Error naming the tool.
+func (o Options) Check() error {
+	if len(o.Tools) == 0 {
+		return scan.Errorf(scan.InvalidInput, "exec: no tool configured (give --exec-cmd, or [[exec]] tables in the config)")
+	}
+	seen := map[string]bool{}
+	for _, t := range o.Tools {
+		name := t.name()
+		switch {
+		case len(t.Command) == 0 || t.Command[0] == "":
+			return scan.Errorf(scan.InvalidInput, "exec: tool %q: empty command", name)
+		case !slices.ContainsFunc(t.Command[1:], func(a string) bool { return strings.Contains(a, Placeholder) }):
+			return scan.Errorf(scan.InvalidInput, "exec: tool %q: %q: %w", name, strings.Join(t.Command, " "), ErrNoPlaceholder)
+		case t.Timeout < 0 || t.Limit < 0:
+			return scan.Errorf(scan.InvalidInput, "exec: tool %q: negative timeout or limit", name)
+		case seen[name]:
+			return scan.Errorf(scan.InvalidInput, "exec: two tools named %q (give them names)", name)
+		}
+		for _, p := range t.Include {
+			if _, err := filepath.Match(p, ""); err != nil {
+				return scan.Errorf(scan.InvalidInput, "exec: tool %q: include pattern %q: %w", name, p, err)
+			}
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+func (t Tool) name() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	if len(t.Command) == 0 {
+		return ""
+	}
+	return filepath.Base(t.Command[0])
+}
+
+// Semaphore is the name of the run-wide semaphore that caps t.
+func (t Tool) Semaphore() string { return "exec:" + t.name() }
+
+// Encode returns o as the scanner reads its options.
+func (o Options) Encode() []byte {
+	b, _ := json.Marshal(o) // plain fields: cannot fail
+	return b
+}
+
+// Scanner runs the configured tools on each file, one after the other.
+type Scanner struct {
+	tools []Tool
+}
+
+// Scan runs every tool whose Include matches f. The record is an error if
+// one of them failed (the first failure's category, naming the tool), and
+// otherwise holds every tool's findings.
+func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
+	var rep scan.Report
+	runs := map[string]any{}
+	ran := false
+	for _, t := range s.tools {
+		if !t.wants(f.Path) {
+			continue
+		}
+		ran = true
+		out, err := t.run(ctx, f.Path)
+		if err != nil {
+			return scan.Report{}, err
+		}
+		rep.Findings = append(rep.Findings, out.findings...)
+		runs[t.name()] = out.data
+	}
+	if !ran {
+		return scan.Report{}, scan.Skip("no exec tool includes this file")
+	}
+	rep.Data = runs
+	return rep, nil
+}
+
+func (t Tool) wants(path string) bool {
+	if len(t.Include) == 0 {
+		return true
+	}
+	base := filepath.Base(path)
+	for _, p := range t.Include {
+		if ok, _ := filepath.Match(p, base); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,246 @@
+// Package secrets registers the "secrets" scanner: gitleaks' detector, used
+// as a library, run over each file the way `gitleaks dir` runs it — the same
+// rule set (the default one, or a gitleaks TOML config), the same path
+// allowlists, the same test for binary files, the same chunking of large
+// files and the same decoding passes — so that on the same tree it reports
+// the same findings (file, line, rule id).
+//
+// Where gitleaks collects every finding of a run in the detector until the
+// end, this scanner hands each file's findings back with its result and
+// keeps nothing: a worker's memory does not grow with the findings of the
+// run. Each worker process builds its detector once (compiling some two
+// hundred rules takes tens of milliseconds), not once per file.
+//
+// Import it for its side effect:
+//
+//	import _ "github.com/forkscan/forkscan/worker/scan/secrets"
+package secrets
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/report"
+	"github.com/zricethezav/gitleaks/v8/sources"
+
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// Name is the scanner's registered name.
+const Name = "secrets"
+
+func init() {
+	scan.Register(scan.Def{
+		Name:    Name,
+		Doc:     "secrets and credentials, with gitleaks' rules (the default set or --secrets-config)",
+		Content: true,
+		Binary:  true, // gitleaks' own test for binary files decides, as in `gitleaks dir`
+		NewWith: func(options []byte) (scan.Scanner, error) {
+			var o Options
+			if len(options) > 0 {
+				if err := json.Unmarshal(options, &o); err != nil {
+					return nil, fmt.Errorf("secrets: options: %w", err)
+				}
+			}
+			return New(o)
+		},
+	})
+}
+
+// Options configure the scanner. The zero value is gitleaks' default rule
+// set with secrets redacted. The engine carries them to the workers as
+// JSON (engine.Config.ScannerOptions["secrets"], see Options.Encode).
+type Options struct {
+	// Config is a gitleaks TOML configuration, as text; empty for
+	// gitleaks' default rule set.
+	Config string `json:"config,omitempty"`
+	// ConfigPath is the file Config was read from; that file is not
+	// scanned, as gitleaks does not scan its own config.
+	ConfigPath string `json:"config_path,omitempty"`
+	// NoRedact shows secrets in findings; by default they read "REDACTED".
+	NoRedact bool `json:"no_redact,omitempty"`
+	// Ignore lists fingerprints to drop, as in a .gitleaksignore file:
+	// "path:rule-id:line", the path as the job names the file.
+	// A path relative to the file's root matches too.
+	Ignore []string `json:"ignore,omitempty"`
+	// Roots are the scanned roots, as the jobs' paths begin. gitleaks skips
+	// a directory its allowlist matches, with all it holds; a file is
+	// skipped the same way when a directory between it and its root
+	// matches. Without roots, only the file's own path is checked.
+	Roots []string `json:"roots,omitempty"`
+	// MaxDecodeDepth is how many decoding passes (base64, hex, percent
+	// encoding) run over each file. If zero, 5, gitleaks' default;
+	// negative: none.
+	MaxDecodeDepth int `json:"max_decode_depth,omitempty"`
+}
+
+// Encode returns o as the scanner reads its options.
+func (o Options) Encode() []byte {
+	b, _ := json.Marshal(o) // plain fields: cannot fail
+	return b
+}
+
+// Scanner is the secrets scanner of one worker process.
+type Scanner struct {
+	opts     Options
+	detector *detect.Detector
+	config   *config.Config
+	ignore   map[string]bool
+	buffers  sync.Pool // gitleaks' read buffers, 100 kB each
+}
+
+// New builds a scanner: it loads the rules and compiles the detector. An
+// invalid configuration is an INVALID_INPUT *scan.Error.
+func New(o Options) (*Scanner, error) {
+	cfg, err := LoadConfig(o.Config)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Path = o.ConfigPath
+	d := detect.NewDetector(cfg)
+	d.MaxDecodeDepth = o.MaxDecodeDepth
+	switch {
+	case o.MaxDecodeDepth == 0:
+		d.MaxDecodeDepth = 5
+	case o.MaxDecodeDepth < 0:
+		d.MaxDecodeDepth = 0
+	}
+	if !o.NoRedact {
+		d.Redact = 100
+	}
+	s := &Scanner{opts: o, detector: d, config: &d.Config, ignore: make(map[string]bool)}
+	for _, fp := range o.Ignore {
+		s.ignore[fp] = true
+	}
+	s.buffers.New = func() any { b := make([]byte, 100_000); return &b }
+	return s, nil
+}
+
+// viperMu serializes loading: gitleaks reads configurations through viper's
+// global instance.
+var viperMu sync.Mutex
+
+// LoadConfig parses a gitleaks TOML configuration ("" for the default rule
+// set). An invalid one is an INVALID_INPUT *scan.Error saying what is wrong.
+func LoadConfig(text string) (config.Config, error) {
+	viperMu.Lock()
+	defer viperMu.Unlock()
+	if text == "" {
+		d, err := detect.NewDetectorDefaultConfig()
+		if err != nil {
+			return config.Config{}, scan.Errorf(scan.ToolError, "gitleaks default config: %w", err)
+		}
+		return d.Config, nil
+	}
+	cfg, err := translate(text)
+	if err != nil {
+		return config.Config{}, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Scan runs the detector over f as `gitleaks dir` runs it over a file.
+func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
+	if s.skipPath(f.Path) {
+		return scan.Report{}, scan.Skip("path allowed by the gitleaks config's allowlist")
+	}
+	if f.Path == s.opts.ConfigPath && f.Path != "" {
+		return scan.Report{}, scan.Skip("the gitleaks config in use")
+	}
+	buf := s.buffers.Get().(*[]byte)
+	defer s.buffers.Put(buf)
+	src := &sources.File{Content: bytes.NewReader(f.Data), Path: f.Path, Config: s.config, Buffer: *buf}
+	var found []report.Finding
+	fragments := 0
+	err := src.Fragments(ctx, func(frag sources.Fragment, err error) error {
+		if err != nil {
+			return err
+		}
+		fragments++
+		found = append(found, s.detector.DetectContext(ctx, detect.Fragment(frag))...)
+		return nil
+	})
+	if err := ctx.Err(); err != nil {
+		return scan.Report{}, scan.AsError(err)
+	}
+	if err != nil {
+		return scan.Report{}, scan.Errorf(scan.ToolError, "gitleaks: %w", err)
+	}
+	if fragments == 0 && len(f.Data) > 0 {
+		return scan.Report{}, scan.Skip("binary or archive (gitleaks does not scan it)")
+	}
+	return scan.Report{Findings: s.convert(found)}, nil
+}
+
+// convert turns gitleaks findings into scan findings, dropping the ones a
+// fingerprint ignores.
+func (s *Scanner) convert(found []report.Finding) []scan.Finding {
+	var out []scan.Finding
+	for _, g := range found {
+		if s.ignored(g) {
+			continue
+		}
+		out = append(out, scan.Finding{
+			Rule: g.RuleID, Message: g.Description, Severity: "high", Match: strings.TrimSpace(g.Match),
+			Line: g.StartLine, Column: g.StartColumn, EndLine: g.EndLine, EndColumn: g.EndColumn,
+		})
+	}
+	return out
+}
+
+// ignored reports whether a .gitleaksignore fingerprint names g: its path
+// as the job gives it, or relative to its root (as `gitleaks dir .` run in
+// the root would write it).
+func (s *Scanner) ignored(g report.Finding) bool {
+	if len(s.ignore) == 0 {
+		return false
+	}
+	if s.ignore[fmt.Sprintf("%s:%s:%d", g.File, g.RuleID, g.StartLine)] {
+		return true
+	}
+	rel, err := filepath.Rel(s.rootOf(g.File), g.File)
+	return err == nil && s.ignore[fmt.Sprintf("%s:%s:%d", filepath.ToSlash(rel), g.RuleID, g.StartLine)]
+}
+
+// skipPath reports whether the global allowlist skips path, or one of the
+// directories between it and its root, as gitleaks' walk would.
+func (s *Scanner) skipPath(path string) bool {
+	root := s.rootOf(path)
+	for p := path; ; p = filepath.Dir(p) {
+		if s.allowed(p) {
+			return true
+		}
+		if p == root || root == "" || p == filepath.Dir(p) || p == "." {
+			return false
+		}
+	}
+}
+
+func (s *Scanner) rootOf(path string) string {
+	best := ""
+	for _, r := range s.opts.Roots {
+		if (path == r || strings.HasPrefix(path, strings.TrimSuffix(r, "/")+"/")) && len(r) > len(best) {
+			best = r
+		}
+	}
+	if best == "" && len(s.opts.Roots) > 0 && !filepath.IsAbs(path) {
+		return "."
+	}
+	return best
+}
+
+func (s *Scanner) allowed(path string) bool {
+	for _, a := range s.config.Allowlists {
+		if a.PathAllowed(path) {
+			return true
+		}
+	}
+	return false
+}
