@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -27,12 +28,15 @@ var ErrFrame = errors.New("ipc: line frame too large")
 // figures in the README). Jobs and results stay on the stream, where
 // batching matters and latency does not.
 //
-// Writes may come from several goroutines; reads from one.
+// Writes may come from several goroutines; reads from one at a time.
 type Line struct {
 	f   *os.File
+	raw syscall.RawConn // f's descriptor, for poll(2) and shutdown(2)
 	r   *bufio.Reader
 	wmu sync.Mutex
 	buf []byte
+	// local: both ends are in this process (LocalLinePair).
+	local bool
 }
 
 // LinePair returns the two ends of a new line: one for this process, and a
@@ -58,8 +62,14 @@ func LocalLinePair() (*Line, *Line, error) {
 		_ = ours.Close()
 		return nil, nil, err
 	}
+	ours.local, other.local = true, true
 	return ours, other, nil
 }
+
+// Local reports whether both ends of the line are in this process
+// (LocalLinePair): a goroutine that waits on it in WaitReadable would keep
+// from running the goroutines that answer it.
+func (l *Line) Local() bool { return l.local }
 
 // socketpair makes a Unix socketpair and a Line of its first end.
 func socketpair() (*Line, int, error) {
@@ -75,8 +85,10 @@ func socketpair() (*Line, int, error) {
 	return line, fds[1], nil
 }
 
-// NewLine makes a Line of an inherited file descriptor or of a LinePair's
-// file. It takes the descriptor over: closing the Line closes it.
+// NewLine makes a Line of an inherited file descriptor (a LinePair's file
+// passed to a child). It takes the descriptor over: closing the Line
+// closes it. (In the process that holds the *os.File, use a dup of its
+// descriptor: the file's finalizer closes its own.)
 func NewLine(fd uintptr) (*Line, error) { return fileLine(int(fd)) }
 
 func fileLine(fd int) (*Line, error) {
@@ -86,7 +98,12 @@ func fileLine(fd int) (*Line, error) {
 		return nil, fmt.Errorf("ipc: line: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "forkscan-line")
-	return &Line{f: f, r: bufio.NewReader(f)}, nil
+	raw, err := f.SyscallConn()
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("ipc: line: %w", err)
+	}
+	return &Line{f: f, raw: raw, r: bufio.NewReader(f)}, nil
 }
 
 // Write sends m as one frame.
@@ -124,5 +141,52 @@ func (l *Line) Read(m proto.Message) error {
 	return proto.Unmarshal(b, m)
 }
 
-// Close closes this end; a Read in progress returns.
-func (l *Line) Close() error { return l.f.Close() }
+// WaitReadable blocks the calling goroutine's thread in poll(2), not in
+// the runtime's poller, until the line has bytes to read or wake (a file
+// descriptor; -1 for none) is readable, and reports whether the line is.
+// A thread asleep in poll is woken by the kernel itself when a frame
+// arrives, with no hand-off through the poller's thread and the scheduler:
+// a worker's semaphore grant reaches its scanner sooner this way
+// (BenchmarkSemaphore). The thread keeps its P meanwhile, until the
+// runtime's monitor hands the P to another thread (after 20 µs or more),
+// so this suits a goroutine that has nothing else to do but wait. A closed
+// or shut line is readable: the Read that follows says how it ended.
+func (l *Line) WaitReadable(wake int) (readable bool, err error) {
+	if l.r.Buffered() > 0 {
+		return true, nil
+	}
+	// Inside Control the descriptor cannot be closed and reused.
+	ctlErr := l.raw.Control(func(fd uintptr) { readable, err = poll(int(fd), wake) })
+	if ctlErr != nil {
+		return true, nil // closed: the Read that follows says so
+	}
+	return readable, err
+}
+
+func poll(fd, wake int) (bool, error) {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if wake >= 0 {
+		fds = append(fds, unix.PollFd{Fd: int32(wake), Events: unix.POLLIN})
+	}
+	for {
+		_, err := unix.Poll(fds, -1)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return false, fmt.Errorf("ipc: line: poll: %w", err)
+		case fds[0].Revents != 0:
+			return true, nil
+		case len(fds) > 1 && fds[1].Revents != 0:
+			return false, nil
+		}
+	}
+}
+
+// Close closes this end. A Read in progress returns, and so does a
+// WaitReadable: the socket is shut down first, which poll sees (closing a
+// descriptor does not wake a thread polling it).
+func (l *Line) Close() error {
+	_ = l.raw.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_RDWR) })
+	return l.f.Close()
+}

@@ -62,11 +62,7 @@ func Serve(stream ipc.WorkerStream, line *ipc.Line, board *ipc.Board) error {
 	}
 	defer s.cancel()
 	s.board = board
-	if line != nil {
-		done := make(chan struct{})
-		go func() { s.sems.run(); close(done) }()
-		defer func() { _ = line.Close(); <-done }()
-	}
+	defer s.sems.close()
 	if err := s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_Ready{Ready: &pb.Ready{Pid: int32(os.Getpid())}}}); err != nil {
 		return err
 	}
@@ -117,7 +113,9 @@ func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
 		s.all |= 1 << i
 	}
-	s.sems = newSemClient(line)
+	if s.sems, err = newSemClient(line); err != nil {
+		return nil, fmt.Errorf("worker: semaphores: %w", err)
+	}
 	s.ctx, s.cancel = context.WithCancel(scan.WithSemaphores(context.Background(), s.sems))
 	s.jobs = make(chan ipc.Job, max(cfg.GetWindow(), 1))
 	s.closeJobs = sync.OnceFunc(func() { close(s.jobs) })
