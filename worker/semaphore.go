@@ -122,6 +122,7 @@ func (c *semClient) Acquire(ctx context.Context, name string, weight, capacity i
 	req := &pb.SemaphoreRequest{RequestId: id, Name: name, Weight: weight, Capacity: capacity}
 	if err := c.line.Write(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRequest{SemaphoreRequest: req}}); err != nil {
 		c.forget(id)
+		c.dropLead(w) // the lead may have been passed to it meanwhile
 		return scan.AsError(err)
 	}
 	stop := context.AfterFunc(ctx, c.poke)
@@ -185,8 +186,7 @@ func (c *semClient) lead(w *semWait) (err error, done bool) {
 		}
 		readable, err := c.line.WaitReadable(c.wake)
 		if err == nil && !readable {
-			var b [8]byte
-			_, _ = unix.Read(c.wake, b[:])
+			c.drainWake()
 			return nil, false
 		}
 		var m pb.WorkRequest
@@ -225,6 +225,16 @@ func (c *semClient) passLead() {
 			return
 		default: // it has been told already
 		}
+	}
+}
+
+// drainWake resets the eventfd after it woke the leader.
+func (c *semClient) drainWake() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		var b [8]byte
+		_, _ = unix.Read(c.wake, b[:])
 	}
 }
 

@@ -142,6 +142,27 @@ func TestSemClientManyWaiters(t *testing.T) {
 	}
 }
 
+// TestSemClientWaiterGivesUpBehindTheLeader: of two waiters, the one that
+// gives up may be the one reading the line or the other; either way its
+// request is withdrawn and both end.
+func TestSemClientWaiterGivesUpBehindTheLeader(t *testing.T) {
+	for _, local := range []bool{false, true} {
+		c, p := newClient(t, local)
+		ctx, cancel := context.WithCancel(context.Background())
+		first, second := make(chan error, 1), make(chan error, 1)
+		go func() { first <- c.Acquire(context.Background(), "db", 1, 1) }()
+		a := p.next().GetSemaphoreRequest().GetRequestId()
+		go func() { second <- c.Acquire(ctx, "db", 1, 1) }()
+		b := p.next().GetSemaphoreRequest().GetRequestId()
+		cancel()
+		require.Equal(t, b, p.next().GetSemaphoreRelease().GetRequestId())
+		p.answer(b, ipc.ErrorToWire(scan.Errorf(scan.ToolError, "withdrawn")))
+		require.ErrorIs(t, <-second, context.Canceled)
+		p.answer(a, nil)
+		require.NoError(t, <-first)
+	}
+}
+
 func TestSemClientWithoutLine(t *testing.T) {
 	c, err := newSemClient(nil)
 	require.NoError(t, err)
