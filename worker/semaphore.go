@@ -151,7 +151,7 @@ func (c *semClient) await(ctx context.Context, id uint64, w *semWait) error {
 		}
 		c.mu.Unlock()
 		if mine {
-			if err, done := c.lead(w); done {
+			if done, err := c.lead(w); done {
 				return err
 			}
 			continue
@@ -176,18 +176,18 @@ func (c *semClient) await(ctx context.Context, id uint64, w *semWait) error {
 // lead reads the line as its leader until w's answer comes (done), or a
 // waiter gave up (not done: the caller looks at its context and leads
 // again). It gives up the lead before it returns.
-func (c *semClient) lead(w *semWait) (err error, done bool) {
+func (c *semClient) lead(w *semWait) (done bool, err error) {
 	defer c.passLead()
 	for {
 		select {
 		case err := <-w.answer:
-			return err, true
+			return true, err
 		default:
 		}
 		readable, err := c.line.WaitReadable(c.wake)
 		if err == nil && !readable {
 			c.drainWake()
-			return nil, false
+			return false, nil
 		}
 		var m pb.WorkRequest
 		if err == nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,7 +105,7 @@ func forkscanFindings(b *testing.B, path string) []string {
 			b.Fatal(err)
 		}
 		for _, fd := range r.Findings {
-			out = append(out, fmt.Sprintf("%s:%d:%s", r.Path, fd.Line, fd.Rule))
+			out = append(out, findingKey(r.Path, fd.Line, fd.Rule))
 		}
 	}
 	slices.Sort(out)
@@ -130,7 +129,7 @@ func gitleaksReport(b *testing.B, path, root string) []string {
 	var out []string
 	for _, f := range found {
 		rel, _ := filepath.Rel(root, f.File)
-		out = append(out, fmt.Sprintf("%s:%d:%s", rel, f.StartLine, f.RuleID))
+		out = append(out, findingKey(rel, f.StartLine, f.RuleID))
 	}
 	slices.Sort(out)
 	return out

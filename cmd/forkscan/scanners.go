@@ -56,7 +56,7 @@ func (f scanFlags) secretsOptions(args []string) (secrets.Options, error) {
 		o.Roots = append(o.Roots, jobRoot(a))
 	}
 	path := f.secretsConfig
-	if auto := filepath.Join(jobRoot(args[0]), ".gitleaks.toml"); path == "" && len(args) == 1 && isFile(auto) {
+	if auto := filepath.Join(o.Roots[0], ".gitleaks.toml"); path == "" && len(args) == 1 && isFile(auto) {
 		path = auto
 	}
 	if path != "" {

@@ -91,6 +91,12 @@ func secretTree(t *testing.T, root string) {
 	write(t, filepath.Join(root, "deep", "big.log"), big.String())
 }
 
+// findingKey names a finding as gitleaks and forkscan are compared: file
+// (relative to the root), line, rule.
+func findingKey(path string, line int, rule string) string {
+	return fmt.Sprintf("%s:%d:%s", path, line, rule)
+}
+
 // gitleaksFindings runs gitleaks' detector on root as `gitleaks dir` does:
 // the default config, its walk, its chunking, decode depth 5.
 func gitleaksFindings(t *testing.T, root string) []string {
@@ -104,7 +110,7 @@ func gitleaksFindings(t *testing.T, root string) []string {
 	for _, f := range found {
 		rel, err := filepath.Rel(root, f.File)
 		require.NoError(t, err)
-		out = append(out, fmt.Sprintf("%s:%d:%s", rel, f.StartLine, f.RuleID))
+		out = append(out, findingKey(rel, f.StartLine, f.RuleID))
 	}
 	slices.Sort(out)
 	return out
@@ -133,7 +139,7 @@ func TestSecretsFindTheSameAsGitleaks(t *testing.T) {
 			for _, r := range recs {
 				require.Equal(t, "secrets", r.Scanner, "secrets is the default scanner")
 				for _, f := range r.Findings {
-					got = append(got, fmt.Sprintf("%s:%d:%s", r.Path, f.Line, f.Rule))
+					got = append(got, findingKey(r.Path, f.Line, f.Rule))
 					require.NotContains(t, f.Match, "ghp_", "redacted by default")
 				}
 			}
