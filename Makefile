@@ -16,7 +16,7 @@ TOOLS := $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 # library in go.mod, built as `go install` builds it, and built with RE2.
 GITLEAKS_VERSION := v8.30.1
 
-.PHONY: all build test vet proto proto-check tools bench clean
+.PHONY: all build test vet proto proto-check tools bench fuzz clean
 
 all: build
 
@@ -62,16 +62,32 @@ $(BIN)/gitleaks-re2:
 	mkdir -p $(BIN)/re2 && GOBIN=$(BIN)/re2 $(GO) install -tags gore2regex github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
 	mv $(BIN)/re2/gitleaks $@
 
-## bench: the benchmarks whose figures the README reports.
-bench: $(BIN)/gitleaks $(BIN)/gitleaks-re2
-	FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
+## bench: the benchmarks whose figures the README reports. The CLI's are
+## measured on the binary `make build` makes, the one users run.
+bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
+	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
 		$(GO) test -tags $(TAGS) -run '^$$' -bench 'SecretsVsGitleaks' -benchtime 3x -timeout 30m ./cmd/forkscan/
 	$(GO) test -run '^$$' -bench 'ThroughputNoop' -benchtime 2000000x ./engine/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'WorkerStart' -benchtime 20x ./cmd/forkscan/
 	$(GO) test -run '^$$' -bench 'StartWorkers' -benchtime 20x ./engine/
+	$(GO) test -run '^$$' -bench 'SlowJobs' -benchtime 3x ./engine/
 	$(GO) test -run '^$$' -bench 'Semaphore' -benchtime 20000x ./engine/
 	$(GO) test -run '^$$' -bench 'Respawn' -benchtime 50x ./engine/
-	$(GO) test -tags $(TAGS) -run '^$$' -bench 'ScanTree' -benchtime 3x ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'ScanTree' -benchtime 5x -timeout 30m ./cmd/forkscan/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
+
+## fuzz: each fuzz target for a short while (FUZZTIME), keeping the inputs
+## it found interesting in the package's testdata/fuzz, where plain
+## `go test` runs them as seeds.
+FUZZTIME ?= 20s
+FUZZ := ./ipc:FuzzJobs ./ipc:FuzzResults ./engine:FuzzUpstream
+fuzz:
+	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/github.com/forkscan/forkscan; \
+	for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+		mkdir -p $$pkg/testdata/fuzz/$$name; \
+		cp -n $$cache/$${pkg#./}/$$name/* $$pkg/testdata/fuzz/$$name/ 2>/dev/null || true; \
+	done
 
 clean:
 	rm -rf $(BIN)

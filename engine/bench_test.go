@@ -6,6 +6,7 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,4 +163,35 @@ func BenchmarkRespawn(b *testing.B) {
 		b.Fatalf("%d restarts for %d deaths, err %v", st.Restarts, b.N, err)
 	}
 	b.ReportMetric(float64(st.Respawn)/float64(st.Restarts)/1e6, "ms/respawn")
+}
+
+// BenchmarkSlowJobs runs 60 jobs of 100ms on 3 workers of 1 task, and
+// reports the wall time against the ideal of 20 rounds of 100ms (the
+// ratio is 1 when every worker is busy from the first job to the last).
+func BenchmarkSlowJobs(b *testing.B) {
+	const jobs, ms, workers = 60, 100, 3
+	var wall time.Duration
+	for range b.N {
+		var started atomic.Pointer[engine.Run]
+		cfg := engine.Config{Scanners: []string{"sleepy"}, Workers: workers, Tasks: 1, JobTimeout: -1}
+		run, err := engine.Start(context.Background(), cfg, slowJobs(jobs, ms, workers, &started))
+		if err != nil {
+			b.Fatal(err)
+		}
+		started.Store(run)
+		for run.Progress().Workers < workers { // timed from the first job on
+			time.Sleep(time.Millisecond)
+		}
+		begun := time.Now()
+		for range run.Results() {
+		}
+		wall += time.Since(begun)
+		if _, err := run.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ideal := time.Duration(jobs/workers*ms) * time.Millisecond
+	b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s")
+	b.ReportMetric(float64(wall)/float64(b.N)/float64(ideal), "wall/ideal")
+	b.ReportMetric(0, "ns/op")
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -20,33 +22,19 @@ func (r *Run) receive(p *proc) {
 	for {
 		msg, err := p.stream.Recv()
 		p.heard.Store(time.Now().UnixNano())
+		if err == nil {
+			if err = r.handle(p, msg); err != nil {
+				r.expel(p, err)
+			}
+		}
 		if err != nil {
 			p.mu.Lock()
-			complete := p.complete
+			complete := p.complete && !errors.Is(err, errProtocol)
 			p.mu.Unlock()
 			if !complete { // after WorkerComplete, however the stream ends, nothing is lost
 				r.lose(p, err)
 			}
 			return
-		}
-		switch m := msg.GetMsg().(type) {
-		case *pb.WorkResponse_Results:
-			if err := r.collect(p, m.Results); err != nil {
-				r.lose(p, err)
-				return
-			}
-		case *pb.WorkResponse_Metrics:
-			p.mu.Lock()
-			p.metrics = m.Metrics
-			p.mu.Unlock()
-		case *pb.WorkResponse_WorkerComplete:
-			p.mu.Lock()
-			p.complete = true
-			p.metrics = &pb.Metrics{JobsDone: m.WorkerComplete.GetJobsDone(), RssBytes: p.metrics.GetRssBytes()}
-			p.mu.Unlock()
-			if err := p.closeSend(); err != nil { // the worker ends the stream in answer
-				r.log.Debug("half-closing a worker's stream", "pid", p.pid, "error", err)
-			}
 		}
 	}
 }
@@ -59,11 +47,18 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 	var again []*job
 	finished, settled := 0, 0
 	p.mu.Lock()
+	var bad error // the first result the run did not ask for; the rest are dropped
 	err := ipc.EachResult(batch, func(res ipc.Result) {
 		jb := p.window.get(res.JobID)
-		bit := uint64(1) << res.Scanner
-		if jb == nil || int(res.Scanner) >= len(r.cfg.Scanners) || jb.want&bit == 0 || (jb.done|jb.retry)&bit != 0 {
-			r.log.Warn("dropping a result the run did not ask for", "job", res.JobID, "scanner", res.Scanner, "pid", p.pid)
+		bit := uint64(1) << (res.Scanner % 64)
+		switch {
+		case bad != nil:
+			return
+		case jb == nil || int(res.Scanner) >= len(r.cfg.Scanners) || jb.want&bit == 0:
+			bad = violation("a result for job %#x, scanner %d, which it was not given or had finished", res.JobID, res.Scanner)
+			return
+		case (jb.done|jb.retry)&bit != 0:
+			bad = violation("a second result for job %#x, scanner %d", res.JobID, res.Scanner)
 			return
 		}
 		if res.Status == pb.Status_STATUS_ERROR && res.Detail.GetError().GetRetryable() && r.mayRetry(jb.attempts) {
@@ -84,6 +79,9 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 	})
 	p.finished += finished
 	p.mu.Unlock()
+	if n := batch.GetJobsFinished(); n > 0 {
+		p.credits.Resize(p.pace.window(batch.GetBusyNs(), n))
+	}
 	p.credits.Return(finished)
 	r.deliver(out)
 	r.settle(settled)
@@ -91,7 +89,10 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 		r.stats.retries.Add(1)
 		r.requeue(jb, r.retryDelay(jb.attempts))
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("%w: %w", errProtocol, err)
+	}
+	return bad
 }
 
 func (r *Run) convert(res ipc.Result, jb *job, pid int) Result {
@@ -144,7 +145,7 @@ func (r *Run) deliver(out []Result) {
 // counters are a run's statistics as they accumulate.
 type counters struct {
 	jobs, settled, results, ok, errors, skipped, findings atomic.Int64
-	restarts, retries, respawn                            atomic.Int64
+	restarts, retries, respawn, startFailures             atomic.Int64
 	startTime, duration                                   time.Duration
 }
 
@@ -175,12 +176,13 @@ func (c *counters) snapshot(procs []*proc, sems *semregistry.Registry) Stats {
 		StartTime: c.startTime, Duration: c.duration,
 		Unfinished: int(c.jobs.Load() - c.settled.Load()),
 		Restarts:   int(c.restarts.Load()), Retries: int(c.retries.Load()),
-		Respawn: time.Duration(c.respawn.Load()),
+		Respawn:       time.Duration(c.respawn.Load()),
+		StartFailures: int(c.startFailures.Load()),
 	}
 	st.Semaphores = sems.Stats()
 	for _, p := range procs {
 		p.mu.Lock()
-		ws := WorkerStats{PID: p.pid, Lost: p.lost, Exit: p.exit()}
+		ws := WorkerStats{PID: p.pid, Lost: p.lost, Exit: p.exit(), Start: p.startTook}
 		if p.killed != nil {
 			ws.Killed = p.killed.category.String()
 		}

@@ -7,13 +7,22 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/forkscan/forkscan/ipc"
 	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-// maxScanners is how many scanners one run may name: a job's progress is a
-// bit set of its scanners.
-const maxScanners = 64
+// Limits of a configuration. maxScanners: a job's progress is a bit set of
+// its scanners. MaxWorkers: each worker is a process of its own (some
+// 20 MiB, and tens of milliseconds of CPU to start), so more than this is
+// a fork storm, not parallelism. maxTasks and maxWindow bound what a
+// worker holds.
+const (
+	maxScanners = 64
+	MaxWorkers  = 256
+	maxTasks    = 1 << 10
+	maxWindow   = 1 << 16
+)
 
 // Config says how to run. The zero value is usable once Scanners is set:
 // one worker process per CPU, two tasks each, files of any size.
@@ -22,13 +31,17 @@ type Config struct {
 	// scan.Register). Required.
 	Scanners []string
 	// Workers is the number of worker processes (or goroutine workers in
-	// the in-process mode). If zero, runtime.NumCPU().
+	// the in-process mode), at most MaxWorkers. They start together, at
+	// most one per CPU at a time (a start is CPU-bound: more at once only
+	// delays the first ready). If zero, runtime.NumCPU().
 	Workers int
 	// Tasks is the number of jobs each worker runs at once. If zero, 2.
 	Tasks int
 	// Window is the most jobs in flight on one worker: sent, not yet done.
-	// A larger window batches more jobs per message; a smaller one balances
-	// the tail of a run better. If zero, 32 per task.
+	// Each worker's window adapts below it to how long its jobs take: one
+	// job per task, plus as many as its tasks get through in 10ms (so slow
+	// jobs spread over every worker, and fast ones travel in batches of up
+	// to Window). If zero, 32 per task.
 	Window int
 	// MaxFileSize makes the parse step skip larger files. If zero, no limit.
 	MaxFileSize int64
@@ -58,8 +71,17 @@ type Config struct {
 	// median instead of 70). Negative leaves Go's default. A GOMAXPROCS in
 	// the parent's environment wins over either.
 	WorkerProcs int
-	// StartTimeout bounds the wait for a worker's handshake. If zero, 10s.
+	// StartTimeout bounds the start of each worker, from spawn to Ready:
+	// its handshake, and the building of its scanners once configured. A
+	// worker not ready in time is killed and another started in its place.
+	// If zero, ipc.DefaultStartTimeout (10s).
 	StartTimeout time.Duration
+	// LostAfter is how long the run goes on trying to start workers while
+	// none can run and jobs wait (each start failing, paced as crashes
+	// are): after that, the jobs left end as PROCESS_CRASH errors and Wait
+	// (or Start, if no worker was ever ready) returns ErrAllWorkersLost. If
+	// zero, 30s.
+	LostAfter time.Duration
 	// Grace is how long an interrupted run waits for workers to finish after
 	// asking them to stop, before it kills them; and how long a job may
 	// ignore the cancel of its JobTimeout before its worker is killed. If
@@ -117,9 +139,8 @@ func (c Config) withDefaults() Config {
 	if c.WorkerProcs == 0 {
 		c.WorkerProcs = max(1, runtime.NumCPU()/max(c.Workers, 1))
 	}
-	if c.StartTimeout == 0 {
-		c.StartTimeout = 10 * time.Second
-	}
+	c.StartTimeout = or(c.StartTimeout, ipc.DefaultStartTimeout)
+	c.LostAfter = or(c.LostAfter, 30*time.Second)
 	if c.Grace == 0 {
 		c.Grace = 2 * time.Second
 	}
@@ -151,12 +172,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: MemoryLimit is %d", ErrConfig, c.MemoryLimit)
 	case c.MaxJobsPerWorker < 0:
 		return fmt.Errorf("%w: MaxJobsPerWorker is %d", ErrConfig, c.MaxJobsPerWorker)
-	case c.Workers < 0:
-		return fmt.Errorf("%w: Workers is %d", ErrConfig, c.Workers)
-	case c.Tasks < 0:
-		return fmt.Errorf("%w: Tasks is %d", ErrConfig, c.Tasks)
-	case c.Window < 0:
-		return fmt.Errorf("%w: Window is %d", ErrConfig, c.Window)
+	case c.Workers < 0 || c.Workers > MaxWorkers:
+		return fmt.Errorf("%w: Workers is %d, at most %d", ErrConfig, c.Workers, MaxWorkers)
+	case c.Tasks < 0 || c.Tasks > maxTasks:
+		return fmt.Errorf("%w: Tasks is %d, at most %d", ErrConfig, c.Tasks, maxTasks)
+	case c.Window < 0 || c.Window > maxWindow:
+		return fmt.Errorf("%w: Window is %d, at most %d", ErrConfig, c.Window, maxWindow)
 	case c.MaxFileSize < 0:
 		return fmt.Errorf("%w: MaxFileSize is %d", ErrConfig, c.MaxFileSize)
 	case len(c.Scanners) == 0:

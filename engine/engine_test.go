@@ -150,7 +150,7 @@ func TestWorkerThatFailsItsHandshake(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := engine.Config{Scanners: []string{"noop"}, Workers: 2, Command: c.cmd, StartTimeout: 500 * time.Millisecond}
+			cfg := engine.Config{Scanners: []string{"noop"}, Workers: 2, Command: c.cmd, StartTimeout: 500 * time.Millisecond, LostAfter: 2 * time.Second}
 			start := time.Now()
 			_, err := engine.Start(context.Background(), cfg, paths(1, "%d"))
 			require.ErrorIs(t, err, engine.ErrWorkerStart)

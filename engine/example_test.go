@@ -34,8 +34,8 @@ func Example() {
 		fmt.Println(filepath.Base(res.Path), res.Scanner, res.Status, facts.Lines, facts.Language, res.WorkerPID != os.Getpid())
 	}
 	stats, err := run.Wait()
-	fmt.Println(stats.Jobs, stats.OK, len(stats.Workers), err)
+	fmt.Println(stats.Jobs, stats.OK, err)
 	// Output:
 	// hello.go inventory ok 3 Go true
-	// 1 1 2 <nil>
+	// 1 1 <nil>
 }

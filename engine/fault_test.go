@@ -197,9 +197,13 @@ func TestRecycledWorkers(t *testing.T) {
 	}
 }
 
-// TestChaos kills a random worker every ~50ms while 20,000 jobs run: each
-// job still ends in exactly one record, and the pool is back to full
-// strength at the end.
+// TestChaos kills a random worker every ~50ms while 20,000 jobs run,
+// serving or still starting (then in its handshake, or building its
+// scanners), whenever another worker serves: each job still ends in exactly
+// one record, and the pool is back to full strength at the end. (With no
+// worker serving it holds its fire: under -race a start takes 0.1-1s, and
+// a run whose every start is killed cannot go on, which TestEveryStartFails
+// covers.)
 func TestChaos(t *testing.T) {
 	const jobs = 20000
 	cfg := engine.Config{Scanners: []string{"brief"}, Workers: 2, Tasks: 2, RetryDelay: time.Millisecond}
@@ -224,7 +228,7 @@ func TestChaos(t *testing.T) {
 		}
 		results <- count
 	}()
-	kills := 0
+	kills, starting := 0, 0
 	var before []int // the workers of the last round: started at least ~50ms ago
 	for deadline := time.Now().Add(2 * time.Minute); seen.Load() < jobs && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
@@ -236,12 +240,15 @@ func TestChaos(t *testing.T) {
 			}
 		}
 		before = now
-		if len(old) > 0 {
+		if serving := run.Progress().Workers; serving > 0 && len(old) > 0 {
+			if len(now) > serving {
+				starting++ // maybe the victim: a worker that is not serving yet
+			}
 			_ = syscall.Kill(old[rand.IntN(len(old))], syscall.SIGKILL) // a worker this test started, by pid
 			kills++
 		}
 	}
-	require.Eventually(t, func() bool { return len(liveChildren()) == cfg.Workers },
+	require.Eventually(t, func() bool { return run.Progress().Workers == cfg.Workers && len(liveChildren()) == cfg.Workers },
 		30*time.Second, 10*time.Millisecond, "the pool is back to %d workers", cfg.Workers)
 	close(release)
 	count := <-results
@@ -251,7 +258,8 @@ func TestChaos(t *testing.T) {
 	for p, n := range count {
 		require.Equal(t, 1, n, "records for %s", p)
 	}
-	t.Logf("%d kills, %d workers replaced, %d retries, %d errors", kills, st.Restarts, st.Retries, st.Errors)
+	t.Logf("%d kills (%d while a worker was starting), %d workers replaced, %d failed starts, %d retries, %d errors",
+		kills, starting, st.Restarts, st.StartFailures, st.Retries, st.Errors)
 	requireNoChildren(t)
 }
 

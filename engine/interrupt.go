@@ -13,6 +13,9 @@ import (
 // no process to signal, and the stop waits for its goroutines instead.
 var errNotAProcess = errors.New("engine: an in-process worker cannot be signalled")
 
+// errNoMoreWork ends the starts of a run that needs no more workers.
+var errNoMoreWork = errors.New("engine: the run needs no more workers")
+
 // watch stops every worker's sender once there is nothing left to send:
 // all jobs are terminal (each worker is told to drain), or the run was
 // interrupted (the workers are stopped in phases, see package shutdown).
@@ -21,7 +24,8 @@ func (r *Run) watch() {
 	case <-r.drained:
 	case <-r.ctx.Done():
 	}
-	if r.ctx.Err() == nil { // an interrupt that ended the source early is still an interrupt
+	r.stopStarting(errNoMoreWork) // a worker still starting holds no job: it is killed
+	if r.ctx.Err() == nil {       // an interrupt that ended the source early is still an interrupt
 		for _, p := range r.close() {
 			p.stop()
 		}
@@ -31,7 +35,7 @@ func (r *Run) watch() {
 	r.log.Debug("run interrupted", "cause", r.stopErr)
 	var members []shutdown.Process
 	for _, p := range r.close() {
-		members = append(members, member{p})
+		members = append(members, member{p, r.hurry})
 	}
 	rep := shutdown.Stop(r.hurry, shutdown.Config{Grace: r.cfg.Grace, TermWait: r.cfg.TermWait, KillWait: r.cfg.KillWait, Logger: r.log}, members)
 	r.log.Debug("run stopped", "report", rep.String())
@@ -54,13 +58,26 @@ func (r *Run) close() []*proc {
 // more than once.
 func (r *Run) Kill() {
 	r.hurryNow()
-	r.cancel()
+	r.cancel(nil)
 }
 
 // member is a worker as package shutdown sees it.
-type member struct{ p *proc }
+type member struct {
+	p     *proc
+	hurry context.Context
+}
 
-func (m member) PID() int                   { return m.p.pid }
-func (m member) Stop()                      { m.p.stop() } // the sender sends Shutdown
+func (m member) PID() int { return m.p.pid }
+
+// Stop makes the sender send Shutdown. A worker process of a run killed
+// before its stop began is not asked: it is killed without a chance to
+// slip out politely. An in-process worker is always asked, as nothing else
+// can stop it.
+func (m member) Stop() {
+	if m.p.killFn == nil || m.hurry.Err() == nil {
+		m.p.stop()
+	}
+}
+
 func (m member) Signal(sig os.Signal) error { return m.p.signal(sig) }
 func (m member) Done() <-chan struct{}      { return m.p.gone }

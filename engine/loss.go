@@ -119,8 +119,12 @@ func (r *Run) fail(jobs []*job, p *proc, e *scan.Error) {
 // failRest fails every job still queued or yet to be produced, once no
 // worker is left to run them.
 func (r *Run) failRest() {
+	r.failed.Store(true)
+	r.mu.Lock()
+	why := r.cause
+	r.mu.Unlock()
 	dead := &proc{}
-	e := &scan.Error{Category: scan.ProcessCrash, Message: "no worker is left to run this job: replacements failed to start", Retryable: true}
+	e := &scan.Error{Category: scan.ProcessCrash, Message: fmt.Sprintf("no worker is left to run this job: %v", why), Retryable: true}
 	for {
 		select {
 		case jb := <-r.queue:

@@ -21,6 +21,7 @@ import (
 // worker.Main serves instead of running the tests (go-plugin's own tests
 // use the same pattern with TestHelperProcess).
 func TestMain(m *testing.M) {
+	claimStartFault()
 	worker.Main()
 	if os.Getenv(parentHelperEnv) != "" {
 		parentHelper()

@@ -42,6 +42,7 @@ func (r *Run) monitor() {
 		}
 		r.mu.Unlock()
 		now := time.Now()
+		r.checkLost(now)
 		for _, p := range live {
 			r.checkJobs(p, now)
 			r.checkProcess(p, now)

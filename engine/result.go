@@ -61,31 +61,33 @@ type Result struct {
 
 // Stats describes a finished run.
 type Stats struct {
-	Jobs       int                // jobs taken from the source
-	Results    int                // results delivered
-	OK         int                // results with StatusOK
-	Errors     int                // results with StatusError
-	Skipped    int                // results with StatusSkipped
-	Findings   int                // findings over all results
-	Unfinished int                // jobs with no result for some scanner (interrupted runs)
-	Restarts   int                // workers started to replace one that ended early
-	Respawn    time.Duration      // summed over Restarts: from a worker's end until its replacement was ready
-	Retries    int                // jobs sent again after a failure or a worker's death
-	Workers    []WorkerStats      // one per worker started, replacements included
-	Semaphores []semregistry.Stat // one per named semaphore used or declared
-	StartTime  time.Duration      // from Start until every worker was ready
-	Duration   time.Duration      // from Start until the last worker ended
-	Stop       shutdown.Report    // for an interrupted run: how its workers were stopped
+	Jobs          int                // jobs taken from the source
+	Results       int                // results delivered
+	OK            int                // results with StatusOK
+	Errors        int                // results with StatusError
+	Skipped       int                // results with StatusSkipped
+	Findings      int                // findings over all results
+	Unfinished    int                // jobs with no result for some scanner (interrupted runs)
+	Restarts      int                // workers started to replace one that ended early
+	Respawn       time.Duration      // summed over Restarts: from a worker's end until its replacement was ready
+	Retries       int                // jobs sent again after a failure or a worker's death
+	Workers       []WorkerStats      // one per worker started, replacements included
+	Semaphores    []semregistry.Stat // one per named semaphore used or declared
+	StartTime     time.Duration      // from Start until every slot of the pool had a worker ready
+	StartFailures int                // workers that did not become ready (each replaced, or the run ended)
+	Duration      time.Duration      // from Start until the last worker ended
+	Stop          shutdown.Report    // for an interrupted run: how its workers were stopped
 }
 
 // WorkerStats describes one worker of a run.
 type WorkerStats struct {
 	PID      int
-	JobsDone uint64 // jobs it completed, as it last reported
-	RSSBytes uint64 // resident memory, as it last reported
-	Lost     bool   // it died, was killed or broke its stream before completing
-	Killed   string // the category the parent killed it for (TIMEOUT, RESOURCE_LIMIT), if it did
-	Exit     string // how the process ended, such as "exit status 0" or "signal: killed"; "" in-process
+	JobsDone uint64        // jobs it completed, as it last reported
+	RSSBytes uint64        // resident memory, as it last reported
+	Lost     bool          // it died, was killed or broke its stream before completing
+	Killed   string        // the category the parent killed it for (TIMEOUT, RESOURCE_LIMIT), if it did
+	Exit     string        // how the process ended, such as "exit status 0" or "signal: killed"; "" in-process
+	Start    time.Duration // from its spawn until it was ready (handshake, Configure, scanners built)
 }
 
 // Progress is how far a run has got, read while it goes on (Run.Progress).
@@ -97,4 +99,5 @@ type Progress struct {
 	Findings int // findings over all results
 	Restarts int // workers started to replace one that ended early
 	Retries  int // jobs sent again after a failure or a worker's death
+	Workers  int // workers ready and serving now
 }

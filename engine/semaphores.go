@@ -19,8 +19,14 @@ import (
 // one worker to the next with no goroutine hand-off in the parent
 // (BenchmarkSemaphore, contended). The request is recorded until then, so
 // the worker can withdraw it.
-func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
+func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) error {
 	id := req.GetRequestId()
+	p.mu.Lock()
+	_, pending := p.waiting[id]
+	p.mu.Unlock()
+	if err := checkRequest(req, pending); err != nil {
+		return err
+	}
 	w := r.sems.Request(p.holder, req.GetName(), req.GetWeight(), req.GetCapacity(), func(err error) {
 		p.mu.Lock()
 		delete(p.waiting, id)
@@ -32,24 +38,41 @@ func (r *Run) acquireFor(p *proc, req *pb.SemaphoreRequest) {
 		p.waiting[id] = w
 	}
 	p.mu.Unlock()
+	return nil
 }
 
 // serveLine reads a worker's semaphore line until it closes (the worker
-// ended, or p.end closed our end).
+// ended, or p.end closed our end), or the worker sends what no worker
+// would: it is then ended.
 func (r *Run) serveLine(p *proc) {
 	for {
 		var m pb.WorkResponse
-		if err := p.line.Read(&m); err != nil {
+		err := p.line.Read(&m)
+		if err != nil && lineEnded(err) {
 			return
 		}
 		p.heard.Store(time.Now().UnixNano())
-		switch x := m.GetMsg().(type) {
-		case *pb.WorkResponse_SemaphoreRequest:
-			r.acquireFor(p, x.SemaphoreRequest)
-		case *pb.WorkResponse_SemaphoreRelease:
-			r.released(p, x.SemaphoreRelease)
+		if err == nil {
+			err = r.semaphoreMessage(p, &m)
+		} else {
+			err = violation("garbage on its semaphore line: %v", err)
+		}
+		if err != nil {
+			r.expel(p, err)
+			return
 		}
 	}
+}
+
+// semaphoreMessage acts on one message of a worker's semaphore line.
+func (r *Run) semaphoreMessage(p *proc, m *pb.WorkResponse) error {
+	switch x := m.GetMsg().(type) {
+	case *pb.WorkResponse_SemaphoreRequest:
+		return r.acquireFor(p, x.SemaphoreRequest)
+	case *pb.WorkResponse_SemaphoreRelease:
+		return r.released(p, x.SemaphoreRelease)
+	}
+	return violation("%T on its semaphore line", m.GetMsg())
 }
 
 // grant answers request id: granted if err is nil, refused otherwise.
@@ -62,7 +85,7 @@ func (r *Run) grant(p *proc, id uint64, err error) {
 
 // released handles a worker's release of permits, or its withdrawal of a
 // request still waiting.
-func (r *Run) released(p *proc, rel *pb.SemaphoreRelease) {
+func (r *Run) released(p *proc, rel *pb.SemaphoreRelease) error {
 	if id := rel.GetRequestId(); id != 0 {
 		p.mu.Lock()
 		w := p.waiting[id]
@@ -70,15 +93,16 @@ func (r *Run) released(p *proc, rel *pb.SemaphoreRelease) {
 		if w != nil {
 			w.Withdraw()
 		}
-		return
+		return nil // one already answered: the answer and the withdrawal crossed
 	}
 	err := r.sems.Release(p.holder, rel.GetName(), rel.GetWeight())
 	switch {
 	case errors.Is(err, semregistry.ErrHolderGone):
-		// a release that crossed the worker's end: ReleaseAll took care of it
+		return nil // a release that crossed the worker's end: ReleaseAll took care of it
 	case err != nil:
-		r.log.Warn("a worker released permits it does not hold", "pid", p.pid, "error", err)
+		return violation("it released permits it does not hold: %v", err)
 	}
+	return nil
 }
 
 // semError puts a registry error on the wire: the registry's refusals are

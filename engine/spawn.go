@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/semregistry"
@@ -22,24 +20,27 @@ import (
 
 // proc is the parent's handle on one worker, process or goroutine.
 type proc struct {
-	slot    int // place in the pool, kept by its replacements
-	pid     int
-	stream  ipc.ParentStream
-	sendMu  sync.Mutex // a stream takes one sender at a time
-	line    *ipc.Line  // semaphore traffic
-	board   *ipc.Board // the jobs its tasks are running
-	holder  semregistry.Holder
-	endFn   func() // ends the worker and waits for it
-	endOnce sync.Once
-	killFn  func()                // kills a worker process at once; nil in-process
-	signal  func(os.Signal) error // signals a worker process; an error in-process
-	gone    chan struct{}         // closed once the worker has ended and its upstream was read to the end
-	exit    func() string         // how the process ended, once it has
-	stderr  *tail                 // the last lines of its stderr
-	heard   atomic.Int64          // when it last sent anything (Unix ns)
-	credits *ipc.Credits
-	quit    chan struct{} // closed when the sender must stop
-	quitOne sync.Once
+	slot      int // place in the pool, kept by its replacements
+	pid       int
+	stream    ipc.ParentStream
+	sendMu    sync.Mutex // a stream takes one sender at a time
+	line      *ipc.Line  // semaphore traffic
+	board     *ipc.Board // the jobs its tasks are running
+	holder    semregistry.Holder
+	endFn     func() // ends the worker and waits for it
+	endOnce   sync.Once
+	killFn    func()                // kills a worker process at once; nil in-process
+	abortFn   func()                // ends a start that failed: killFn, or cuts an in-process worker's stream
+	signal    func(os.Signal) error // signals a worker process; an error in-process
+	gone      chan struct{}         // closed once the worker has ended and its upstream was read to the end
+	exit      func() string         // how the process ended, once it has
+	stderr    *tail                 // the last lines of its stderr
+	heard     atomic.Int64          // when it last sent anything (Unix ns)
+	startTook time.Duration         // from spawn to Ready
+	credits   *ipc.Credits
+	pace      pacer         // sizes credits from the job times; the receiver's alone
+	quit      chan struct{} // closed when the sender must stop
+	quitOne   sync.Once
 
 	mu        sync.Mutex
 	window    *window // jobs in flight
@@ -76,6 +77,13 @@ func (p *proc) end() {
 	})
 }
 
+// abort ends a worker whose start failed, at once.
+func (p *proc) abort() {
+	if p.abortFn != nil {
+		p.abortFn()
+	}
+}
+
 // kill kills a worker process at once, recording why (the first reason
 // wins); the receiver then finds its stream broken and settles its jobs.
 // In-process workers cannot be killed: only the reason is recorded.
@@ -91,52 +99,63 @@ func (p *proc) kill(k *kill) {
 	}
 }
 
-// startWorkers starts cfg.Workers workers at once and waits for every one
-// to be ready. On error, none is left running.
-func (r *Run) startWorkers() error {
-	procs := make([]*proc, r.cfg.Workers)
-	var g errgroup.Group
-	for i := range procs {
-		g.Go(func() error {
-			p, err := r.startWorker(i)
-			procs[i] = p
-			return err
-		})
-	}
-	err := g.Wait()
-	if err != nil {
-		for _, p := range procs {
-			if p != nil {
-				p.end()
-			}
-		}
-		return err
-	}
-	r.procs = procs
-	return nil
-}
-
-func (r *Run) startWorker(slot int) (*proc, error) {
-	p := &proc{slot: slot, credits: ipc.NewCredits(r.cfg.Window), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
+// newProc returns the parent's handle on a worker about to start in slot.
+func (r *Run) newProc(slot int) *proc {
+	pace := newPacer(r.cfg.Tasks, r.cfg.Window)
+	p := &proc{slot: slot, pace: pace, credits: ipc.NewCredits(pace.first()), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
 		holder: semregistry.Holder(r.holders.Add(1)), waiting: make(map[uint64]*semregistry.Wait),
 		cancelled: make(map[uint64]bool), stderr: newTail(stderrTail), gone: make(chan struct{})}
 	p.heard.Store(time.Now().UnixNano())
+	return p
+}
+
+// launch starts a worker for slot and waits until it is ready: spawned,
+// handshaken, configured, its scanners built. The whole start is bounded by
+// StartTimeout and ends at once when the run no longer wants workers (it
+// was interrupted, or has nothing left to do); a worker that does not make
+// it is killed and reaped, and launch says why in a *startError.
+func (r *Run) launch(slot int) (*proc, error) {
+	select { // a start is CPU-bound: one per CPU at a time
+	case r.startTokens <- struct{}{}:
+		defer func() { <-r.startTokens }()
+	case <-r.starting.Done():
+		return nil, &startError{slot: slot, err: context.Cause(r.starting)}
+	}
+	ctx, cancel := context.WithTimeoutCause(r.starting, r.cfg.StartTimeout,
+		fmt.Errorf("%w: not ready within %v", errStartTimeout, r.cfg.StartTimeout))
+	defer cancel()
+	p := r.newProc(slot)
+	began := time.Now()
 	start := r.startProcess
 	if r.cfg.InProcess {
 		start = r.startGoroutine
 	}
-	if err := start(p); err != nil {
-		return nil, fmt.Errorf("%w: worker %d: %w", ErrWorkerStart, slot, err)
+	if err := start(ctx, p); err != nil {
+		return nil, r.startError(p, err)
 	}
-	if err := r.ready(p); err != nil {
-		p.end()
-		return nil, fmt.Errorf("%w: worker %d (pid %d): %w", ErrWorkerStart, slot, p.pid, err)
+	stop := context.AfterFunc(ctx, p.abort) // a hang in Configure is ended, not waited for
+	err := r.configure(p)
+	if !stop() {
+		err = context.Cause(ctx)
 	}
+	if err != nil {
+		if !errors.As(err, new(*refused)) { // a worker that refused ends by itself
+			p.abort()
+		}
+		if p.killFn == nil {
+			go p.end() // a goroutine stuck in a scanner's constructor cannot be ended
+			return nil, r.startError(p, err)
+		}
+		p.end() // reaped: its exit status and stderr are complete
+		return nil, r.startError(p, err)
+	}
+	p.startTook = time.Since(began)
 	return p, nil
 }
 
-// ready configures a started worker and waits for its Ready.
-func (r *Run) ready(p *proc) error {
+// configure sends a started worker the run's configuration and waits for
+// its Ready.
+func (r *Run) configure(p *proc) error {
 	cfg := &pb.Configure{
 		Scanners:       r.cfg.Scanners,
 		Tasks:          uint32(r.cfg.Tasks),
@@ -151,13 +170,17 @@ func (r *Run) ready(p *proc) error {
 	if err != nil {
 		return err
 	}
-	if msg.GetReady() == nil {
-		return fmt.Errorf("worker answered %T, not Ready", msg.GetMsg())
+	switch m := msg.GetMsg().(type) {
+	case *pb.WorkResponse_Ready:
+		p.heard.Store(time.Now().UnixNano())
+		return nil
+	case *pb.WorkResponse_ConfigureFailed:
+		return &refused{ipc.ErrorFromWire(m.ConfigureFailed.GetError())}
 	}
-	return nil
+	return fmt.Errorf("%w: the worker answered Configure with %T, not Ready", errNotAWorker, msg.GetMsg())
 }
 
-func (r *Run) startGoroutine(p *proc) error {
+func (r *Run) startGoroutine(_ context.Context, p *proc) error {
 	// The pipe outlives the run's context, as a process's socket does: an
 	// interrupted run still reads what its workers made.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -180,12 +203,13 @@ func (r *Run) startGoroutine(p *proc) error {
 	p.stream = parent
 	p.line = line
 	p.endFn = func() { cancel(); <-done; _ = line.Close() }
+	p.abortFn = cancel // a goroutine cannot be killed: its stream is cut
 	p.exit = func() string { return "" }
 	p.signal = func(os.Signal) error { return errNotAProcess }
 	return nil
 }
 
-func (r *Run) startProcess(p *proc) error {
+func (r *Run) startProcess(ctx context.Context, p *proc) error {
 	line, lineEnd, err := ipc.LinePair()
 	if err != nil {
 		return err
@@ -199,11 +223,12 @@ func (r *Run) startProcess(p *proc) error {
 	cmd, err := r.command(lineEnd, boardEnd)
 	if err == nil {
 		var proc *ipc.Process
-		proc, err = ipc.Start(ipc.StartConfig{Cmd: cmd, Logger: r.pluginLog, Stderr: p.stderr, StartTimeout: r.cfg.StartTimeout})
+		proc, err = ipc.Start(ctx, ipc.StartConfig{Cmd: cmd, Logger: r.pluginLog, Stderr: p.stderr, StartTimeout: r.cfg.StartTimeout})
 		if err == nil {
 			p.pid, p.stream, p.line, p.board = proc.Pid, proc.Stream, line, board
 			p.endFn = func() { proc.Close(); _ = line.Close(); _ = board.Close() }
 			p.killFn = func() { _ = proc.Kill() }
+			p.abortFn = p.killFn
 			p.signal = proc.Signal
 			p.exit = proc.ExitStatus
 		}

@@ -54,6 +54,9 @@ func (w *window) remove(handle uint64) {
 	w.free = append(w.free, n)
 }
 
+// count returns how many jobs the window holds.
+func (w *window) count() int { return len(w.slots) - len(w.free) }
+
 // drain empties the window and returns the jobs that were in it.
 func (w *window) drain() []*job {
 	var jobs []*job

@@ -83,14 +83,16 @@ func LocalBoard(tasks int) *Board { return &Board{words: make([]uint64, 2*max(ta
 // Tasks returns how many tasks the board has room for.
 func (b *Board) Tasks() int { return len(b.words) / 2 }
 
-// Begin records that task now runs job (not 0). Tasks beyond the board's
-// size are not recorded.
-func (b *Board) Begin(task int, job uint64) {
+// Begin records that task now runs job (not 0), and returns the time it
+// recorded. Tasks beyond the board's size are not recorded.
+func (b *Board) Begin(task int, job uint64) time.Time {
+	now := time.Now()
 	if b == nil || task >= b.Tasks() {
-		return
+		return now
 	}
-	atomic.StoreUint64(&b.words[2*task+1], uint64(time.Now().UnixNano()))
+	atomic.StoreUint64(&b.words[2*task+1], uint64(now.UnixNano()))
 	atomic.StoreUint64(&b.words[2*task], job)
+	return now
 }
 
 // End records that task runs nothing.

@@ -12,17 +12,45 @@ import "sync"
 // between the producer and the workers is an unbounded queue.
 type Credits struct {
 	mu   sync.Mutex
-	free int
+	size int
+	free int           // may be below zero after Resize shrank the window
 	wake chan struct{} // holds a token while free may be > 0 for a waiter
 }
 
 // NewCredits returns a window of n credits, all free.
 func NewCredits(n int) *Credits {
-	c := &Credits{free: n, wake: make(chan struct{}, 1)}
+	c := &Credits{size: n, free: n, wake: make(chan struct{}, 1)}
 	if n > 0 {
 		c.wake <- struct{}{}
 	}
 	return c
+}
+
+// Resize makes the window n credits. Credits taken stay taken: a smaller
+// window lets Take have more only once enough have come back.
+func (c *Credits) Resize(n int) {
+	c.mu.Lock()
+	grew := n > c.size
+	c.free += n - c.size
+	c.size = n
+	c.mu.Unlock()
+	if grew {
+		c.signal()
+	}
+}
+
+// Size reports the window's size.
+func (c *Credits) Size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}
+
+func (c *Credits) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Take waits until at least one credit is free, then takes up to max of
@@ -53,10 +81,7 @@ func (c *Credits) Return(n int) {
 	c.mu.Lock()
 	c.free += n
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.signal()
 }
 
 // Free reports how many credits are free now.

@@ -23,6 +23,10 @@ type outbox struct {
 	buf    []ipc.Result
 	ready  chan struct{} // a token when buf went from empty to not
 	closed chan struct{}
+	// What the last message with timing said, as totals: read and
+	// written by the sender only.
+	busySent int64
+	doneSent uint64
 }
 
 func newOutbox() *outbox {
@@ -83,9 +87,11 @@ func (o *outbox) run(s *session) error {
 }
 
 // flush sends everything added so far, and returns the emptied buffer for
-// the next take.
+// the next take. The first message also says how long the jobs finished
+// since the last flush took.
 func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
 	taken := o.take(spare)
+	busy, done := s.busy.Load(), s.jobsDone.Load()
 	b := taken
 	for len(b) > 0 {
 		n := min(len(b), maxResultBatch)
@@ -93,6 +99,10 @@ func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
 			JobIds:   make([]uint64, 0, n),
 			Scanners: make([]uint32, 0, n),
 			Statuses: make([]pb.Status, 0, n),
+		}
+		if done > o.doneSent {
+			batch.BusyNs, batch.JobsFinished = uint64(busy-o.busySent), uint32(done-o.doneSent)
+			o.busySent, o.doneSent = busy, done
 		}
 		for _, r := range b[:n] {
 			ipc.AppendResult(batch, r)

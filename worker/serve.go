@@ -14,9 +14,16 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-// ErrProtocol is returned by Serve when the parent breaks the protocol
-// (a stream that does not start with Configure, an unknown scanner).
-var ErrProtocol = errors.New("worker: protocol error")
+// Errors of Serve, for errors.Is.
+var (
+	// ErrProtocol: the parent broke the protocol (a stream that does not
+	// start with Configure, jobs after Drain).
+	ErrProtocol = errors.New("worker: protocol error")
+	// ErrConfigure: the worker cannot serve the configuration (a scanner it
+	// does not have, or one that failed to build). Serve has told the
+	// parent with ConfigureFailed.
+	ErrConfigure = errors.New("worker: cannot serve this configuration")
+)
 
 // session is one stream's worth of work: the run's scanners, the jobs
 // window, the tasks, the outbox and the semaphore client.
@@ -36,6 +43,7 @@ type session struct {
 	sems      *semClient
 	board     *ipc.Board // nil: the parent does not watch the tasks
 	jobsDone  atomic.Uint64
+	busy      atomic.Int64 // nanoseconds the tasks spent on the jobs done
 }
 
 // bound is a registered scanner built for this worker.
@@ -57,6 +65,11 @@ func Serve(stream ipc.WorkerStream, line *ipc.Line, board *ipc.Board) error {
 	if err != nil {
 		if line != nil {
 			_ = line.Close()
+		}
+		var refused *refusal
+		if errors.As(err, &refused) { // the parent is told why, and starts no other worker
+			failed := &pb.ConfigureFailed{Error: ipc.ErrorToWire(refused.err)}
+			_ = stream.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_ConfigureFailed{ConfigureFailed: failed}})
 		}
 		return err
 	}
@@ -104,11 +117,11 @@ func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 	for i, name := range cfg.GetScanners() {
 		def, ok := scan.Lookup(name)
 		if !ok {
-			return nil, fmt.Errorf("%w: unknown scanner %q", ErrProtocol, name)
+			return nil, &refusal{scan.Errorf(scan.InvalidInput, "this worker has no scanner %q (it has %v)", name, scan.Names())}
 		}
-		sc, err := def.Build(cfg.GetScannerOptions()[name])
+		sc, err := build(def, cfg.GetScannerOptions()[name])
 		if err != nil {
-			return nil, fmt.Errorf("worker: building scanner %q: %w", name, err)
+			return nil, err
 		}
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
 		s.all |= 1 << i
@@ -124,6 +137,27 @@ func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 		s.tasks = append(s.tasks, newTask(i, s.ctx))
 	}
 	return s, nil
+}
+
+// refusal is why this worker cannot serve a configuration.
+type refusal struct{ err *scan.Error }
+
+func (r *refusal) Error() string   { return ErrConfigure.Error() + ": " + r.err.Error() }
+func (r *refusal) Unwrap() []error { return []error{ErrConfigure, r.err} }
+
+// build builds a scanner, turning an error or a panic of its constructor
+// into a refusal that names the scanner.
+func build(def scan.Def, options []byte) (sc scan.Scanner, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &refusal{&scan.Error{Category: scan.ToolError, Message: fmt.Sprintf("building scanner %q panicked: %v", def.Name, v)}}
+		}
+	}()
+	if sc, err = def.Build(options); err != nil {
+		e := scan.AsError(err)
+		return nil, &refusal{&scan.Error{Category: e.Category, Message: fmt.Sprintf("building scanner %q: %s", def.Name, e.Message), Err: err}}
+	}
+	return sc, nil
 }
 
 func (s *session) send(m *pb.WorkResponse) error {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/forkscan/forkscan/ipc"
@@ -33,6 +34,8 @@ type task struct {
 	parent context.Context
 	state  atomic.Int32
 
+	buf []byte // the file read for the running job, reused for the next
+
 	mu     sync.Mutex
 	cur    uint64 // job id running now, 0 when idle
 	ctx    context.Context
@@ -50,9 +53,10 @@ func (t *task) run(s *session) {
 		if s.ctx.Err() != nil {
 			continue // shutting down: the parent counts these as not started
 		}
-		s.board.Begin(t.index, job.ID)
+		start := s.board.Begin(t.index, job.ID)
 		s.runJob(t.begin(job.ID), t, job)
 		s.board.End(t.index)
+		s.busy.Add(int64(time.Since(start)))
 		t.end()
 	}
 	t.cancel()
@@ -104,7 +108,7 @@ func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) {
 	var skip string
 	read := false // the content is in f
 	if s.needContent(set) {
-		parseErr, skip = parse(f, s.maxSize)
+		parseErr, skip = parse(f, s.maxSize, &t.buf)
 		read = parseErr == nil && skip == ""
 	}
 	t.state.Store(stateScanning)

@@ -1,9 +1,12 @@
 package worker
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,7 +52,8 @@ func TestParse(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &scan.File{Path: c.path}
-			err, skip := parse(f, c.max)
+			var buf []byte
+			err, skip := parse(f, c.max, &buf)
 			if c.category != 0 {
 				require.NotNil(t, err)
 				require.ErrorIs(t, err, c.category)
@@ -67,14 +71,34 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestParseReusesItsBuffer reads files of many sizes, small after large
+// and large after small, through one buffer: each reads whole and exact.
+func TestParseReusesItsBuffer(t *testing.T) {
+	dir := t.TempDir()
+	var buf []byte
+	for i, size := range []int{5, 70000, 0, 3, 1 << 20, 4096, 4097, 5 << 20, 12} {
+		body := bytes.Repeat([]byte{byte('a' + i)}, size)
+		path := filepath.Join(dir, strconv.Itoa(i))
+		require.NoError(t, os.WriteFile(path, body, 0o644))
+		f := &scan.File{Path: path}
+		err, skip := parse(f, 0, &buf)
+		require.Nil(t, err)
+		require.Empty(t, skip)
+		require.Equal(t, body, f.Data, "file %d of %d bytes", i, size)
+		require.Equal(t, sha256.Sum256(body), f.SHA256)
+		require.LessOrEqual(t, cap(buf), keepBuffer, "a big file's buffer is not kept")
+	}
+}
+
 func TestServeRefusesABadStart(t *testing.T) {
 	cases := []struct {
 		name  string
 		first *pb.WorkRequest
+		is    error
 		want  string
 	}{
-		{"jobs before configure", &pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: &pb.Jobs{}}}, "not Configure"},
-		{"unknown scanner", &pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: &pb.Configure{Scanners: []string{"no-such-scanner"}}}}, "unknown scanner"},
+		{"jobs before configure", &pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: &pb.Jobs{}}}, ErrProtocol, "not Configure"},
+		{"unknown scanner", &pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: &pb.Configure{Scanners: []string{"no-such-scanner"}}}}, ErrConfigure, `no scanner "no-such-scanner"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -83,7 +107,7 @@ func TestServeRefusesABadStart(t *testing.T) {
 			parent, w := ipc.Pipe(ctx)
 			require.NoError(t, parent.Send(c.first))
 			err := Serve(w, nil, nil)
-			require.ErrorIs(t, err, ErrProtocol)
+			require.ErrorIs(t, err, c.is)
 			require.True(t, strings.Contains(err.Error(), c.want), err.Error())
 		})
 	}

@@ -3,49 +3,128 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkscan/forkscan/engine"
 )
 
-// BenchmarkScanTree runs `forkscan scan -s inventory` over $(go env GOROOT)/src
-// twice per iteration, side by side: with 2 in-process workers and with 2
-// worker processes (2 tasks each in both). It reports both wall times and
-// their ratio (multi-process / in-process); the records go to io.Discard.
+// cliCommand is the CLI with args, as a process of its own: the binary
+// FORKSCAN_BIN names (make bench sets it to the one make build makes: what
+// users run), else this test binary in CLI mode.
+func cliCommand(args ...string) *exec.Cmd {
+	if bin := os.Getenv("FORKSCAN_BIN"); bin != "" {
+		return exec.Command(bin, args...)
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), cliEnv+"=1")
+	return cmd
+}
+
+// BenchmarkScanTree runs `forkscan scan` (the binary of cliCommand) over
+// $(go env GOROOT)/src twice per iteration, side by side: with 2 in-process
+// workers and with 2 worker processes (2 tasks each in both). It reports
+// both wall times and their ratio (processes / in-process); the records go
+// to /dev/null. The trees: Go's sources with the inventory scanner (the
+// cost of the engine, the scanner being cheap) and with the default
+// secrets scanner (what users run), and a tree of one file (the cost of
+// starting and ending the workers).
 func BenchmarkScanTree(b *testing.B) {
 	out, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
 		b.Skip("no go command to find GOROOT:", err)
 	}
-	root := filepath.Join(strings.TrimSpace(string(out)), "src")
-	scanOnce := func(extra ...string) time.Duration {
-		args := append([]string{"scan", "-w", "2", "--tasks", "2", "-s", "inventory"}, extra...)
-		start := time.Now()
-		if code := execute(context.Background(), append(args, root), io.Discard, io.Discard); code != exitOK {
-			b.Fatalf("scan exited %d", code)
-		}
-		return time.Since(start)
+	src := filepath.Join(strings.TrimSpace(string(out)), "src")
+	one := b.TempDir()
+	if err := os.WriteFile(filepath.Join(one, "a.txt"), []byte("hello\n"), 0o644); err != nil {
+		b.Fatal(err)
 	}
-	scanOnce("--in-process") // warm the page cache
-	b.ResetTimer()
-	var in, multi time.Duration
-	for i := range b.N {
-		if i%2 == 0 { // alternate the order, so neither mode always runs second
-			in += scanOnce("--in-process")
-			multi += scanOnce()
-		} else {
-			multi += scanOnce()
-			in += scanOnce("--in-process")
+	cases := []struct {
+		name, root, scanner string
+	}{{"inventory", src, "inventory"}, {"secrets", src, "secrets"}, {"one-file", one, "secrets"}}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			scanOnce := func(extra ...string) time.Duration {
+				args := append([]string{"scan", "-w", "2", "--tasks", "2", "-s", c.scanner, "--no-progress", "-o", os.DevNull}, extra...)
+				return timed(b, cliCommand(append(args, c.root)...), -1)
+			}
+			scanOnce("--in-process") // warm the page cache
+			scanOnce()
+			b.ResetTimer()
+			var in, multi time.Duration
+			for i := range b.N {
+				if i%2 == 0 { // alternate the order, so neither mode always runs second
+					in += scanOnce("--in-process")
+					multi += scanOnce()
+				} else {
+					multi += scanOnce()
+					in += scanOnce("--in-process")
+				}
+			}
+			b.ReportMetric(in.Seconds()/float64(b.N), "in-process-s/op")
+			b.ReportMetric(multi.Seconds()/float64(b.N), "processes-s/op")
+			b.ReportMetric(multi.Seconds()/in.Seconds(), "processes/in-process")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkWorkerStart measures the start of worker processes of the binary
+// FORKSCAN_BIN names (make bench: the one make build makes), each from its
+// spawn until it is ready (handshake, Configure, scanners built): one
+// alone, and 2 and 8 started together. With the inventory scanner, whose
+// construction costs nothing, it is the cost of a worker process; with
+// secrets, that plus building gitleaks' detector.
+func BenchmarkWorkerStart(b *testing.B) {
+	bin := os.Getenv("FORKSCAN_BIN")
+	if bin == "" {
+		b.Skip("FORKSCAN_BIN names no forkscan binary (make bench builds one)")
+	}
+	for _, scanner := range []string{"inventory", "secrets"} {
+		for _, n := range []int{1, 2, 8} {
+			b.Run(fmt.Sprintf("%s/workers=%d", scanner, n), func(b *testing.B) {
+				var each, all time.Duration
+				for range b.N {
+					st := startWorkers(b, bin, scanner, n)
+					all += st.StartTime
+					for _, w := range st.Workers {
+						each += w.Start
+					}
+				}
+				b.ReportMetric(float64(each.Microseconds())/1e3/float64(b.N*n), "ms/worker")
+				b.ReportMetric(float64(all.Microseconds())/1e3/float64(b.N), "ms-all-ready")
+				b.ReportMetric(0, "ns/op")
+			})
 		}
 	}
-	b.ReportMetric(in.Seconds()/float64(b.N), "in-process-s/op")
-	b.ReportMetric(multi.Seconds()/float64(b.N), "processes-s/op")
-	b.ReportMetric(multi.Seconds()/in.Seconds(), "processes/in-process")
+}
+
+// startWorkers starts n workers of bin, waits until every one is ready,
+// and ends the run.
+func startWorkers(b *testing.B, bin, scanner string, n int) engine.Stats {
+	var started atomic.Pointer[engine.Run]
+	none := func(func(engine.Job) bool) { // holds the run open until all are ready
+		for started.Load() == nil || started.Load().Progress().Workers < n {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	cfg := engine.Config{Scanners: []string{scanner}, Workers: n, Command: func() *exec.Cmd { return exec.Command(bin) }}
+	run, err := engine.Start(context.Background(), cfg, none)
+	if err != nil {
+		b.Fatal(err)
+	}
+	started.Store(run)
+	st, err := run.Wait()
+	if err != nil || len(st.Workers) != n {
+		b.Fatalf("%d workers ready of %d: %v", len(st.Workers), n, err)
+	}
+	return st
 }
 
 // BenchmarkInterrupt measures, per iteration, the time from SIGINT to the
@@ -62,9 +141,10 @@ func BenchmarkInterrupt(b *testing.B) {
 	}
 	var took time.Duration
 	for range b.N {
+		marks := b.TempDir()
+		b.Setenv(marksEnv, marks)
 		c := startCLI(b, "scan", "-s", "sluggish", "-w", "8", "-o", filepath.Join(b.TempDir(), "out.jsonl"), root)
-		c.waitForWorkers(b, 8)
-		time.Sleep(200 * time.Millisecond) // every worker busy
+		waitForMarks(b, marks, 8) // every worker busy
 		c.interrupt(b, syscall.SIGINT)
 		if code := c.cmd.ProcessState.ExitCode(); code != exitInterrupted {
 			b.Fatalf("exit code %d:\n%s", code, c.stderr.String())

@@ -194,10 +194,10 @@ func (f scanFlags) checkBasics(args []string) error {
 	switch {
 	case len(args) == 0:
 		return usageErr("scan: %w", errNoPaths)
-	case f.workers < 1:
-		return usageErr("--workers must be at least 1, got %d", f.workers)
-	case f.tasks < 1:
-		return usageErr("--tasks must be at least 1, got %d", f.tasks)
+	case f.workers < 1 || f.workers > engine.MaxWorkers:
+		return usageErr("--workers must be from 1 to %d, got %d", engine.MaxWorkers, f.workers)
+	case f.tasks < 1 || f.tasks > 1024:
+		return usageErr("--tasks must be from 1 to 1024, got %d", f.tasks)
 	case !slices.Contains(formats, f.format):
 		return usageErr("--format must be one of %s, got %q", strings.Join(formats, ", "), f.format)
 	case !slices.Contains([]string{"auto", "bar", "plain", "off"}, f.progress):

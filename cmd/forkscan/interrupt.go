@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -21,6 +22,8 @@ type signals struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 
+	caught atomic.Bool // a signal came
+
 	mu     sync.Mutex
 	second func()
 	fired  bool // a second signal came before onSecond
@@ -33,6 +36,7 @@ func catchSignals(ctx context.Context, stderr io.Writer, grace time.Duration) (c
 	s.wg.Go(func() {
 		select {
 		case sig := <-s.ch:
+			s.caught.Store(true)
 			fmt.Fprintf(stderr, "forkscan: %v: stopping; workers have %v to hand in their results (press Ctrl-C again to kill them now)\n", sig, grace)
 			cancel()
 		case <-s.done:
@@ -69,10 +73,15 @@ func (s *signals) fire() {
 	}
 }
 
-// stop stops catching signals: from now on they have their usual effect.
+// stop stops catching signals: from now on they have their usual effect,
+// unless one came. Then forkscan is on its way out with exit code 130, and
+// a Ctrl-C pressed again meanwhile is ignored instead of killing it.
 func (s *signals) stop() {
-	signal.Stop(s.ch)
 	close(s.done)
 	s.wg.Wait()
+	if s.caught.Load() {
+		signal.Ignore(os.Interrupt, syscall.SIGTERM)
+	}
+	signal.Stop(s.ch)
 	s.cancel()
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +35,7 @@ const cliEnv = "FORKSCAN_TEST_CLI"
 func init() {
 	scan.Register(scan.Def{Name: "sluggish", Content: true, New: func() (scan.Scanner, error) {
 		return scan.ScannerFunc(func(ctx context.Context, _ *scan.File) (scan.Report, error) {
+			markRunning()
 			select {
 			case <-time.After(4 * time.Millisecond):
 				return scan.Report{}, nil
@@ -63,14 +66,14 @@ func init() {
 // when every worker is busy.
 const marksEnv = "FORKSCAN_TEST_MARKS"
 
-func markRunning() {
+var markRunning = sync.OnceFunc(func() {
 	if dir := os.Getenv(marksEnv); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
 	}
-}
+})
 
 // waitForMarks waits until n workers have left their mark in dir.
-func waitForMarks(t *testing.T, dir string, n int) {
+func waitForMarks(t testing.TB, dir string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -92,13 +95,15 @@ type cliProcess struct {
 	watched chan struct{}
 	done    chan struct{}
 	took    time.Duration // from the first signal to the exit
+	gap     time.Duration // between two signals of interrupt
 }
 
 // startCLI starts the CLI with args in a process group of its own, and
 // watches /proc for its children until it exits.
 func startCLI(t testing.TB, args ...string) *cliProcess {
 	t.Helper()
-	c := &cliProcess{cmd: exec.Command(os.Args[0], args...), seen: map[int]bool{}, watched: make(chan struct{}), done: make(chan struct{})}
+	c := &cliProcess{cmd: exec.Command(os.Args[0], args...), seen: map[int]bool{}, watched: make(chan struct{}), done: make(chan struct{}),
+		gap: 50 * time.Millisecond}
 	// Under -race a process sleeps a second at exit unless told not to.
 	c.cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0")
 	c.cmd.Stderr = &c.stderr
@@ -138,9 +143,11 @@ func (c *cliProcess) interrupt(t testing.TB, sig ...syscall.Signal) {
 	begun := time.Now()
 	for i, s := range sig {
 		if i > 0 {
-			time.Sleep(50 * time.Millisecond) // a second Ctrl-C, a moment later
+			time.Sleep(c.gap) // a second Ctrl-C, a moment later
 		}
-		require.NoError(t, c.cmd.Process.Signal(s))
+		if err := c.cmd.Process.Signal(s); i == 0 || !errors.Is(err, os.ErrProcessDone) {
+			require.NoError(t, err) // only a second may come too late
+		}
 	}
 	select {
 	case <-c.done:
@@ -180,8 +187,10 @@ func TestInterruptAtRandomMomentsThenResume(t *testing.T) {
 
 	for trial := range 20 {
 		out := filepath.Join(t.TempDir(), "out.jsonl")
+		marks := t.TempDir()
+		t.Setenv(marksEnv, marks)
 		c := startCLI(t, append(args, "-o", out, root)...)
-		c.waitForWorkers(t, 2) // signals are caught from before the workers start
+		waitForMarks(t, marks, 2) // both workers run (TestInterruptWhileWorkersStart covers their start)
 		// The files take files·4ms/4 tasks at least: every moment chosen
 		// here falls inside the run.
 		time.Sleep(time.Duration(rand.Int64N(int64(files * time.Millisecond * 8 / 10))))
@@ -225,16 +234,46 @@ func TestInterruptEndsStubbornWorkersWithSignals(t *testing.T) {
 			marks := t.TempDir()
 			t.Setenv(marksEnv, marks)
 			p := startCLI(t, "scan", "-s", c.scanner, "-w", "2", "--tasks", "1", "--grace", c.grace, "--timeout", "1h", "-o", out, root)
-			if c.scanner == "sluggish" {
-				p.waitForWorkers(t, 2)
-			} else {
-				waitForMarks(t, marks, 2)
-			}
+			waitForMarks(t, marks, 2)
 			p.interrupt(t, c.signals...)
 			require.Equal(t, exitInterrupted, p.cmd.ProcessState.ExitCode(), p.stderr.String())
 			require.Contains(t, p.stderr.String(), "forkscan: workers stopped 2 processes in ")
 			require.Contains(t, p.stderr.String(), c.says)
 			_, workers := readOutput(t, out)
+			p.requireNothingLeft(t, workers)
+		})
+	}
+}
+
+// slowstart is a scanner whose construction takes seconds and heeds
+// nothing, as a big rule set's might.
+func init() {
+	scan.Register(scan.Def{Name: "slowstart", New: func() (scan.Scanner, error) {
+		time.Sleep(5 * time.Second)
+		return scan.ScannerFunc(func(context.Context, *scan.File) (scan.Report, error) { return scan.Report{}, nil }), nil
+	}})
+}
+
+// TestInterruptWhileWorkersStart interrupts the CLI while its workers are
+// still building their scanners, once and twice: it exits 130 at once,
+// with no worker left.
+func TestInterruptWhileWorkersStart(t *testing.T) {
+	for _, signals := range [][]syscall.Signal{{syscall.SIGINT}, {syscall.SIGINT, syscall.SIGINT}} {
+		t.Run(fmt.Sprint(signals), func(t *testing.T) {
+			root := t.TempDir()
+			for i := range 50 {
+				write(t, filepath.Join(root, fmt.Sprintf("f%d", i)), "x")
+			}
+			out := filepath.Join(t.TempDir(), "out.jsonl")
+			p := startCLI(t, "scan", "-s", "slowstart", "-w", "2", "--grace", "1s", "-o", out, root)
+			p.waitForWorkers(t, 2)
+			p.gap = time.Millisecond // the second while the first is handled
+			p.interrupt(t, signals...)
+			require.Equal(t, exitInterrupted, p.cmd.ProcessState.ExitCode(), p.stderr.String())
+			require.Less(t, p.took, 3*time.Second, "the workers' 5s start was not waited for:\n%s", p.stderr.String())
+			require.Contains(t, p.stderr.String(), "interrupted while the workers started")
+			got, workers := readOutput(t, out)
+			require.Empty(t, got)
 			p.requireNothingLeft(t, workers)
 		})
 	}

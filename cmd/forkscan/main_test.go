@@ -40,6 +40,17 @@ func init() {
 	}})
 }
 
+// fussy and broken are test-only scanners whose construction fails in
+// every worker: for a setting that is wrong, or for want of something.
+func init() {
+	scan.Register(scan.Def{Name: "fussy", New: func() (scan.Scanner, error) {
+		return nil, scan.Errorf(scan.InvalidInput, "fussy will not start with these settings")
+	}})
+	scan.Register(scan.Def{Name: "broken", New: func() (scan.Scanner, error) {
+		return nil, scan.Errorf(scan.ToolError, "broken cannot be built: its library is missing")
+	}})
+}
+
 // limited is a test-only scanner that holds the run-wide semaphore
 // "cli-sem", which it leaves to the CLI's --limit to size.
 func init() {
@@ -168,6 +179,11 @@ func TestExitCodes(t *testing.T) {
 		{"no path", []string{"scan"}, exitUsage, "no PATH"},
 		{"zero workers", []string{"scan", "--workers", "0", clean}, exitUsage, "--workers"},
 		{"negative tasks", []string{"scan", "--tasks", "-1", clean}, exitUsage, "--tasks"},
+		{"zero tasks", []string{"scan", "--tasks", "0", clean}, exitUsage, "--tasks"},
+		{"a fork storm of workers", []string{"scan", "--workers", "10000", clean}, exitUsage, "--workers must be from 1 to 256"},
+		{"too many tasks", []string{"scan", "--tasks", "100000", clean}, exitUsage, "--tasks"},
+		{"a scanner that refuses its settings", []string{"scan", "-s", "fussy", clean}, exitUsage, "fussy will not start"},
+		{"a scanner that cannot be built", []string{"scan", "-s", "broken", clean}, exitCannotRun, "broken cannot be built"},
 		{"bad format", []string{"scan", "--format", "xml", clean}, exitUsage, "--format"},
 		{"unknown scanner", []string{"scan", "-s", "nope", clean}, exitUsage, "unknown scanner"},
 		{"bad size", []string{"scan", "--max-file-size", "ten", clean}, exitUsage, "--max-file-size"},

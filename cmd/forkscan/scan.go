@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/worker/scan"
 )
 
 var errNoPaths = errors.New("no PATH given")
@@ -40,10 +41,10 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	run, err := engine.Start(ctx, cfg, w.jobs())
 	if err != nil {
 		_ = sink.close()
-		if errors.Is(err, engine.ErrConfig) {
-			return exitUsage, &exitError{exitUsage, err}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "forkscan: interrupted while the workers started: no file was scanned")
 		}
-		return exitCannotRun, &exitError{exitCannotRun, err}
+		return startFailed(ctx, err)
 	}
 	signals.onSecond(run.Kill)
 	prog := startProgress(progressMode(f, stderr), stderr, w, sink, run)
@@ -88,6 +89,20 @@ func resumeFrom(ctx context.Context, f scanFlags, args []string, stderr io.Write
 		return nil, rep, usageErr("--resume: %s: %w", f.output, err)
 	}
 	return p, rep, nil
+}
+
+// startFailed is the exit code for a run that did not start: interrupted
+// while its workers started (130), refused by them for a setting that is
+// wrong (a scanner's options: 2), or unable to start them (4).
+func startFailed(ctx context.Context, err error) (int, error) {
+	var e *scan.Error
+	switch {
+	case ctx.Err() != nil:
+		return exitInterrupted, nil
+	case errors.Is(err, engine.ErrConfig), errors.As(err, &e) && e.Category == scan.InvalidInput:
+		return exitUsage, &exitError{exitUsage, err}
+	}
+	return exitCannotRun, &exitError{exitCannotRun, err}
 }
 
 // exitCodeOf is the exit code for an error before the run started.

@@ -306,6 +306,7 @@ type WorkResponse struct {
 	//	*WorkResponse_SemaphoreRequest
 	//	*WorkResponse_SemaphoreRelease
 	//	*WorkResponse_WorkerComplete
+	//	*WorkResponse_ConfigureFailed
 	Msg           isWorkResponse_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -402,6 +403,15 @@ func (x *WorkResponse) GetWorkerComplete() *WorkerComplete {
 	return nil
 }
 
+func (x *WorkResponse) GetConfigureFailed() *ConfigureFailed {
+	if x != nil {
+		if x, ok := x.Msg.(*WorkResponse_ConfigureFailed); ok {
+			return x.ConfigureFailed
+		}
+	}
+	return nil
+}
+
 type isWorkResponse_Msg interface {
 	isWorkResponse_Msg()
 }
@@ -430,6 +440,10 @@ type WorkResponse_WorkerComplete struct {
 	WorkerComplete *WorkerComplete `protobuf:"bytes,6,opt,name=worker_complete,json=workerComplete,proto3,oneof"`
 }
 
+type WorkResponse_ConfigureFailed struct {
+	ConfigureFailed *ConfigureFailed `protobuf:"bytes,7,opt,name=configure_failed,json=configureFailed,proto3,oneof"`
+}
+
 func (*WorkResponse_Ready) isWorkResponse_Msg() {}
 
 func (*WorkResponse_Results) isWorkResponse_Msg() {}
@@ -441,6 +455,8 @@ func (*WorkResponse_SemaphoreRequest) isWorkResponse_Msg() {}
 func (*WorkResponse_SemaphoreRelease) isWorkResponse_Msg() {}
 
 func (*WorkResponse_WorkerComplete) isWorkResponse_Msg() {}
+
+func (*WorkResponse_ConfigureFailed) isWorkResponse_Msg() {}
 
 // Configure is the first message of a stream: what this run needs of the worker.
 type Configure struct {
@@ -921,6 +937,54 @@ func (x *SemaphoreGrant) GetError() *Error {
 	return nil
 }
 
+// ConfigureFailed answers Configure in place of Ready when the worker cannot
+// serve the configuration: a scanner it does not have, or one whose
+// construction failed or panicked. Every worker would fail the same way, so
+// the parent does not start another for this run.
+type ConfigureFailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigureFailed) Reset() {
+	*x = ConfigureFailed{}
+	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigureFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigureFailed) ProtoMessage() {}
+
+func (x *ConfigureFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigureFailed.ProtoReflect.Descriptor instead.
+func (*ConfigureFailed) Descriptor() ([]byte, []int) {
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ConfigureFailed) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 // Ready says the worker is configured and takes jobs.
 type Ready struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -931,7 +995,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -943,7 +1007,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[10]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -956,7 +1020,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{10}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Ready) GetPid() int32 {
@@ -976,14 +1040,19 @@ type Results struct {
 	Scanners []uint32               `protobuf:"varint,2,rep,packed,name=scanners,proto3" json:"scanners,omitempty"`
 	Statuses []Status               `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=forkscan.v1.Status" json:"statuses,omitempty"`
 	// In increasing order of index.
-	Details       []*ResultDetail `protobuf:"bytes,4,rep,name=details,proto3" json:"details,omitempty"`
+	Details []*ResultDetail `protobuf:"bytes,4,rep,name=details,proto3" json:"details,omitempty"`
+	// How long the worker's tasks spent on the jobs they finished since the
+	// previous Results message, in nanoseconds, and how many jobs that was.
+	// The parent sizes the worker's window of jobs from it.
+	BusyNs        uint64 `protobuf:"varint,5,opt,name=busy_ns,json=busyNs,proto3" json:"busy_ns,omitempty"`
+	JobsFinished  uint32 `protobuf:"varint,6,opt,name=jobs_finished,json=jobsFinished,proto3" json:"jobs_finished,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Results) Reset() {
 	*x = Results{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -995,7 +1064,7 @@ func (x *Results) String() string {
 func (*Results) ProtoMessage() {}
 
 func (x *Results) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[11]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1008,7 +1077,7 @@ func (x *Results) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Results.ProtoReflect.Descriptor instead.
 func (*Results) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{11}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Results) GetJobIds() []uint64 {
@@ -1039,6 +1108,20 @@ func (x *Results) GetDetails() []*ResultDetail {
 	return nil
 }
 
+func (x *Results) GetBusyNs() uint64 {
+	if x != nil {
+		return x.BusyNs
+	}
+	return 0
+}
+
+func (x *Results) GetJobsFinished() uint32 {
+	if x != nil {
+		return x.JobsFinished
+	}
+	return 0
+}
+
 // ResultDetail is what a result says beyond its status.
 type ResultDetail struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1060,7 +1143,7 @@ type ResultDetail struct {
 
 func (x *ResultDetail) Reset() {
 	*x = ResultDetail{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1155,7 @@ func (x *ResultDetail) String() string {
 func (*ResultDetail) ProtoMessage() {}
 
 func (x *ResultDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[12]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1168,7 @@ func (x *ResultDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultDetail.ProtoReflect.Descriptor instead.
 func (*ResultDetail) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{12}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResultDetail) GetIndex() uint32 {
@@ -1148,7 +1231,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1160,7 +1243,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[13]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1173,7 +1256,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{13}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Finding) GetRule() string {
@@ -1244,7 +1327,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1339,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1269,7 +1352,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Error) GetCategory() ErrorCategory {
@@ -1307,7 +1390,7 @@ type Metrics struct {
 
 func (x *Metrics) Reset() {
 	*x = Metrics{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1402,7 @@ func (x *Metrics) String() string {
 func (*Metrics) ProtoMessage() {}
 
 func (x *Metrics) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1415,7 @@ func (x *Metrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics.ProtoReflect.Descriptor instead.
 func (*Metrics) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Metrics) GetTasksIdle() uint32 {
@@ -1380,7 +1463,7 @@ type WorkerComplete struct {
 
 func (x *WorkerComplete) Reset() {
 	*x = WorkerComplete{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1475,7 @@ func (x *WorkerComplete) String() string {
 func (*WorkerComplete) ProtoMessage() {}
 
 func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1488,7 @@ func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerComplete.ProtoReflect.Descriptor instead.
 func (*WorkerComplete) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WorkerComplete) GetJobsDone() uint64 {
@@ -1427,14 +1510,15 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\bshutdown\x18\x04 \x01(\v2\x15.forkscan.v1.ShutdownH\x00R\bshutdown\x12F\n" +
 	"\x0fsemaphore_grant\x18\x05 \x01(\v2\x1b.forkscan.v1.SemaphoreGrantH\x00R\x0esemaphoreGrant\x12*\n" +
 	"\x05drain\x18\x06 \x01(\v2\x12.forkscan.v1.DrainH\x00R\x05drainB\x05\n" +
-	"\x03msg\"\x89\x03\n" +
+	"\x03msg\"\xd4\x03\n" +
 	"\fWorkResponse\x12*\n" +
 	"\x05ready\x18\x01 \x01(\v2\x12.forkscan.v1.ReadyH\x00R\x05ready\x120\n" +
 	"\aresults\x18\x02 \x01(\v2\x14.forkscan.v1.ResultsH\x00R\aresults\x120\n" +
 	"\ametrics\x18\x03 \x01(\v2\x14.forkscan.v1.MetricsH\x00R\ametrics\x12L\n" +
 	"\x11semaphore_request\x18\x04 \x01(\v2\x1d.forkscan.v1.SemaphoreRequestH\x00R\x10semaphoreRequest\x12L\n" +
 	"\x11semaphore_release\x18\x05 \x01(\v2\x1d.forkscan.v1.SemaphoreReleaseH\x00R\x10semaphoreRelease\x12F\n" +
-	"\x0fworker_complete\x18\x06 \x01(\v2\x1b.forkscan.v1.WorkerCompleteH\x00R\x0eworkerCompleteB\x05\n" +
+	"\x0fworker_complete\x18\x06 \x01(\v2\x1b.forkscan.v1.WorkerCompleteH\x00R\x0eworkerComplete\x12I\n" +
+	"\x10configure_failed\x18\a \x01(\v2\x1c.forkscan.v1.ConfigureFailedH\x00R\x0fconfigureFailedB\x05\n" +
 	"\x03msg\"\x91\x02\n" +
 	"\tConfigure\x12\x1a\n" +
 	"\bscanners\x18\x01 \x03(\tR\bscanners\x12\x14\n" +
@@ -1470,14 +1554,18 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x0eSemaphoreGrant\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12(\n" +
-	"\x05error\x18\x02 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\"\x19\n" +
+	"\x05error\x18\x02 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\";\n" +
+	"\x0fConfigureFailed\x12(\n" +
+	"\x05error\x18\x01 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\"\x19\n" +
 	"\x05Ready\x12\x10\n" +
-	"\x03pid\x18\x01 \x01(\x05R\x03pid\"\xa4\x01\n" +
+	"\x03pid\x18\x01 \x01(\x05R\x03pid\"\xe2\x01\n" +
 	"\aResults\x12\x17\n" +
 	"\ajob_ids\x18\x01 \x03(\x04R\x06jobIds\x12\x1a\n" +
 	"\bscanners\x18\x02 \x03(\rR\bscanners\x12/\n" +
 	"\bstatuses\x18\x03 \x03(\x0e2\x13.forkscan.v1.StatusR\bstatuses\x123\n" +
-	"\adetails\x18\x04 \x03(\v2\x19.forkscan.v1.ResultDetailR\adetails\"\xcd\x01\n" +
+	"\adetails\x18\x04 \x03(\v2\x19.forkscan.v1.ResultDetailR\adetails\x12\x17\n" +
+	"\abusy_ns\x18\x05 \x01(\x04R\x06busyNs\x12#\n" +
+	"\rjobs_finished\x18\x06 \x01(\rR\fjobsFinished\"\xcd\x01\n" +
 	"\fResultDetail\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x120\n" +
 	"\bfindings\x18\x02 \x03(\v2\x14.forkscan.v1.FindingR\bfindings\x12\x12\n" +
@@ -1540,7 +1628,7 @@ func file_forkscan_v1_worker_proto_rawDescGZIP() []byte {
 }
 
 var file_forkscan_v1_worker_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_forkscan_v1_worker_proto_goTypes = []any{
 	(Status)(0),              // 0: forkscan.v1.Status
 	(ErrorCategory)(0),       // 1: forkscan.v1.ErrorCategory
@@ -1554,14 +1642,15 @@ var file_forkscan_v1_worker_proto_goTypes = []any{
 	(*SemaphoreRequest)(nil), // 9: forkscan.v1.SemaphoreRequest
 	(*SemaphoreRelease)(nil), // 10: forkscan.v1.SemaphoreRelease
 	(*SemaphoreGrant)(nil),   // 11: forkscan.v1.SemaphoreGrant
-	(*Ready)(nil),            // 12: forkscan.v1.Ready
-	(*Results)(nil),          // 13: forkscan.v1.Results
-	(*ResultDetail)(nil),     // 14: forkscan.v1.ResultDetail
-	(*Finding)(nil),          // 15: forkscan.v1.Finding
-	(*Error)(nil),            // 16: forkscan.v1.Error
-	(*Metrics)(nil),          // 17: forkscan.v1.Metrics
-	(*WorkerComplete)(nil),   // 18: forkscan.v1.WorkerComplete
-	nil,                      // 19: forkscan.v1.Configure.ScannerOptionsEntry
+	(*ConfigureFailed)(nil),  // 12: forkscan.v1.ConfigureFailed
+	(*Ready)(nil),            // 13: forkscan.v1.Ready
+	(*Results)(nil),          // 14: forkscan.v1.Results
+	(*ResultDetail)(nil),     // 15: forkscan.v1.ResultDetail
+	(*Finding)(nil),          // 16: forkscan.v1.Finding
+	(*Error)(nil),            // 17: forkscan.v1.Error
+	(*Metrics)(nil),          // 18: forkscan.v1.Metrics
+	(*WorkerComplete)(nil),   // 19: forkscan.v1.WorkerComplete
+	nil,                      // 20: forkscan.v1.Configure.ScannerOptionsEntry
 }
 var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	4,  // 0: forkscan.v1.WorkRequest.configure:type_name -> forkscan.v1.Configure
@@ -1570,26 +1659,28 @@ var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	7,  // 3: forkscan.v1.WorkRequest.shutdown:type_name -> forkscan.v1.Shutdown
 	11, // 4: forkscan.v1.WorkRequest.semaphore_grant:type_name -> forkscan.v1.SemaphoreGrant
 	8,  // 5: forkscan.v1.WorkRequest.drain:type_name -> forkscan.v1.Drain
-	12, // 6: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
-	13, // 7: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
-	17, // 8: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
+	13, // 6: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
+	14, // 7: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
+	18, // 8: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
 	9,  // 9: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
 	10, // 10: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
-	18, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
-	19, // 12: forkscan.v1.Configure.scanner_options:type_name -> forkscan.v1.Configure.ScannerOptionsEntry
-	16, // 13: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
-	0,  // 14: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
-	14, // 15: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
-	15, // 16: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
-	16, // 17: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
-	1,  // 18: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
-	2,  // 19: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
-	3,  // 20: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
-	20, // [20:21] is the sub-list for method output_type
-	19, // [19:20] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	19, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
+	12, // 12: forkscan.v1.WorkResponse.configure_failed:type_name -> forkscan.v1.ConfigureFailed
+	20, // 13: forkscan.v1.Configure.scanner_options:type_name -> forkscan.v1.Configure.ScannerOptionsEntry
+	17, // 14: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
+	17, // 15: forkscan.v1.ConfigureFailed.error:type_name -> forkscan.v1.Error
+	0,  // 16: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
+	15, // 17: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
+	16, // 18: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
+	17, // 19: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
+	1,  // 20: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
+	2,  // 21: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
+	3,  // 22: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
+	22, // [22:23] is the sub-list for method output_type
+	21, // [21:22] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_forkscan_v1_worker_proto_init() }
@@ -1612,6 +1703,7 @@ func file_forkscan_v1_worker_proto_init() {
 		(*WorkResponse_SemaphoreRequest)(nil),
 		(*WorkResponse_SemaphoreRelease)(nil),
 		(*WorkResponse_WorkerComplete)(nil),
+		(*WorkResponse_ConfigureFailed)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1619,7 +1711,7 @@ func file_forkscan_v1_worker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkscan_v1_worker_proto_rawDesc), len(file_forkscan_v1_worker_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

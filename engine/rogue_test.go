@@ -1,0 +1,103 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/ipc"
+	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/worker"
+)
+
+// rogue serves as a worker that breaks the protocol as kind says, once it
+// has been given jobs: the parent must end it and run the jobs elsewhere.
+func rogue(kind string) {
+	fd, _ := strconv.Atoi(os.Getenv(worker.LineEnv))
+	lineFile := os.NewFile(uintptr(fd), "line")
+	ipc.Serve(func(s ipc.WorkerStream) error {
+		if _, err := s.Recv(); err != nil { // Configure
+			return err
+		}
+		if err := s.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_Ready{Ready: &pb.Ready{}}}); err != nil {
+			return err
+		}
+		for {
+			req, err := s.Recv()
+			if err != nil {
+				return err
+			}
+			if jobs := req.GetJobs(); jobs != nil {
+				if err := misbehave(kind, s, lineFile, jobs); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	os.Exit(0)
+}
+
+func misbehave(kind string, s ipc.WorkerStream, lineFile *os.File, jobs *pb.Jobs) error {
+	results := func(ids ...uint64) *pb.WorkResponse {
+		var b pb.Results
+		for _, id := range ids {
+			ipc.AppendResult(&b, ipc.Result{JobID: id, Status: pb.Status_STATUS_OK})
+		}
+		return &pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: &b}}
+	}
+	id := jobs.GetIds()[0]
+	switch kind {
+	case "unknown-job":
+		return s.Send(results(id ^ 1<<40))
+	case "duplicate":
+		return s.Send(results(id, id))
+	case "ready-twice":
+		return s.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_Ready{Ready: &pb.Ready{}}})
+	case "early-complete":
+		return s.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_WorkerComplete{WorkerComplete: &pb.WorkerComplete{}}})
+	case "malformed":
+		return s.Send(&pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: &pb.Results{JobIds: []uint64{id}}}})
+	case "empty":
+		return s.Send(&pb.WorkResponse{})
+	case "garbage-line":
+		_, err := lineFile.Write([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		return err
+	case "absurd-semaphore":
+		line, err := ipc.NewLine(lineFile.Fd())
+		if err != nil {
+			return err
+		}
+		req := &pb.SemaphoreRequest{RequestId: 1, Name: "x", Weight: -5}
+		return line.Write(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRequest{SemaphoreRequest: req}})
+	}
+	return nil
+}
+
+// TestWorkersThatBreakTheProtocolAreEnded starts, as the first worker, one
+// that breaks the protocol in one way: the parent ends it, never panics,
+// and every job still ends in exactly one record, run by the others.
+func TestWorkersThatBreakTheProtocolAreEnded(t *testing.T) {
+	for _, kind := range []string{"unknown-job", "duplicate", "ready-twice", "early-complete", "malformed", "empty", "garbage-line", "absurd-semaphore"} {
+		t.Run(kind, func(t *testing.T) {
+			cfg := engine.Config{Scanners: []string{"noop"}, Workers: 1, Tasks: 1,
+				Command: faultyStarts(t, "rogue-"+kind, 0, 1)}
+			o := runAll(t, context.Background(), cfg, paths(200, "job-%d"))
+			require.NoError(t, o.err)
+			require.Len(t, o.count, 200, "a record per job")
+			for p, n := range o.count {
+				require.Equal(t, 1, n, "records for %v", p)
+			}
+			killed := 0
+			for _, w := range o.stats.Workers {
+				if w.Killed == "PROCESS_CRASH" {
+					killed++
+				}
+			}
+			require.Equal(t, 1, killed, "the rogue was ended: %+v", o.stats.Workers)
+		})
+	}
+}

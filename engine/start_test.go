@@ -1,0 +1,188 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// startFaultEnv makes worker processes of this test binary fail at start,
+// as "KIND:DIR:FROM:TO": the starts numbered FROM to TO-1 (each start
+// claims the next number by making a directory in DIR) misbehave as KIND
+// says. "die" SIGKILLs itself before the handshake; "exit" exits 0 before
+// it; "refuse" and "stop" and "hang" act in the construction of the
+// "fussy" scanner, after the handshake: an error, a SIGSTOP, a wait that
+// never ends.
+const startFaultEnv = "FORKSCAN_TEST_START_FAULT"
+
+// startFault is the fault of this worker process, if its start drew one.
+var startFault string
+
+// claimStartFault runs first in TestMain of a worker process: it draws
+// the process's start number and acts on faults before the handshake.
+func claimStartFault() {
+	spec := os.Getenv(startFaultEnv)
+	if spec == "" || os.Getenv("FORKSCAN_WORKER") == "" {
+		return
+	}
+	parts := strings.Split(spec, ":")
+	from, _ := strconv.Atoi(parts[2])
+	to, _ := strconv.Atoi(parts[3])
+	n := 0
+	for os.Mkdir(filepath.Join(parts[1], strconv.Itoa(n)), 0o755) != nil {
+		n++
+	}
+	if n < from || n >= to {
+		return
+	}
+	if kind, ok := strings.CutPrefix(parts[0], "rogue-"); ok {
+		rogue(kind)
+	}
+	switch startFault = parts[0]; startFault {
+	case "die":
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Hour)
+	case "exit":
+		os.Exit(0)
+	}
+}
+
+func init() {
+	scan.Register(scan.Def{Name: "fussy", New: func() (scan.Scanner, error) {
+		switch startFault {
+		case "refuse":
+			return nil, scan.Errorf(scan.InvalidInput, "fussy refuses to start")
+		case "stop":
+			_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+			time.Sleep(time.Hour)
+		case "hang":
+			time.Sleep(time.Hour)
+		}
+		return scan.ScannerFunc(func(context.Context, *scan.File) (scan.Report, error) {
+			time.Sleep(2 * time.Millisecond) // a run long enough for starts to fail in
+			return scan.Report{}, nil
+		}), nil
+	}})
+}
+
+// faultyStarts returns a Command for workers whose starts from..to-1 fail
+// as kind says.
+func faultyStarts(t *testing.T, kind string, from, to int) func() *exec.Cmd {
+	dir := t.TempDir()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	return func() *exec.Cmd {
+		cmd := exec.Command(exe)
+		cmd.Env = []string{fmt.Sprintf("%s=%s:%s:%d:%d", startFaultEnv, kind, dir, from, to)}
+		return cmd
+	}
+}
+
+// TestStartFailuresAreReplaced makes workers fail at every point of their
+// start, the first and the replacements alike: each is ended and replaced,
+// and every job ends in exactly one record.
+func TestStartFailuresAreReplaced(t *testing.T) {
+	cases := []struct {
+		kind     string
+		from, to int // the starts that fail
+	}{
+		{"die", 0, 3},    // killed before its handshake
+		{"stop", 0, 2},   // stopped while its scanners are built
+		{"hang", 1, 3},   // a scanner's New never returns
+		{"die", 2, 5},    // replacements killed in their start
+		{"stop", 2, 4},   // replacements stopped in theirs
+		{"exit", 2, 5},   // replacements that exit at once, after a worker has run
+		{"hang", 2, 100}, // every replacement hangs: the first workers finish the run
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s %d-%d", c.kind, c.from, c.to), func(t *testing.T) {
+			cfg := engine.Config{Scanners: []string{"fussy", "exiter"}, Workers: 2, Tasks: 1, Window: 4, Retries: -1,
+				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: time.Second}
+			jobs := func(yield func(engine.Job) bool) {
+				for i := range 1500 {
+					path := fmt.Sprintf("job-%d", i)
+					if i == 50 {
+						path = "exit-50" // kills its worker: a replacement is started
+					}
+					if !yield(engine.Job{Path: path}) {
+						return
+					}
+				}
+			}
+			o := runAll(t, context.Background(), cfg, jobs)
+			require.NoError(t, o.err)
+			require.Len(t, o.count, 3000, "a record per job and scanner")
+			for p, n := range o.count {
+				require.Equal(t, 1, n, "records for %v", p)
+			}
+			require.Positive(t, o.stats.StartFailures, "the faults happened")
+			t.Logf("%d start failures, %d workers replaced", o.stats.StartFailures, o.stats.Restarts)
+		})
+	}
+}
+
+// TestEveryStartFails makes every start of a worker fail: the run ends in
+// bounded time with ErrAllWorkersLost, from Start when no worker ever ran,
+// from Wait with a record for every job when workers had run.
+func TestEveryStartFails(t *testing.T) {
+	t.Run("from the first", func(t *testing.T) {
+		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "die", 0, 1<<30), LostAfter: time.Second}
+		_, err := engine.Start(context.Background(), cfg, paths(10, "job-%d"))
+		require.ErrorIs(t, err, engine.ErrWorkerStart)
+		require.ErrorIs(t, err, engine.ErrAllWorkersLost)
+		require.ErrorContains(t, err, "signal: killed")
+		requireNoChildren(t)
+	})
+	t.Run("after some ran", func(t *testing.T) {
+		cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 2, Tasks: 1, Window: 1, Retries: -1,
+			Command: faultyStarts(t, "die", 2, 1<<30), LostAfter: time.Second}
+		o := runAll(t, context.Background(), cfg, paths(50, "exit-%d")) // each job kills its worker
+		require.ErrorIs(t, o.err, engine.ErrAllWorkersLost)
+		require.ErrorContains(t, o.err, "signal: killed")
+		require.Len(t, o.count, 50, "a record per job")
+		for p, n := range o.count {
+			require.Equal(t, 1, n, "records for %v", p)
+		}
+		for _, r := range o.results {
+			require.ErrorIs(t, r.Err, scan.ProcessCrash)
+		}
+	})
+}
+
+// TestPermanentStartFailuresEndTheRunAtOnce: a scanner that refuses its
+// configuration is not started again and again.
+func TestPermanentStartFailuresEndTheRunAtOnce(t *testing.T) {
+	cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "refuse", 0, 1<<30)}
+	_, err := engine.Start(context.Background(), cfg, paths(10, "job-%d"))
+	require.ErrorIs(t, err, engine.ErrWorkerStart)
+	require.ErrorIs(t, err, scan.InvalidInput)
+	require.ErrorContains(t, err, "fussy refuses to start")
+	requireNoChildren(t)
+}
+
+// TestCancelWhileWorkersStart cancels Start's context while the workers
+// hang in their start: Start returns the context's error at once, and no
+// worker is left.
+func TestCancelWhileWorkersStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "hang", 0, 1<<30), StartTimeout: time.Minute}
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := engine.Start(ctx, cfg, paths(10, "job-%d"))
+	require.ErrorIs(t, err, context.Canceled)
+	require.Less(t, time.Since(start), 30*time.Second, "the cancel ended the start, not its time limit")
+	requireNoChildren(t)
+}
