@@ -33,7 +33,7 @@ func (r *Run) produce(jobs iter.Seq[Job]) {
 			return
 		default:
 		}
-		r.stats.jobs.Add(1)
+		r.demand.job(r.stats.jobs.Add(1))
 		jb := &job{path: j.Path, meta: j.Meta, want: all}
 		if len(j.Scanners) > 0 {
 			if err := r.narrow(jb, j.Scanners); err != nil {

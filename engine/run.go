@@ -60,6 +60,7 @@ type Run struct {
 	firstReady  chan struct{}   // closed when the first worker is ready
 	noSlots     chan struct{}   // closed when every slot's supervisor has ended
 	startTokens chan struct{}   // a token for each worker starting now
+	demand      demand          // which slots the jobs so far call for
 	slots       atomic.Int32    // slots still supervised
 	serving     atomic.Int32    // workers enlisted and not yet ended
 	queue       chan *job       // producer → senders; bounded
@@ -150,6 +151,7 @@ func newRun(ctx context.Context, cfg Config) (*Run, error) {
 		filled:      make([]bool, cfg.Workers),
 		unfilled:    cfg.Workers,
 		startTokens: make(chan struct{}, runtime.NumCPU()),
+		demand:      newDemand(cfg.Workers, cfg.Tasks),
 	}
 	r.idleSince = r.started
 	r.slots.Store(int32(cfg.Workers))

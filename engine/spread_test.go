@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,15 +31,16 @@ func init() {
 	}})
 }
 
-// slowJobs yields n jobs of ms each, once every worker of run is ready, so
-// that which worker runs what depends on dispatch alone, not on which
-// worker happened to start first.
+// slowJobs yields n jobs of ms each to workers of one task: one per
+// worker at first (workers start as the jobs call for them), then the rest
+// once every worker of run is ready, so that which worker runs what
+// depends on dispatch alone, not on which worker happened to start first.
 func slowJobs(n, ms, workers int, run *atomic.Pointer[engine.Run]) func(func(engine.Job) bool) {
 	return func(yield func(engine.Job) bool) {
-		for run.Load() == nil || run.Load().Progress().Workers < workers {
-			time.Sleep(time.Millisecond)
-		}
 		for i := range n {
+			for i == workers && (run.Load() == nil || run.Load().Progress().Workers < workers) {
+				time.Sleep(time.Millisecond)
+			}
 			if !yield(engine.Job{Path: fmt.Sprintf("sleep-%d-%d", ms, i)}) {
 				return
 			}
@@ -77,4 +79,18 @@ func TestSlowJobsReachEveryWorker(t *testing.T) {
 			requireNoChildren(t)
 		})
 	}
+}
+
+// TestWorkersStartAsJobsCallForThem: a run of 4 workers of 2 tasks given 3
+// jobs starts 2 worker processes (the first at once, the second for the
+// third job), not 4 that would build their scanners for nothing.
+func TestWorkersStartAsJobsCallForThem(t *testing.T) {
+	dir := t.TempDir()
+	cfg := engine.Config{Scanners: []string{"noop"}, Workers: 4, Tasks: 2, Command: faultyStarts(t, "none", 0, 0, dir)}
+	o := runAll(t, context.Background(), cfg, paths(3, "job-%d"))
+	require.NoError(t, o.err)
+	require.Len(t, o.count, 3)
+	spawned, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(spawned), 2, "worker processes spawned for 3 jobs")
 }

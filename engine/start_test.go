@@ -78,14 +78,15 @@ func init() {
 }
 
 // faultyStarts returns a Command for workers whose starts from..to-1 fail
-// as kind says.
-func faultyStarts(t *testing.T, kind string, from, to int) func() *exec.Cmd {
-	dir := t.TempDir()
+// as kind says. Each start leaves a directory in dir (a new one if none is
+// given): they count the processes spawned.
+func faultyStarts(t *testing.T, kind string, from, to int, dir ...string) func() *exec.Cmd {
+	dir = append(dir, t.TempDir())
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	return func() *exec.Cmd {
 		cmd := exec.Command(exe)
-		cmd.Env = []string{fmt.Sprintf("%s=%s:%s:%d:%d", startFaultEnv, kind, dir, from, to)}
+		cmd.Env = []string{fmt.Sprintf("%s=%s:%s:%d:%d", startFaultEnv, kind, dir[0], from, to)}
 		return cmd
 	}
 }

@@ -27,6 +27,11 @@ const (
 // slot on a start failure that would repeat on every try.
 func (r *Run) supervise(slot int) {
 	defer r.retire()
+	select { // started when the run has work for it
+	case <-r.demand.wanted[slot]:
+	case <-r.starting.Done():
+		return
+	}
 	failures, exits := 0, 0 // failed starts or barren deaths in a row; exits before a handshake in a row
 	var ended time.Time     // when the slot's last worker ended
 	for r.pause(backoff(respawnDelay, 2, failures, maxRespawnDelay)) {
@@ -63,6 +68,34 @@ func (r *Run) supervise(slot int) {
 		case lost:
 			failures++
 		}
+	}
+}
+
+// demand starts the slots of the pool as the run's jobs call for them: the
+// first at once, in parallel with the walk; slot i once the source has
+// yielded more than i·Tasks jobs, so that a run of a few files does not
+// start, and pay for, workers it has nothing for (each builds its
+// scanners: some 150ms of CPU for the secrets scanner's rules).
+type demand struct {
+	wanted []chan struct{} // closed when slot i is wanted
+	per    int64           // jobs per slot
+	next   int             // the producer's: the first slot not yet wanted
+}
+
+func newDemand(slots, tasks int) demand {
+	d := demand{wanted: make([]chan struct{}, slots), per: int64(tasks), next: 1}
+	for i := range d.wanted {
+		d.wanted[i] = make(chan struct{})
+	}
+	close(d.wanted[0])
+	return d
+}
+
+// job counts the n-th job from the source.
+func (d *demand) job(n int64) {
+	for d.next < len(d.wanted) && n > int64(d.next)*d.per {
+		close(d.wanted[d.next])
+		d.next++
 	}
 }
 

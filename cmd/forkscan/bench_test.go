@@ -109,13 +109,18 @@ func BenchmarkWorkerStart(b *testing.B) {
 // and ends the run.
 func startWorkers(b *testing.B, bin, scanner string, n int) engine.Stats {
 	var started atomic.Pointer[engine.Run]
-	none := func(func(engine.Job) bool) { // holds the run open until all are ready
-		for started.Load() == nil || started.Load().Progress().Workers < n {
+	jobs := func(yield func(engine.Job) bool) { // one per worker: each is wanted
+		for range n {
+			if !yield(engine.Job{Path: os.DevNull}) {
+				return
+			}
+		}
+		for started.Load() == nil || started.Load().Progress().Workers < n { // the run open until all are ready
 			time.Sleep(100 * time.Microsecond)
 		}
 	}
-	cfg := engine.Config{Scanners: []string{scanner}, Workers: n, Command: func() *exec.Cmd { return exec.Command(bin) }}
-	run, err := engine.Start(context.Background(), cfg, none)
+	cfg := engine.Config{Scanners: []string{scanner}, Workers: n, Tasks: 1, Command: func() *exec.Cmd { return exec.Command(bin) }}
+	run, err := engine.Start(context.Background(), cfg, jobs)
 	if err != nil {
 		b.Fatal(err)
 	}
