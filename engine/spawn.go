@@ -114,7 +114,7 @@ func (r *Run) newProc(slot int) *proc {
 // StartTimeout and ends at once when the run no longer wants workers (it
 // was interrupted, or has nothing left to do); a worker that does not make
 // it is killed and reaped, and launch says why in a *startError.
-func (r *Run) launch(slot int) (*proc, error) {
+func (r *Run) launch(slot int) (*proc, *startError) {
 	select { // a start is CPU-bound: one per CPU at a time
 	case r.startTokens <- struct{}{}:
 		defer func() { <-r.startTokens }()
@@ -142,11 +142,11 @@ func (r *Run) launch(slot int) (*proc, error) {
 		if !errors.As(err, new(*refused)) { // a worker that refused ends by itself
 			p.abort()
 		}
-		if p.killFn == nil {
-			go p.end() // a goroutine stuck in a scanner's constructor cannot be ended
-			return nil, r.startError(p, err)
+		if p.killFn != nil {
+			p.end() // reaped: its exit status and stderr are complete
+		} else {
+			go p.end() // a goroutine stuck in a scanner's constructor cannot be waited for
 		}
-		p.end() // reaped: its exit status and stderr are complete
 		return nil, r.startError(p, err)
 	}
 	p.startTook = time.Since(began)

@@ -110,7 +110,7 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s %d-%d", c.kind, c.from, c.to), func(t *testing.T) {
 			cfg := engine.Config{Scanners: []string{"fussy", "exiter"}, Workers: 2, Tasks: 1, Window: 4, Retries: -1,
-				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: time.Second}
+				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: 2 * time.Second}
 			jobs := func(yield func(engine.Job) bool) {
 				for i := range 1500 {
 					path := fmt.Sprintf("job-%d", i)

@@ -40,7 +40,7 @@ func (r *Run) supervise(slot int) {
 			if r.starting.Err() != nil {
 				return // cut short: the run wants no worker now
 			}
-			if r.startFailed(err.(*startError), &exits) {
+			if r.startFailed(err, &exits) {
 				return
 			}
 			failures++

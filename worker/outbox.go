@@ -80,7 +80,8 @@ func (o *outbox) run(s *session) error {
 			if _, err := o.flush(s, spare); err != nil {
 				return err
 			}
-			done := &pb.WorkerComplete{JobsDone: s.jobsDone.Load()}
+			jobs, _ := s.done.read()
+			done := &pb.WorkerComplete{JobsDone: jobs}
 			return s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_WorkerComplete{WorkerComplete: done}})
 		}
 	}
@@ -91,7 +92,7 @@ func (o *outbox) run(s *session) error {
 // since the last flush took.
 func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
 	taken := o.take(spare)
-	busy, done := s.busy.Load(), s.jobsDone.Load()
+	done, busy := s.done.read()
 	b := taken
 	for len(b) > 0 {
 		n := min(len(b), maxResultBatch)
@@ -117,7 +118,8 @@ func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
 }
 
 func (s *session) metrics() *pb.WorkResponse {
-	m := &pb.Metrics{JobsDone: s.jobsDone.Load(), RssBytes: uint64(ipc.ResidentBytes(0))}
+	jobs, _ := s.done.read()
+	m := &pb.Metrics{JobsDone: jobs, RssBytes: uint64(ipc.ResidentBytes(0))}
 	for _, t := range s.tasks {
 		switch t.state.Load() {
 		case stateParsing:

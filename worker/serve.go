@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
-	"sync/atomic"
+	"time"
 
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
@@ -42,8 +42,7 @@ type session struct {
 	out       *outbox
 	sems      *semClient
 	board     *ipc.Board // nil: the parent does not watch the tasks
-	jobsDone  atomic.Uint64
-	busy      atomic.Int64 // nanoseconds the tasks spent on the jobs done
+	done      tally      // jobs done, and the time they took
 }
 
 // bound is a registered scanner built for this worker.
@@ -137,6 +136,28 @@ func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 		s.tasks = append(s.tasks, newTask(i, s.ctx))
 	}
 	return s, nil
+}
+
+// tally counts the jobs a worker's tasks finished and the time they spent
+// on them, as one pair: a count read without its time would tell the
+// parent its jobs take no time at all.
+type tally struct {
+	mu   sync.Mutex
+	jobs uint64
+	busy int64 // nanoseconds
+}
+
+func (t *tally) add(d time.Duration) {
+	t.mu.Lock()
+	t.jobs++
+	t.busy += int64(d)
+	t.mu.Unlock()
+}
+
+func (t *tally) read() (jobs uint64, busy int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.jobs, t.busy
 }
 
 // refusal is why this worker cannot serve a configuration.

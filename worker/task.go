@@ -54,9 +54,11 @@ func (t *task) run(s *session) {
 			continue // shutting down: the parent counts these as not started
 		}
 		start := s.board.Begin(t.index, job.ID)
-		s.runJob(t.begin(job.ID), t, job)
+		finished := s.runJob(t.begin(job.ID), t, job)
 		s.board.End(t.index)
-		s.busy.Add(int64(time.Since(start)))
+		if finished {
+			s.done.add(time.Since(start))
+		}
 		t.end()
 	}
 	t.cancel()
@@ -89,8 +91,9 @@ func (t *task) cancelIf(id uint64) {
 }
 
 // runJob parses the job's file once and runs each of its scanners on it,
-// adding one result per scanner to the outbox.
-func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) {
+// adding one result per scanner to the outbox. It reports whether the job
+// finished: not cut short by Shutdown.
+func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) (finished bool) {
 	set := job.Scanners
 	if set == 0 {
 		set = s.all
@@ -125,7 +128,7 @@ func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) {
 		default:
 			var ok bool
 			if r, ok = s.scanOne(ctx, job.ID, i, f); !ok {
-				return // cancelled by Shutdown: no record, the parent decides
+				return false // cancelled by Shutdown: no record, the parent decides
 			}
 		}
 		if read && b.def.Content {
@@ -133,7 +136,7 @@ func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) {
 		}
 		s.out.add(r)
 	}
-	s.jobsDone.Add(1)
+	return true
 }
 
 // each yields the indexes of the bits set in set, lowest first.
