@@ -73,7 +73,7 @@ type Stats struct {
 	Retries       int                // jobs sent again after a failure or a worker's death
 	Workers       []WorkerStats      // one per worker started, replacements included
 	Semaphores    []semregistry.Stat // one per named semaphore used or declared
-	StartTime     time.Duration      // from Start until every slot of the pool had a worker ready
+	StartTime     time.Duration      // from Start until every slot of the pool had a worker ready; 0 if the jobs never called for some slot
 	StartFailures int                // workers that did not become ready (each replaced, or the run ended)
 	Duration      time.Duration      // from Start until the last worker ended
 	Stop          shutdown.Report    // for an interrupted run: how its workers were stopped

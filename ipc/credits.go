@@ -39,13 +39,6 @@ func (c *Credits) Resize(n int) {
 	}
 }
 
-// Size reports the window's size.
-func (c *Credits) Size() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.size
-}
-
 func (c *Credits) signal() {
 	select {
 	case c.wake <- struct{}{}:

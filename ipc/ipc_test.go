@@ -75,6 +75,17 @@ func TestCredits(t *testing.T) {
 	require.Equal(t, 0, c.Take(done, 1), "a closed done ends the wait")
 }
 
+func TestCreditsResize(t *testing.T) {
+	c := ipc.NewCredits(4)
+	require.Equal(t, 4, c.Take(nil, 4))
+	c.Resize(2) // two over the new window are out
+	c.Return(3)
+	require.Equal(t, 1, c.Free(), "a shrunk window frees only what comes back beyond it")
+	c.Resize(5)
+	require.Equal(t, 4, c.Free(), "a grown window frees the difference at once")
+	require.Equal(t, 4, c.Take(nil, 10))
+}
+
 func TestJobsRoundTrip(t *testing.T) {
 	jobs := []ipc.Job{
 		{ID: 1, Path: "a.go", Scanners: 0b1, Attempt: 1},
