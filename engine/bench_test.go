@@ -126,7 +126,7 @@ func BenchmarkSemaphore(b *testing.B) {
 			for r := range run.Results() {
 				var f semLoopFacts
 				if r.Status != engine.StatusOK || json.Unmarshal(r.Data, &f) != nil {
-					b.Fatalf("%s: %v", r.Status, r.Err)
+					b.Fatalf("%s: %v", r.Status, r.Error)
 				}
 				medians = append(medians, float64(f.MedianNS)/1e3)
 			}
@@ -154,7 +154,7 @@ func BenchmarkRespawn(b *testing.B) {
 			}
 		}
 	}
-	cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 1, Tasks: 1, Window: 1, Retries: -1}
+	cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 1, Tasks: 1, Window: 1}
 	run, err := engine.Start(context.Background(), cfg, jobs)
 	if err != nil {
 		b.Fatal(err)
@@ -176,7 +176,7 @@ func BenchmarkSlowJobs(b *testing.B) {
 	var wall time.Duration
 	for range b.N {
 		var started atomic.Pointer[engine.Run]
-		cfg := engine.Config{Scanners: []string{"sleepy"}, Workers: workers, Tasks: 1, JobTimeout: -1}
+		cfg := engine.Config{Scanners: []string{"sleepy"}, Workers: workers, Tasks: 1}
 		run, err := engine.Start(context.Background(), cfg, slowJobs(jobs, ms, workers, &started))
 		if err != nil {
 			b.Fatal(err)

@@ -7,10 +7,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/semregistry"
-	"github.com/forkscan/forkscan/worker/scan"
 )
 
 // receive reads one worker's upstream until it ends, then ends the worker.
@@ -48,7 +48,7 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 	finished, settled := 0, 0
 	p.mu.Lock()
 	var bad error // the first result the run did not ask for; the rest are dropped
-	err := ipc.EachResult(batch, func(res ipc.Result) {
+	err := wire.EachResult(batch, func(res wire.Result) {
 		jb := p.window.get(res.JobID)
 		bit := uint64(1) << (res.Scanner % 64)
 		switch {
@@ -95,8 +95,8 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 	return bad
 }
 
-func (r *Run) convert(res ipc.Result, jb *job, pid int) Result {
-	out := Result{Path: jb.path, Meta: jb.meta, Scanner: r.cfg.Scanners[res.Scanner], Attempts: jb.attempts, WorkerPID: pid}
+func (r *Run) convert(res wire.Result, jb *job, pid int) Result {
+	out := jb.result(r.cfg.Scanners[res.Scanner], pid)
 	d := res.Detail
 	out.SHA256 = d.GetSha256()
 	switch res.Status {
@@ -105,28 +105,15 @@ func (r *Run) convert(res ipc.Result, jb *job, pid int) Result {
 		if len(d.GetData()) > 0 {
 			out.Data = json.RawMessage(d.GetData())
 		}
-		out.Findings = findings(d.GetFindings())
+		out.Findings = ipc.FindingsFromWire(d.GetFindings())
 	case pb.Status_STATUS_SKIPPED:
 		out.Status = StatusSkipped
 		out.Reason = d.GetSkipReason()
 	default:
 		out.Status = StatusError
-		if out.Err = ipc.ErrorFromWire(d.GetError()); out.Err == nil {
-			out.Err = ipc.ErrorFromWire(&pb.Error{}) // an error status without its detail
+		if out.Error = ipc.ErrorFromWire(d.GetError()); out.Error == nil {
+			out.Error = ipc.ErrorFromWire(&pb.Error{}) // an error status without its detail
 		}
-	}
-	return out
-}
-
-func findings(in []*pb.Finding) []scan.Finding {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]scan.Finding, len(in))
-	for i, f := range in {
-		out[i] = scan.Finding{Rule: f.GetRule(), Message: f.GetMessage(), Line: int(f.GetLine()),
-			Column: int(f.GetColumn()), EndLine: int(f.GetEndLine()), EndColumn: int(f.GetEndColumn()),
-			Severity: f.GetSeverity(), Match: f.GetMatch()}
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/forkscan/forkscan/ipc"
 	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -24,16 +23,22 @@ const (
 	maxWindow   = 1 << 16
 )
 
-// Config says how to run. The zero value is usable once Scanners is set:
-// one worker process per CPU, two tasks each, files of any size.
+// Config says how to run. Start from DefaultConfig, the settings the CLI
+// runs with, and change what you need: every field is taken as it is,
+// and zero means zero where zero means something (no retries, no grace,
+// no time limit). Only where zero could mean nothing (no workers, no
+// tasks, no time to start) does it stand for the default, which the
+// field's doc names. So the zero value, with Scanners set, works: one
+// worker process per CPU, two tasks each, but no retries, no time limits
+// and no grace on Ctrl-C.
 type Config struct {
 	// Scanners names the registered scanners to run on every job (see
 	// scan.Register). Required.
 	Scanners []string
 	// Workers is the number of worker processes (or goroutine workers in
-	// the in-process mode), at most MaxWorkers. They start together, at
-	// most one per CPU at a time (a start is CPU-bound: more at once only
-	// delays the first ready). If zero, runtime.NumCPU().
+	// the in-process mode), at most MaxWorkers. They start as the jobs call
+	// for them, at most one per CPU at a time (a start is CPU-bound: more
+	// at once only delays the first ready). If zero, runtime.NumCPU().
 	Workers int
 	// Tasks is the number of jobs each worker runs at once. If zero, 2.
 	Tasks int
@@ -74,7 +79,7 @@ type Config struct {
 	// StartTimeout bounds the start of each worker, from spawn to Ready:
 	// its handshake, and the building of its scanners once configured. A
 	// worker not ready in time is killed and another started in its place.
-	// If zero, ipc.DefaultStartTimeout (10s).
+	// If zero, 10s.
 	StartTimeout time.Duration
 	// LostAfter is how long the run goes on trying to start workers while
 	// none can run and jobs wait (each start failing, paced as crashes
@@ -83,35 +88,35 @@ type Config struct {
 	// zero, 30s.
 	LostAfter time.Duration
 	// Grace is how long an interrupted run waits for workers to finish after
-	// asking them to stop, before it kills them; and how long a job may
-	// ignore the cancel of its JobTimeout before its worker is killed. If
-	// zero, 2s.
+	// asking them to stop, before it sends SIGTERM; and how long a job may
+	// ignore the cancel of its JobTimeout before its worker is killed. Zero:
+	// no grace.
 	Grace time.Duration
 	// TermWait is how long an interrupted run's workers still running after
-	// Grace have, once sent SIGTERM, before SIGKILL. If zero, 500ms.
+	// Grace have, once sent SIGTERM, before SIGKILL. Zero: SIGKILL at once.
 	TermWait time.Duration
 	// KillWait bounds the wait for SIGKILLed workers to be reaped and their
 	// last results read. If zero, 1s.
 	KillWait time.Duration
 	// Retries is how many more times a job is run after a retryable failure
-	// (see scan.Error.Retryable) or after its worker died under it. If
-	// zero, 2; negative means never.
+	// (see scan.Error.Retryable) or after its worker died under it. Zero:
+	// never.
 	Retries int
 	// RetryDelay is the wait before the first retry; each later one waits
-	// BackoffBase times longer, scaled by a random factor in [0.5, 1.5). If
-	// zero, 1s; negative means at once.
+	// BackoffBase times longer, scaled by a random factor in [0.5, 1.5).
+	// Zero: at once.
 	RetryDelay time.Duration
 	// BackoffBase is the factor between successive retry delays, at least
 	// 1. If zero, 2.
 	BackoffBase float64
 	// JobTimeout bounds one job on a worker. When it passes, the job is
 	// cancelled; if it has not ended Grace later, its worker is killed and
-	// replaced. Either way the job ends as TIMEOUT, without a retry. If
-	// zero, 60s; negative means no limit.
+	// replaced. Either way the job ends as TIMEOUT, without a retry. Zero:
+	// no limit.
 	JobTimeout time.Duration
 	// Watchdog replaces a worker process that has sent nothing for this
 	// long (a worker reports at least once a second): its running jobs are
-	// charged an attempt, as for a crash. If zero, 10s; negative: never.
+	// charged an attempt, as for a crash. Zero: never.
 	Watchdog time.Duration
 	// MemoryLimit caps each worker process's resident memory, in bytes. The
 	// worker's Go runtime gets 90% of it as GOMEMLIMIT, and the parent kills
@@ -126,29 +131,40 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultConfig returns the settings forkscan's CLI runs with, the ones
+// to start a Config from: a worker per CPU, two tasks each, two retries
+// a second apart and doubling, a minute per job, a 10s watchdog, 10s to
+// start a worker, 30s without any before a run gives up, and 2s of grace
+// then 500ms after SIGTERM on Ctrl-C. Set Scanners, and change what you
+// need.
+func DefaultConfig() Config {
+	return Config{
+		Workers:      runtime.NumCPU(),
+		Tasks:        2,
+		StartTimeout: 10 * time.Second,
+		LostAfter:    30 * time.Second,
+		Grace:        2 * time.Second,
+		TermWait:     500 * time.Millisecond,
+		KillWait:     time.Second,
+		Retries:      2,
+		RetryDelay:   time.Second,
+		BackoffBase:  2,
+		JobTimeout:   time.Minute,
+		Watchdog:     10 * time.Second,
+	}
+}
+
+// withDefaults fills the fields whose zero stands for the default.
 func (c Config) withDefaults() Config {
-	if c.Workers == 0 {
-		c.Workers = runtime.NumCPU()
-	}
-	if c.Tasks == 0 {
-		c.Tasks = 2
-	}
-	if c.Window == 0 {
-		c.Window = 32 * c.Tasks
-	}
-	if c.WorkerProcs == 0 {
-		c.WorkerProcs = max(1, runtime.NumCPU()/max(c.Workers, 1))
-	}
-	c.StartTimeout = or(c.StartTimeout, ipc.DefaultStartTimeout)
-	c.LostAfter = or(c.LostAfter, 30*time.Second)
-	if c.Grace == 0 {
-		c.Grace = 2 * time.Second
-	}
-	c.Retries = or(c.Retries, 2)
-	c.RetryDelay = or(c.RetryDelay, time.Second)
-	c.BackoffBase = or(c.BackoffBase, 2)
-	c.JobTimeout = or(c.JobTimeout, 60*time.Second)
-	c.Watchdog = or(c.Watchdog, 10*time.Second)
+	d := DefaultConfig()
+	c.Workers = or(c.Workers, d.Workers)
+	c.Tasks = or(c.Tasks, d.Tasks)
+	c.Window = or(c.Window, 32*c.Tasks)
+	c.WorkerProcs = or(c.WorkerProcs, max(1, runtime.NumCPU()/c.Workers))
+	c.StartTimeout = or(c.StartTimeout, d.StartTimeout)
+	c.LostAfter = or(c.LostAfter, d.LostAfter)
+	c.KillWait = or(c.KillWait, d.KillWait)
+	c.BackoffBase = or(c.BackoffBase, d.BackoffBase)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -168,6 +184,10 @@ func (c Config) validate() error {
 	switch {
 	case !(c.BackoffBase >= 1): // NaN too
 		return fmt.Errorf("%w: BackoffBase is %v, at least 1", ErrConfig, c.BackoffBase)
+	case c.Retries < 0 || c.RetryDelay < 0 || c.Grace < 0 || c.TermWait < 0 || c.JobTimeout < 0 || c.Watchdog < 0:
+		return fmt.Errorf("%w: Retries, RetryDelay, Grace, TermWait, JobTimeout and Watchdog may not be negative (zero means none)", ErrConfig)
+	case c.StartTimeout < 0 || c.LostAfter < 0 || c.KillWait < 0:
+		return fmt.Errorf("%w: StartTimeout, LostAfter and KillWait may not be negative", ErrConfig)
 	case c.MemoryLimit < 0:
 		return fmt.Errorf("%w: MemoryLimit is %d", ErrConfig, c.MemoryLimit)
 	case c.MaxJobsPerWorker < 0:

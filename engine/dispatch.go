@@ -3,8 +3,10 @@ package engine
 import (
 	"iter"
 
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -13,12 +15,19 @@ const maxJobBatch = 512
 
 // job is a Job on its way through the run.
 type job struct {
+	root     string
 	path     string
 	meta     any
 	want     uint64 // bit i set: the run's scanner i is to run
 	done     uint64 // bit i set: scanner i has its terminal result
 	retry    uint64 // bit i set: scanner i failed and is to run again
 	attempts int    // times sent to a worker, the one running it included
+}
+
+// result starts the record of scanner on the job, made by worker pid.
+func (jb *job) result(scanner string, pid int) Result {
+	return Result{Record: record.Record{Root: jb.root, Path: jb.path, Scanner: scanner, Attempts: jb.attempts, WorkerPID: pid},
+		Meta: jb.meta}
 }
 
 // produce takes jobs from the source and queues them, until the source ends
@@ -34,7 +43,7 @@ func (r *Run) produce(jobs iter.Seq[Job]) {
 		default:
 		}
 		r.demand.job(r.stats.jobs.Add(1))
-		jb := &job{path: j.Path, meta: j.Meta, want: all}
+		jb := &job{root: j.Root, path: j.Path, meta: j.Meta, want: all}
 		if len(j.Scanners) > 0 {
 			if err := r.narrow(jb, j.Scanners); err != nil {
 				r.deliver(r.rejected(jb, j.Scanners, err))
@@ -76,7 +85,8 @@ func (r *Run) rejected(jb *job, names []string, err error) []Result {
 	e := scan.AsError(err)
 	out := make([]Result, len(names))
 	for i, n := range names {
-		out[i] = Result{Path: jb.path, Meta: jb.meta, Scanner: n, Status: StatusError, Err: e}
+		out[i] = jb.result(n, 0)
+		out[i].Status, out[i].Error = StatusError, e
 	}
 	return out
 }
@@ -131,7 +141,7 @@ func (r *Run) dispatch(p *proc, jobs []*job) bool {
 		if !lost {
 			handle = p.window.put(jb)
 		}
-		ipc.AppendJob(msg, ipc.Job{ID: handle, Path: jb.path, Scanners: jb.want &^ jb.done, Attempt: uint32(jb.attempts)})
+		wire.AppendJob(msg, wire.Job{ID: handle, Root: jb.root, Path: jb.path, Scanners: jb.want &^ jb.done, Attempt: uint32(jb.attempts)})
 	}
 	p.mu.Unlock()
 	if lost {

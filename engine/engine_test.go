@@ -68,11 +68,11 @@ func TestPanickingScannerCostsOneResult(t *testing.T) {
 				if strings.HasSuffix(r.Path, "-panic") && r.Scanner == "panicky" {
 					panicked++
 					require.Equal(t, engine.StatusError, r.Status)
-					require.ErrorIs(t, r.Err, scan.ToolError)
-					require.Contains(t, r.Err.Message, "scanner panicked")
+					require.ErrorIs(t, r.Error, scan.ToolError)
+					require.Contains(t, r.Error.Message, "scanner panicked")
 					continue
 				}
-				require.Equal(t, engine.StatusOK, r.Status, "%s/%s: %v", r.Path, r.Scanner, r.Err)
+				require.Equal(t, engine.StatusOK, r.Status, "%s/%s: %v", r.Path, r.Scanner, r.Error)
 			}
 			require.Equal(t, 20, panicked)
 			for _, w := range o.stats.Workers {
@@ -99,7 +99,7 @@ func TestInventoryFacts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := o.only(pair{dir + "/" + c.name, "inventory"})
-			require.Equal(t, engine.StatusOK, r.Status, "%v", r.Err)
+			require.Equal(t, engine.StatusOK, r.Status, "%v", r.Error)
 			var got map[string]any
 			require.NoError(t, json.Unmarshal(r.Data, &got))
 			require.Equal(t, c.want, got)
@@ -171,7 +171,7 @@ func TestUnknownJobScannerIsAnErrorRecord(t *testing.T) {
 	require.Equal(t, engine.StatusOK, o.only(pair{"x", "noop"}).Status)
 	bad := o.only(pair{"y", "inventory"})
 	require.Equal(t, engine.StatusError, bad.Status)
-	require.True(t, errors.Is(bad.Err, scan.InvalidInput))
+	require.True(t, errors.Is(bad.Error, scan.InvalidInput))
 }
 
 func TestLostWorkerIsReplacedAndTheRunGoesOn(t *testing.T) {
@@ -185,14 +185,14 @@ func TestLostWorkerIsReplacedAndTheRunGoesOn(t *testing.T) {
 			}
 		}
 	}
-	o := runAll(t, context.Background(), engine.Config{Scanners: []string{"exiter"}, Workers: 2, Window: 4, RetryDelay: time.Millisecond}, jobs)
+	o := runAll(t, context.Background(), engine.Config{Scanners: []string{"exiter"}, Workers: 2, Window: 4, Retries: 2, RetryDelay: time.Millisecond}, jobs)
 	require.Len(t, o.count, 500, "every job has a record")
 	for p, c := range o.count {
 		require.Equal(t, 1, c, "results for %v", p)
 	}
 	crashed := o.only(pair{"job-exit", "exiter"})
 	require.Equal(t, engine.StatusError, crashed.Status)
-	require.ErrorIs(t, crashed.Err, scan.ProcessCrash)
+	require.ErrorIs(t, crashed.Error, scan.ProcessCrash)
 	if o.err != nil {
 		require.ErrorIs(t, o.err, engine.ErrAllWorkersLost)
 	}
@@ -203,7 +203,7 @@ func TestInterruptKeepsResultsAndLeavesNoProcess(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			cfg := engine.Config{Scanners: []string{"slow"}, Workers: 2, Tasks: 2, InProcess: m.inProcess}
+			cfg := engine.Config{Scanners: []string{"slow"}, Workers: 2, Tasks: 2, InProcess: m.inProcess, Grace: 2 * time.Second}
 			run, err := engine.Start(ctx, cfg, paths(100000, "job-%d"))
 			require.NoError(t, err)
 			seen := map[string]int{}

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
-	"github.com/forkscan/forkscan/engine/internal/proctest"
+	"github.com/forkscan/forkscan/internal/proctest"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -86,7 +86,7 @@ func init() {
 // exact, with short delays and limits.
 func faultCfg() engine.Config {
 	return engine.Config{Scanners: []string{"faulty"}, Workers: 2, Tasks: 1, Window: 4,
-		RetryDelay: time.Millisecond, JobTimeout: 2 * time.Second, Grace: 300 * time.Millisecond,
+		Retries: 2, RetryDelay: time.Millisecond, JobTimeout: 2 * time.Second, Grace: 300 * time.Millisecond,
 		Watchdog: 3 * time.Second, MemoryLimit: 256 << 20}
 }
 
@@ -106,7 +106,7 @@ func TestEveryFailureEndsInItsCategory(t *testing.T) {
 		{"wait", scan.Timeout, 1, "time limit passed", engine.StatusError, nil},
 		{"hog", scan.ResourceLimit, 3, "over the limit", engine.StatusError, nil},
 		{"stop", scan.Timeout, 1, "killed as hung", engine.StatusError, func(c *engine.Config) {
-			c.JobTimeout, c.Retries = -1, -1 // the watchdog's case alone, once
+			c.JobTimeout, c.Retries = 0, 0 // the watchdog's case alone, once
 		}},
 		{"flaky", 0, 2, "", engine.StatusOK, nil},
 	}
@@ -137,19 +137,19 @@ func TestEveryFailureEndsInItsCategory(t *testing.T) {
 				require.Equal(t, 1, n, "records for %v", p)
 			}
 			r := o.only(pair{faultyJob.Path, "faulty"})
-			require.Equal(t, c.status, r.Status, "%v", r.Err)
-			require.Equal(t, c.attempts, r.Attempts, "%v", r.Err)
+			require.Equal(t, c.status, r.Status, "%v", r.Error)
+			require.Equal(t, c.attempts, r.Attempts, "%v", r.Error)
 			if c.status == engine.StatusError {
-				require.ErrorIs(t, r.Err, c.category, "%v", r.Err)
-				require.Contains(t, r.Err.Message, c.says)
+				require.ErrorIs(t, r.Error, c.category, "%v", r.Error)
+				require.Contains(t, r.Error.Message, c.says)
 			}
 			for _, res := range o.results {
 				if res.Path != faultyJob.Path {
-					require.Equal(t, engine.StatusOK, res.Status, "%s: %v", res.Path, res.Err)
+					require.Equal(t, engine.StatusOK, res.Status, "%s: %v", res.Path, res.Error)
 					require.Equal(t, 1, res.Attempts, "%s: jobs only waiting on a dead worker are not charged", res.Path)
 				}
 			}
-			t.Logf("%s: %d workers replaced, %d retries: %s", c.name, o.stats.Restarts, o.stats.Retries, r.Err)
+			t.Logf("%s: %d workers replaced, %d retries: %s", c.name, o.stats.Restarts, o.stats.Retries, r.Error)
 		})
 	}
 }
@@ -177,7 +177,7 @@ func TestRespawnsAreBounded(t *testing.T) {
 	<-watched
 	require.Len(t, o.results, 6)
 	for _, r := range o.results {
-		require.ErrorIs(t, r.Err, scan.ProcessCrash)
+		require.ErrorIs(t, r.Error, scan.ProcessCrash)
 		require.Equal(t, 3, r.Attempts)
 	}
 	require.LessOrEqual(t, o.stats.Restarts, 6*3, "one replacement per death at most")
@@ -206,7 +206,7 @@ func TestRecycledWorkers(t *testing.T) {
 // covers.)
 func TestChaos(t *testing.T) {
 	const jobs = 20000
-	cfg := engine.Config{Scanners: []string{"brief"}, Workers: 2, Tasks: 2, RetryDelay: time.Millisecond}
+	cfg := engine.Config{Scanners: []string{"brief"}, Workers: 2, Tasks: 2, Retries: 2, RetryDelay: time.Millisecond}
 	release := make(chan struct{})
 	source := func(yield func(engine.Job) bool) {
 		for j := range paths(jobs, "job-%d") {

@@ -9,7 +9,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/forkscan/forkscan/ipc"
+	"github.com/forkscan/forkscan/internal/semline"
+	"github.com/forkscan/forkscan/internal/taskboard"
+	"github.com/forkscan/forkscan/internal/wire"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 )
 
@@ -29,7 +31,7 @@ func FuzzUpstream(f *testing.F) {
 	var ok pb.Results
 	for slot := range uint64(4) {
 		for sc := range uint32(2) {
-			ipc.AppendResult(&ok, ipc.Result{JobID: 1<<32 | slot, Scanner: sc, Status: pb.Status_STATUS_OK})
+			wire.AppendResult(&ok, wire.Result{JobID: 1<<32 | slot, Scanner: sc, Status: pb.Status_STATUS_OK})
 		}
 	}
 	ok.BusyNs, ok.JobsFinished = 4000, 4
@@ -76,12 +78,12 @@ func upstreamHarness(t *testing.T) (*Run, *proc, func()) {
 	}
 	r.out = make(chan []Result, 64)
 	r.pending.Store(1 << 20)
-	line, other, err := ipc.LocalLinePair()
+	line, other, err := semline.LocalPair()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := r.newProc(0)
-	p.stream, p.line, p.board = idleStream{}, line, ipc.LocalBoard(cfg.Tasks)
+	p.stream, p.line, p.board = idleStream{}, line, taskboard.Local(cfg.Tasks)
 	p.credits.Resize(8)
 	for _, path := range []string{"w", "x", "y", "z"} {
 		p.window.put(&job{path: path, want: 0b11, attempts: 1})

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
-	"github.com/forkscan/forkscan/engine/internal/proctest"
+	"github.com/forkscan/forkscan/internal/proctest"
 )
 
 type pair struct{ path, scanner string }

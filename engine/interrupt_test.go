@@ -40,7 +40,7 @@ func TestInterruptStopsWorkersInPhases(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			cfg := engine.Config{Scanners: []string{"faulty"}, Workers: 2, Tasks: 1, Window: 1,
-				Grace: cmp.Or(c.grace, 300*time.Millisecond), TermWait: 300 * time.Millisecond, JobTimeout: -1, Watchdog: -1}
+				Grace: cmp.Or(c.grace, 300*time.Millisecond), TermWait: 300 * time.Millisecond}
 			run, err := engine.Start(ctx, cfg, listed(jobs))
 			require.NoError(t, err)
 			go func() {

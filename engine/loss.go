@@ -108,7 +108,9 @@ func (r *Run) fail(jobs []*job, p *proc, e *scan.Error) {
 	for _, jb := range jobs {
 		for left := jb.want &^ jb.done; left != 0; left &= left - 1 {
 			i := bits.TrailingZeros64(left)
-			out = append(out, Result{Path: jb.path, Meta: jb.meta, Scanner: r.cfg.Scanners[i], Status: StatusError, Err: e, Attempts: jb.attempts, WorkerPID: p.pid})
+			res := jb.result(r.cfg.Scanners[i], p.pid)
+			res.Status, res.Error = StatusError, e
+			out = append(out, res)
 		}
 		jb.done = jb.want
 	}

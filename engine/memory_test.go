@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
-	"github.com/forkscan/forkscan/engine/internal/proctest"
+	"github.com/forkscan/forkscan/internal/proctest"
 )
 
 // TestMillionJobsFlatMemory runs 1,000,000 no-op jobs through two worker

@@ -53,7 +53,7 @@ func (r *Run) monitor() {
 // checkJobs cancels p's jobs past their time, and kills p if one of them
 // outlived the cancel by Grace.
 func (r *Run) checkJobs(p *proc, now time.Time) {
-	if r.cfg.JobTimeout < 0 {
+	if r.cfg.JobTimeout == 0 {
 		return
 	}
 	var cancel []uint64

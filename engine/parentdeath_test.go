@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
-	"github.com/forkscan/forkscan/engine/internal/proctest"
+	"github.com/forkscan/forkscan/internal/proctest"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -78,7 +78,7 @@ func TestVanishedFileIsAnErrorRecord(t *testing.T) {
 	require.NoError(t, o.err)
 	r := o.only(pair{dir + "/gone.txt", "inventory"})
 	require.Equal(t, engine.StatusError, r.Status)
-	require.ErrorIs(t, r.Err, scan.InvalidInput)
-	require.Contains(t, r.Err.Message, "no such file or directory", "the message keeps the cause's text")
+	require.ErrorIs(t, r.Error, scan.InvalidInput)
+	require.Contains(t, r.Error.Message, "no such file or directory", "the message keeps the cause's text")
 	require.Equal(t, engine.StatusOK, o.only(pair{dir + "/gone.txt", "noop"}).Status, "a scanner that reads no content still runs")
 }

@@ -1,18 +1,21 @@
 package engine
 
 import (
-	"encoding/json"
 	"time"
 
+	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/shutdown"
-	"github.com/forkscan/forkscan/worker/scan"
 )
 
-// Job is one item to scan.
+// Job is one file to scan.
 type Job struct {
-	// Path is the file to read.
-	Path string
+	// Root is the tree the file was found under; Path is the file's path
+	// relative to it. A job with no Root names its file by Path alone
+	// (absolute, or relative to the working directory). The worker opens
+	// record.Join(Root, Path), and the scanners and the results see both
+	// (scan.File, Result), so no layer has to take a path apart again.
+	Root, Path string
 	// Scanners, if not empty, restricts this job to some of the run's
 	// scanners (to resume a run, say). A name not in Config.Scanners gets an
 	// INVALID_INPUT error record.
@@ -22,41 +25,22 @@ type Job struct {
 	Meta any
 }
 
-// Status is how one (job, scanner) pair ended.
-type Status uint8
+// Status is how one (job, scanner) pair ended (record.Status).
+type Status = record.Status
 
 // The statuses.
 const (
-	StatusOK      Status = iota + 1 // the scanner ran; see Findings and Data
-	StatusError                     // the scanner or the parse step failed; see Err
-	StatusSkipped                   // the file was not scanned; see Reason
+	StatusOK      = record.StatusOK      // the scanner ran; see Findings and Data
+	StatusError   = record.StatusError   // the scanner or the parse step failed; see Error
+	StatusSkipped = record.StatusSkipped // the file was not scanned; see Reason
 )
 
-func (s Status) String() string {
-	switch s {
-	case StatusOK:
-		return "ok"
-	case StatusError:
-		return "error"
-	case StatusSkipped:
-		return "skipped"
-	}
-	return "unknown"
-}
-
-// Result is the terminal record of one scanner on one job.
+// Result is the terminal record of one scanner on one job: the job's Root
+// and Path, and what became of the scanner's work (see record.Record),
+// with the job's Meta.
 type Result struct {
-	Path      string
-	Meta      any // the job's Meta
-	Scanner   string
-	Status    Status
-	Findings  []scan.Finding
-	Data      json.RawMessage // the scanner's facts, as JSON; nil if none
-	Err       *scan.Error     // set when Status is StatusError
-	Reason    string          // set when Status is StatusSkipped
-	Attempts  int             // how many times the job was sent to a worker
-	WorkerPID int             // the process that produced the result; 0 if none did
-	SHA256    []byte          // of the content the scanner saw; nil if it read none
+	record.Record
+	Meta any // the job's Meta
 }
 
 // Stats describes a finished run.

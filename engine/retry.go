@@ -53,7 +53,7 @@ func (r *Run) requeue(jb *job, delay time.Duration) {
 // retryDelay is the backoff before attempt n+1 of a job that has had n:
 // RetryDelay·BackoffBase^(n-1), times a random factor in [0.5, 1.5).
 func (r *Run) retryDelay(n int) time.Duration {
-	if r.cfg.RetryDelay < 0 {
+	if r.cfg.RetryDelay == 0 {
 		return 0
 	}
 	d := backoff(r.cfg.RetryDelay, r.cfg.BackoffBase, n, time.Hour)

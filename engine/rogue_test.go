@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/semline"
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker"
@@ -45,7 +47,7 @@ func misbehave(kind string, s ipc.WorkerStream, lineFile *os.File, jobs *pb.Jobs
 	results := func(ids ...uint64) *pb.WorkResponse {
 		var b pb.Results
 		for _, id := range ids {
-			ipc.AppendResult(&b, ipc.Result{JobID: id, Status: pb.Status_STATUS_OK})
+			wire.AppendResult(&b, wire.Result{JobID: id, Status: pb.Status_STATUS_OK})
 		}
 		return &pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: &b}}
 	}
@@ -67,7 +69,7 @@ func misbehave(kind string, s ipc.WorkerStream, lineFile *os.File, jobs *pb.Jobs
 		_, err := lineFile.Write([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 		return err
 	case "absurd-semaphore":
-		line, err := ipc.NewLine(lineFile.Fd())
+		line, err := semline.New(lineFile.Fd())
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
-	"github.com/forkscan/forkscan/engine/internal/proctest"
+	"github.com/forkscan/forkscan/internal/proctest"
 	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -167,7 +167,7 @@ func TestKilledHolderReleasesItsPermits(t *testing.T) {
 			}
 		}
 	}
-	cfg := engine.Config{Scanners: []string{"lock-holder"}, Workers: 2, Tasks: 2, Window: 2, Retries: -1} // the holder hangs on every attempt
+	cfg := engine.Config{Scanners: []string{"lock-holder"}, Workers: 2, Tasks: 2, Window: 2} // the holder hangs on every attempt
 	// A leaked permit would leave the other jobs waiting for ever: the
 	// deadline turns that hang into a failure (Wait returns its error).
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -191,7 +191,7 @@ func TestKilledHolderReleasesItsPermits(t *testing.T) {
 		case engine.StatusOK:
 			lastOK = time.Now()
 		case engine.StatusError:
-			require.ErrorIs(t, r.Err, scan.ProcessCrash, "%s: %v", r.Path, r.Err)
+			require.ErrorIs(t, r.Error, scan.ProcessCrash, "%s: %v", r.Path, r.Error)
 			crashed = append(crashed, r.Path)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forkscan/forkscan/internal/semline"
+	"github.com/forkscan/forkscan/internal/taskboard"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/semregistry"
@@ -23,9 +25,9 @@ type proc struct {
 	slot      int // place in the pool, kept by its replacements
 	pid       int
 	stream    ipc.ParentStream
-	sendMu    sync.Mutex // a stream takes one sender at a time
-	line      *ipc.Line  // semaphore traffic
-	board     *ipc.Board // the jobs its tasks are running
+	sendMu    sync.Mutex       // a stream takes one sender at a time
+	line      *semline.Line    // semaphore traffic
+	board     *taskboard.Board // the jobs its tasks are running
 	holder    semregistry.Holder
 	endFn     func() // ends the worker and waits for it
 	endOnce   sync.Once
@@ -185,12 +187,12 @@ func (r *Run) startGoroutine(_ context.Context, p *proc) error {
 	// interrupted run still reads what its workers made.
 	ctx, cancel := context.WithCancel(context.Background())
 	parent, w := ipc.Pipe(ctx)
-	line, workerLine, err := ipc.LocalLinePair()
+	line, workerLine, err := semline.LocalPair()
 	if err != nil {
 		cancel()
 		return err
 	}
-	p.board = ipc.LocalBoard(r.cfg.Tasks)
+	p.board = taskboard.Local(r.cfg.Tasks)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -210,11 +212,11 @@ func (r *Run) startGoroutine(_ context.Context, p *proc) error {
 }
 
 func (r *Run) startProcess(ctx context.Context, p *proc) error {
-	line, lineEnd, err := ipc.LinePair()
+	line, lineEnd, err := semline.Pair()
 	if err != nil {
 		return err
 	}
-	board, boardEnd, err := ipc.NewBoard(r.cfg.Tasks)
+	board, boardEnd, err := taskboard.New(r.cfg.Tasks)
 	if err != nil {
 		_ = line.Close()
 		_ = lineEnd.Close()

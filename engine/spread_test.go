@@ -61,13 +61,13 @@ func TestSlowJobsReachEveryWorker(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d jobs of %dms on %d workers", c.jobs, c.ms, c.workers), func(t *testing.T) {
 			var started atomic.Pointer[engine.Run]
-			cfg := engine.Config{Scanners: []string{"sleepy"}, Workers: c.workers, Tasks: 1, JobTimeout: -1}
+			cfg := engine.Config{Scanners: []string{"sleepy"}, Workers: c.workers, Tasks: 1}
 			run, err := engine.Start(context.Background(), cfg, slowJobs(c.jobs, c.ms, c.workers, &started))
 			require.NoError(t, err)
 			started.Store(run)
 			ran := map[int]int{}
 			for r := range run.Results() {
-				require.Equal(t, engine.StatusOK, r.Status, "%v", r.Err)
+				require.Equal(t, engine.StatusOK, r.Status, "%v", r.Error)
 				ran[r.WorkerPID]++
 			}
 			_, err = run.Wait()

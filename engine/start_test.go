@@ -109,7 +109,7 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s %d-%d", c.kind, c.from, c.to), func(t *testing.T) {
-			cfg := engine.Config{Scanners: []string{"fussy", "exiter"}, Workers: 2, Tasks: 1, Window: 4, Retries: -1,
+			cfg := engine.Config{Scanners: []string{"fussy", "exiter"}, Workers: 2, Tasks: 1, Window: 4,
 				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: 2 * time.Second}
 			jobs := func(yield func(engine.Job) bool) {
 				for i := range 1500 {
@@ -147,7 +147,7 @@ func TestEveryStartFails(t *testing.T) {
 		requireNoChildren(t)
 	})
 	t.Run("after some ran", func(t *testing.T) {
-		cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 2, Tasks: 1, Window: 1, Retries: -1,
+		cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 2, Tasks: 1, Window: 1,
 			Command: faultyStarts(t, "die", 2, 1<<30), LostAfter: time.Second}
 		o := runAll(t, context.Background(), cfg, paths(50, "exit-%d")) // each job kills its worker
 		require.ErrorIs(t, o.err, engine.ErrAllWorkersLost)
@@ -157,7 +157,7 @@ func TestEveryStartFails(t *testing.T) {
 			require.Equal(t, 1, n, "records for %v", p)
 		}
 		for _, r := range o.results {
-			require.ErrorIs(t, r.Err, scan.ProcessCrash)
+			require.ErrorIs(t, r.Error, scan.ProcessCrash)
 		}
 	})
 }

@@ -10,6 +10,10 @@ import "sync"
 // Credits are what keep forkscan's memory flat: a worker never holds more
 // than its window, so a dead worker's jobs are known exactly and nothing
 // between the producer and the workers is an unbounded queue.
+//
+// The zero value is not usable: it has no way to wake a waiting Take, so
+// a Take that waits, waits for ever, whatever comes back. Make one with
+// NewCredits.
 type Credits struct {
 	mu   sync.Mutex
 	size int

@@ -86,66 +86,6 @@ func TestCreditsResize(t *testing.T) {
 	require.Equal(t, 4, c.Take(nil, 10))
 }
 
-func TestJobsRoundTrip(t *testing.T) {
-	jobs := []ipc.Job{
-		{ID: 1, Path: "a.go", Scanners: 0b1, Attempt: 1},
-		{ID: 2, Path: "", Scanners: 0, Attempt: 2},
-		{ID: 1 << 40, Path: "dir/\xff\xfe-not-utf8", Scanners: 1 << 63, Attempt: 3},
-	}
-	var b pb.Jobs
-	for _, j := range jobs {
-		ipc.AppendJob(&b, j)
-	}
-	var got []ipc.Job
-	require.NoError(t, ipc.EachJob(&b, func(j ipc.Job) { got = append(got, j) }))
-	require.Equal(t, jobs, got)
-}
-
-func TestResultsRoundTrip(t *testing.T) {
-	detail := &pb.ResultDetail{SkipReason: "binary file"}
-	results := []ipc.Result{
-		{JobID: 7, Scanner: 0, Status: pb.Status_STATUS_OK},
-		{JobID: 8, Scanner: 2, Status: pb.Status_STATUS_SKIPPED, Detail: detail},
-		{JobID: 9, Scanner: 1, Status: pb.Status_STATUS_OK},
-	}
-	var b pb.Results
-	for _, r := range results {
-		ipc.AppendResult(&b, r)
-	}
-	var got []ipc.Result
-	require.NoError(t, ipc.EachResult(&b, func(r ipc.Result) { got = append(got, r) }))
-	require.Equal(t, results, got)
-	require.Equal(t, uint32(1), detail.GetIndex())
-}
-
-func TestMalformedBatches(t *testing.T) {
-	cases := []struct {
-		name string
-		each func() error
-	}{
-		{"jobs: short column", func() error {
-			return ipc.EachJob(&pb.Jobs{Ids: []uint64{1, 2}, PathEnds: []uint32{0}}, func(ipc.Job) {})
-		}},
-		{"jobs: path past the end", func() error {
-			b := &pb.Jobs{Ids: []uint64{1}, PathEnds: []uint32{9}, ScannerSets: []uint64{1}, Attempts: []uint32{1}}
-			return ipc.EachJob(b, func(ipc.Job) {})
-		}},
-		{"results: short column", func() error {
-			return ipc.EachResult(&pb.Results{JobIds: []uint64{1}}, func(ipc.Result) {})
-		}},
-		{"results: detail past the end", func() error {
-			b := &pb.Results{JobIds: []uint64{1}, Scanners: []uint32{0}, Statuses: []pb.Status{1},
-				Details: []*pb.ResultDetail{{Index: 5}}}
-			return ipc.EachResult(b, func(ipc.Result) {})
-		}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			require.ErrorIs(t, c.each(), ipc.ErrMalformed)
-		})
-	}
-}
-
 func TestPipe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,10 +23,6 @@ import (
 // says which.
 var ErrHandshake = errors.New("worker handshake failed")
 
-// DefaultStartTimeout is how long Start waits for a handshake when
-// StartConfig.StartTimeout is zero.
-const DefaultStartTimeout = 10 * time.Second
-
 // StartConfig says how to start one worker process.
 type StartConfig struct {
 	// Cmd is the command to run, not yet started. Start adds the handshake
@@ -38,8 +33,9 @@ type StartConfig struct {
 	Logger hclog.Logger
 	// Stderr receives the worker's stderr, line by line. If nil, discarded.
 	Stderr io.Writer
-	// StartTimeout bounds the wait for the handshake. If zero,
-	// DefaultStartTimeout.
+	// StartTimeout bounds the wait for the handshake. If zero, go-plugin's
+	// own bound (a minute); engine.Config.StartTimeout is what forkscan
+	// passes.
 	StartTimeout time.Duration
 }
 
@@ -125,7 +121,7 @@ func Start(ctx context.Context, cfg StartConfig) (*Process, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger,
 		Stderr:           cfg.Stderr,
-		StartTimeout:     cmp.Or(cfg.StartTimeout, DefaultStartTimeout),
+		StartTimeout:     cfg.StartTimeout,
 		GRPCDialOptions:  dialOptions(),
 		RunnerFunc: func(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
 			var err error

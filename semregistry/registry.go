@@ -36,7 +36,8 @@ type Config struct {
 type Holder uint64
 
 // Registry is a set of named semaphores with per-holder leases. It is safe
-// for concurrent use.
+// for concurrent use. The zero value is not usable (its first request
+// panics, as a nil map's write does); make one with New.
 type Registry struct {
 	cfg     Config
 	mu      sync.Mutex

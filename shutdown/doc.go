@@ -19,6 +19,10 @@
 // when its context ends (a second Ctrl-C), and reports how long each phase
 // took and which phase ended each process.
 //
+// Catch turns Ctrl-C into that stop, for a program at a terminal: the
+// first SIGINT or SIGTERM cancels a context (the run begins its phased
+// stop), a second skips to SIGKILL.
+//
 // The package knows nothing of scanners, jobs or gRPC: a Process is
 // anything with a pid that can be asked to stop, signalled, and watched.
 package shutdown

@@ -24,13 +24,16 @@ type Process interface {
 	Done() <-chan struct{}
 }
 
-// Config times the phases. The zero value is a stop with a 2s grace.
+// Config times the phases; zero means zero where it can (no grace, no
+// wait after SIGTERM). The zero value stops at once: SIGTERM, then
+// SIGKILL, then up to 1s for the processes to be reaped. (engine's
+// DefaultConfig holds the timings forkscan runs with.)
 type Config struct {
 	// Grace is how long the processes have to end once asked (the Drain
-	// phase). If zero, 2s.
+	// phase). Zero: no Drain phase.
 	Grace time.Duration
 	// TermWait is how long the processes left have after SIGTERM before
-	// SIGKILL. If zero, 500ms.
+	// SIGKILL. Zero: SIGKILL at once.
 	TermWait time.Duration
 	// KillWait bounds the wait, after SIGKILL, for the processes to be
 	// reaped and their last output read (the Final phase). A process still
@@ -41,12 +44,6 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Grace == 0 {
-		c.Grace = 2 * time.Second
-	}
-	if c.TermWait == 0 {
-		c.TermWait = 500 * time.Millisecond
-	}
 	if c.KillWait == 0 {
 		c.KillWait = time.Second
 	}

@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/forkscan/forkscan/internal/semline"
+	"github.com/forkscan/forkscan/internal/taskboard"
 	"github.com/forkscan/forkscan/ipc"
 )
 
 // LineEnv names the environment variable that holds the file descriptor of
-// the worker's semaphore line (see ipc.Line).
+// the worker's semaphore line (see semline.Line).
 const LineEnv = "FORKSCAN_LINE_FD"
 
 // LifelineEnv names the environment variable that holds the file descriptor
@@ -21,7 +23,7 @@ const LineEnv = "FORKSCAN_LINE_FD"
 const LifelineEnv = "FORKSCAN_LIFELINE_FD"
 
 // BoardEnv names the environment variable that holds the file descriptor
-// of the worker's board (see ipc.Board), where its tasks record the jobs
+// of the worker's board (see taskboard.Board), where its tasks record the jobs
 // they run.
 const BoardEnv = "FORKSCAN_BOARD_FD"
 
@@ -86,21 +88,21 @@ func guardStdout() error {
 }
 
 // inheritedLine opens the semaphore line the parent passed down, if any.
-func inheritedLine() (*ipc.Line, error) {
+func inheritedLine() (*semline.Line, error) {
 	fd, err := inheritedFD(LineEnv)
 	if fd == 0 || err != nil {
 		return nil, err
 	}
-	return ipc.NewLine(uintptr(fd))
+	return semline.New(uintptr(fd))
 }
 
 // inheritedBoard maps the board the parent passed down, if any.
-func inheritedBoard() (*ipc.Board, error) {
+func inheritedBoard() (*taskboard.Board, error) {
 	fd, err := inheritedFD(BoardEnv)
 	if fd == 0 || err != nil {
 		return nil, err
 	}
-	return ipc.OpenBoard(uintptr(fd))
+	return taskboard.Open(uintptr(fd))
 }
 
 // inheritedFD returns the descriptor named by environment variable env, or

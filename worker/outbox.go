@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 )
@@ -20,7 +21,7 @@ var metricsEvery = time.Second
 // Its size is bounded by the jobs window times the scanners per job.
 type outbox struct {
 	mu     sync.Mutex
-	buf    []ipc.Result
+	buf    []wire.Result
 	ready  chan struct{} // a token when buf went from empty to not
 	closed chan struct{}
 	// What the last message with timing said, as totals: read and
@@ -33,7 +34,7 @@ func newOutbox() *outbox {
 	return &outbox{ready: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
-func (o *outbox) add(r ipc.Result) {
+func (o *outbox) add(r wire.Result) {
 	o.mu.Lock()
 	o.buf = append(o.buf, r)
 	first := len(o.buf) == 1
@@ -48,7 +49,7 @@ func (o *outbox) add(r ipc.Result) {
 
 // take returns what was added since the last take, and keeps spare (which
 // the caller is done with) to add to next: two buffers, swapped.
-func (o *outbox) take(spare []ipc.Result) []ipc.Result {
+func (o *outbox) take(spare []wire.Result) []wire.Result {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := o.buf
@@ -62,7 +63,7 @@ func (o *outbox) close() { close(o.closed) }
 // run is the sender: results as they come, metrics about once a second, and
 // WorkerComplete after the last result.
 func (o *outbox) run(s *session) error {
-	var spare []ipc.Result
+	var spare []wire.Result
 	tick := time.NewTicker(metricsEvery)
 	defer tick.Stop()
 	for {
@@ -90,7 +91,7 @@ func (o *outbox) run(s *session) error {
 // flush sends everything added so far, and returns the emptied buffer for
 // the next take. The first message also says how long the jobs finished
 // since the last flush took.
-func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
+func (o *outbox) flush(s *session, spare []wire.Result) ([]wire.Result, error) {
 	taken := o.take(spare)
 	done, busy := s.done.read()
 	b := taken
@@ -106,7 +107,7 @@ func (o *outbox) flush(s *session, spare []ipc.Result) ([]ipc.Result, error) {
 			o.busySent, o.doneSent = busy, done
 		}
 		for _, r := range b[:n] {
-			ipc.AppendResult(batch, r)
+			wire.AppendResult(batch, r)
 		}
 		if err := s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_Results{Results: batch}}); err != nil {
 			return nil, err

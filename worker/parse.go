@@ -21,7 +21,7 @@ const binarySniff = 8000
 // a larger one, made for a big file, is left to the garbage collector.
 const keepBuffer = 4 << 20
 
-// parse reads f.Path once for all the job's scanners, into *buf (grown as
+// parse reads the file named name once for all the job's scanners, into *buf (grown as
 // needed, kept for the next file up to keepBuffer). It never blocks on a
 // FIFO or a device: the file is opened non-blocking and anything but a
 // regular file is skipped. It returns an error for a file that cannot be
@@ -31,15 +31,15 @@ const keepBuffer = 4 << 20
 // system calls for most files (open, fstat, one read, close), where
 // os.File adds a registration with the runtime's poller that fails for
 // regular files, a second read to see the end, and a finalizer.
-func parse(f *scan.File, maxSize int64, buf *[]byte) (*scan.Error, string) {
-	fd, err := unix.Open(f.Path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+func parse(f *scan.File, name string, maxSize int64, buf *[]byte) (*scan.Error, string) {
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return scan.AsError(&fs.PathError{Op: "open", Path: f.Path, Err: err}), ""
+		return scan.AsError(&fs.PathError{Op: "open", Path: name, Err: err}), ""
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return scan.AsError(&fs.PathError{Op: "stat", Path: f.Path, Err: err}), ""
+		return scan.AsError(&fs.PathError{Op: "stat", Path: name, Err: err}), ""
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Sprintf("not a regular file (%s)", fileType(st.Mode))
@@ -49,7 +49,7 @@ func parse(f *scan.File, maxSize int64, buf *[]byte) (*scan.Error, string) {
 	}
 	data, err := readAll(fd, st.Size, maxSize, buf)
 	if err != nil {
-		return scan.AsError(&fs.PathError{Op: "read", Path: f.Path, Err: err}), ""
+		return scan.AsError(&fs.PathError{Op: "read", Path: name, Err: err}), ""
 	}
 	if maxSize > 0 && int64(len(data)) > maxSize {
 		return nil, tooLarge(int64(len(data)), maxSize)

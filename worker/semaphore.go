@@ -6,13 +6,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/forkscan/forkscan/internal/semline"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
 // semClient carries scanners' semaphore calls over the worker's line (see
-// ipc.Line) to the parent's registry: a request up, one grant (or refusal)
+// semline.Line) to the parent's registry: a request up, one grant (or refusal)
 // down. Every request gets exactly one answer.
 //
 // No goroutine of its own reads the line. A waiter reads it: one of the
@@ -36,8 +37,8 @@ import (
 // the wire, whose permits it gives back at once), so nothing is left held
 // and no answer is left unread.
 type semClient struct {
-	line    *ipc.Line // nil: no semaphores in this worker
-	wake    int       // an eventfd that wakes the leader from poll: a waiter gave up
+	line    *semline.Line // nil: no semaphores in this worker
+	wake    int           // an eventfd that wakes the leader from poll: a waiter gave up
 	mu      sync.Mutex
 	broken  error // set when the line is gone; later requests fail at once
 	next    uint64
@@ -55,7 +56,7 @@ type semWait struct {
 	withdrawn bool
 }
 
-func newSemClient(line *ipc.Line) (*semClient, error) {
+func newSemClient(line *semline.Line) (*semClient, error) {
 	c := &semClient{line: line, wake: -1, pending: make(map[uint64]*semWait)}
 	if line == nil {
 		return c, nil

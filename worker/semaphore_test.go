@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/forkscan/forkscan/internal/semline"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -18,27 +19,27 @@ import (
 // fakeParent is the parent's end of a semaphore line, driven by a test.
 type fakeParent struct {
 	t    *testing.T
-	line *ipc.Line
+	line *semline.Line
 }
 
 // newClient returns a client on a line whose other end the test plays. A
-// line made by LinePair is not local: waiters read it in poll(2), as in a
+// line made by semline.Pair is not local: waiters read it in poll(2), as in a
 // worker process.
 func newClient(t *testing.T, local bool) (*semClient, *fakeParent) {
 	t.Helper()
-	var ours, theirs *ipc.Line
+	var ours, theirs *semline.Line
 	if local {
 		var err error
-		ours, theirs, err = ipc.LocalLinePair()
+		ours, theirs, err = semline.LocalPair()
 		require.NoError(t, err)
 	} else {
-		l, f, err := ipc.LinePair()
+		l, f, err := semline.Pair()
 		require.NoError(t, err)
 		ours = l
 		fd, err := syscall.Dup(int(f.Fd())) // f's finalizer would close its own
 		require.NoError(t, err)
 		require.NoError(t, f.Close())
-		theirs, err = ipc.NewLine(uintptr(fd))
+		theirs, err = semline.New(uintptr(fd))
 		require.NoError(t, err)
 	}
 	c, err := newSemClient(theirs)

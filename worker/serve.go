@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkscan/forkscan/internal/semline"
+	"github.com/forkscan/forkscan/internal/taskboard"
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -35,14 +38,14 @@ type session struct {
 	maxSize   int64
 	ctx       context.Context // cancelled by Shutdown or a broken stream
 	cancel    context.CancelFunc
-	jobs      chan ipc.Job
+	jobs      chan wire.Job
 	closeJobs func()
 	draining  bool // Drain or Shutdown came; read and written by the receive loop only
 	tasks     []*task
 	out       *outbox
 	sems      *semClient
-	board     *ipc.Board // nil: the parent does not watch the tasks
-	done      tally      // jobs done, and the time they took
+	board     *taskboard.Board // nil: the parent does not watch the tasks
+	done      tally            // jobs done, and the time they took
 }
 
 // bound is a registered scanner built for this worker.
@@ -59,7 +62,7 @@ type bound struct {
 // tasks record the job each is running on board, if not nil. The
 // engine's in-process mode calls Serve on an ipc.Pipe; a worker process
 // calls it on its gRPC stream.
-func Serve(stream ipc.WorkerStream, line *ipc.Line, board *ipc.Board) error {
+func Serve(stream ipc.WorkerStream, line *semline.Line, board *taskboard.Board) error {
 	s, err := configure(stream, line)
 	if err != nil {
 		if line != nil {
@@ -100,7 +103,7 @@ func Serve(stream ipc.WorkerStream, line *ipc.Line, board *ipc.Board) error {
 	return recvErr
 }
 
-func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
+func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 	req, err := stream.Recv()
 	if err != nil {
 		return nil, err
@@ -129,7 +132,7 @@ func configure(stream ipc.WorkerStream, line *ipc.Line) (*session, error) {
 		return nil, fmt.Errorf("worker: semaphores: %w", err)
 	}
 	s.ctx, s.cancel = context.WithCancel(scan.WithSemaphores(context.Background(), s.sems))
-	s.jobs = make(chan ipc.Job, max(cfg.GetWindow(), 1))
+	s.jobs = make(chan wire.Job, max(cfg.GetWindow(), 1))
 	s.closeJobs = sync.OnceFunc(func() { close(s.jobs) })
 	s.out = newOutbox()
 	for i := range int(max(cfg.GetTasks(), 1)) {
@@ -224,7 +227,7 @@ func (s *session) take(batch *pb.Jobs) error {
 	if s.draining {
 		return fmt.Errorf("%w: jobs after Drain or Shutdown", ErrProtocol)
 	}
-	return ipc.EachJob(batch, func(j ipc.Job) {
+	return wire.EachJob(batch, func(j wire.Job) {
 		select {
 		case s.jobs <- j:
 		case <-s.ctx.Done():

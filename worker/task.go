@@ -8,12 +8,11 @@ import (
 	"log/slog"
 	"math/bits"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -93,7 +92,7 @@ func (t *task) cancelIf(id uint64) {
 // runJob parses the job's file once and runs each of its scanners on it,
 // adding one result per scanner to the outbox. It reports whether the job
 // finished: not cut short by Shutdown.
-func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) (finished bool) {
+func (s *session) runJob(ctx context.Context, t *task, job wire.Job) (finished bool) {
 	set := job.Scanners
 	if set == 0 {
 		set = s.all
@@ -106,18 +105,18 @@ func (s *session) runJob(ctx context.Context, t *task, job ipc.Job) (finished bo
 		set &= s.all
 	}
 	t.state.Store(stateParsing)
-	f := &scan.File{Path: job.Path}
+	f := &scan.File{Root: job.Root, Path: job.Path}
 	var parseErr *scan.Error
 	var skip string
 	read := false // the content is in f
 	if s.needContent(set) {
-		parseErr, skip = parse(f, s.maxSize, &t.buf)
+		parseErr, skip = parse(f, job.Name, s.maxSize, &t.buf)
 		read = parseErr == nil && skip == ""
 	}
 	t.state.Store(stateScanning)
 	for i := range each(set) {
 		b := s.scanners[i]
-		var r ipc.Result
+		var r wire.Result
 		switch {
 		case parseErr != nil && b.def.Content:
 			r = errorResult(job.ID, i, parseErr)
@@ -161,18 +160,18 @@ func (s *session) needContent(set uint64) bool {
 
 // scanOne runs scanner i, turning a panic into an error result. It returns
 // false when the work was cut short by Shutdown.
-func (s *session) scanOne(ctx context.Context, id uint64, i uint32, f *scan.File) (r ipc.Result, ok bool) {
+func (s *session) scanOne(ctx context.Context, id uint64, i uint32, f *scan.File) (r wire.Result, ok bool) {
 	b := s.scanners[i]
 	defer func() {
 		if v := recover(); v != nil {
-			slog.Debug("scanner panicked", "scanner", b.def.Name, "path", f.Path, "panic", v, "stack", string(debug.Stack()))
+			slog.Debug("scanner panicked", "scanner", b.def.Name, "file", f.Name(), "panic", v, "stack", string(debug.Stack()))
 			e := &scan.Error{Category: scan.ToolError, Message: fmt.Sprintf("scanner panicked: %v", v)}
 			r, ok = errorResult(id, i, e), true
 		}
 	}()
 	rep, err := b.sc.Scan(ctx, f)
 	if err != nil && s.ctx.Err() != nil {
-		return ipc.Result{}, false
+		return wire.Result{}, false
 	}
 	if reason, skipped := scan.IsSkip(err); skipped {
 		return skipResult(id, i, reason), true
@@ -193,8 +192,8 @@ func isCategorized(err error) bool {
 	return errors.As(err, &e)
 }
 
-func okResult(id uint64, i uint32, rep scan.Report) ipc.Result {
-	r := ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_OK}
+func okResult(id uint64, i uint32, rep scan.Report) wire.Result {
+	r := wire.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_OK}
 	if rep.Data == nil && len(rep.Findings) == 0 {
 		return r
 	}
@@ -206,22 +205,13 @@ func okResult(id uint64, i uint32, rep scan.Report) ipc.Result {
 		}
 		d.Data = data
 	}
-	if len(rep.Findings) > 0 {
-		d.Findings = make([]*pb.Finding, len(rep.Findings))
-		for k, f := range rep.Findings {
-			d.Findings[k] = &pb.Finding{
-				Rule: valid(f.Rule), Message: valid(f.Message), Line: int32(f.Line), Column: int32(f.Column),
-				EndLine: int32(f.EndLine), EndColumn: int32(f.EndColumn),
-				Severity: valid(f.Severity), Match: valid(f.Match),
-			}
-		}
-	}
+	d.Findings = ipc.FindingsToWire(rep.Findings)
 	r.Detail = d
 	return r
 }
 
 // withSHA256 records which content r is about.
-func withSHA256(r ipc.Result, sum []byte) ipc.Result {
+func withSHA256(r wire.Result, sum []byte) wire.Result {
 	if r.Detail == nil {
 		r.Detail = &pb.ResultDetail{}
 	}
@@ -229,20 +219,11 @@ func withSHA256(r ipc.Result, sum []byte) ipc.Result {
 	return r
 }
 
-func errorResult(id uint64, i uint32, err error) ipc.Result {
+func errorResult(id uint64, i uint32, err error) wire.Result {
 	detail := &pb.ResultDetail{Error: ipc.ErrorToWire(scan.AsError(err))}
-	return ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_ERROR, Detail: detail}
+	return wire.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_ERROR, Detail: detail}
 }
 
-func skipResult(id uint64, i uint32, reason string) ipc.Result {
-	return ipc.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_SKIPPED, Detail: &pb.ResultDetail{SkipReason: valid(reason)}}
-}
-
-// valid makes s safe for a protobuf string field, which must be UTF-8: a
-// file name or file content in a message must never fail a whole batch.
-func valid(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+func skipResult(id uint64, i uint32, reason string) wire.Result {
+	return wire.Result{JobID: id, Scanner: i, Status: pb.Status_STATUS_SKIPPED, Detail: &pb.ResultDetail{SkipReason: ipc.ValidUTF8(reason)}}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -53,7 +54,7 @@ func TestParse(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := &scan.File{Path: c.path}
 			var buf []byte
-			err, skip := parse(f, c.max, &buf)
+			err, skip := parse(f, c.path, c.max, &buf)
 			if c.category != 0 {
 				require.NotNil(t, err)
 				require.ErrorIs(t, err, c.category)
@@ -81,7 +82,7 @@ func TestParseReusesItsBuffer(t *testing.T) {
 		path := filepath.Join(dir, strconv.Itoa(i))
 		require.NoError(t, os.WriteFile(path, body, 0o644))
 		f := &scan.File{Path: path}
-		err, skip := parse(f, 0, &buf)
+		err, skip := parse(f, path, 0, &buf)
 		require.Nil(t, err)
 		require.Empty(t, skip)
 		require.Equal(t, body, f.Data, "file %d of %d bytes", i, size)
@@ -137,7 +138,7 @@ func TestServeRunsJobsAndCompletes(t *testing.T) {
 
 	var jobs pb.Jobs
 	for i, p := range []string{"a", "b", "c"} {
-		ipc.AppendJob(&jobs, ipc.Job{ID: uint64(i + 1), Path: p, Attempt: 1})
+		wire.AppendJob(&jobs, wire.Job{ID: uint64(i + 1), Path: p, Attempt: 1})
 	}
 	require.NoError(t, parent.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Jobs{Jobs: &jobs}}))
 	require.NoError(t, parent.Send(&pb.WorkRequest{Msg: &pb.WorkRequest_Drain{Drain: &pb.Drain{}}}))
@@ -151,7 +152,7 @@ func TestServeRunsJobsAndCompletes(t *testing.T) {
 			break
 		}
 		if b := msg.GetResults(); b != nil {
-			require.NoError(t, ipc.EachResult(b, func(r ipc.Result) {
+			require.NoError(t, wire.EachResult(b, func(r wire.Result) {
 				got[r.JobID] = r.Detail.GetFindings()[0].GetMessage()
 			}))
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/zricethezav/gitleaks/v8/regexp"
+
+	"github.com/forkscan/forkscan/record"
 )
 
 // BenchmarkSecretsVsGitleaks runs, per iteration and one after the other on
@@ -105,7 +107,7 @@ func forkscanFindings(b *testing.B, path string) []string {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
-		var r record
+		var r record.Record
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			b.Fatal(err)
 		}

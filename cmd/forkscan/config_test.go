@@ -57,7 +57,7 @@ limit   = 1
 	got := records(t, out)
 	require.Equal(t, "pycheck/py", got["a.py|exec"].Findings[0].Rule)
 	require.Equal(t, "a.py", got["a.py|exec"].Findings[0].Message)
-	require.Equal(t, "skipped", got["b.md|exec"].Status)
+	require.Equal(t, "skipped", got["b.md|exec"].Status.String())
 	require.Contains(t, errOut, "semaphore exec:pycheck: capacity 1")
 }
 

@@ -35,13 +35,13 @@ func TestExecScanner(t *testing.T) {
 	code, out, errOut = cli(t, "scan", "-s", "exec", "--exec-cmd", failing+" {}", root)
 	require.Equal(t, exitFailures, code, errOut)
 	rec := records(t, out)["a.txt|exec"]
-	require.Equal(t, "TOOL_ERROR", rec.Error.Category)
+	require.Equal(t, "TOOL_ERROR", rec.Error.Category.String())
 	require.Contains(t, rec.Error.Message, "exited with status 3: no licence")
 	require.Equal(t, 1, rec.Attempts, "an exit status is not retried")
 
 	code, out, errOut = cli(t, "scan", "-s", "exec", "--exec-cmd", "forkscan-missing-tool {}", root)
 	require.Equal(t, exitFailures, code, errOut)
-	require.Equal(t, "TOOL_NOT_FOUND", records(t, out)["a.txt|exec"].Error.Category)
+	require.Equal(t, "TOOL_NOT_FOUND", records(t, out)["a.txt|exec"].Error.Category.String())
 }
 
 func TestBadExecFlags(t *testing.T) {

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +14,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/output"
 	"github.com/forkscan/forkscan/semregistry"
+	"github.com/forkscan/forkscan/tree"
 	"github.com/forkscan/forkscan/worker/scan"
 	"github.com/forkscan/forkscan/worker/scan/external"
 	"github.com/forkscan/forkscan/worker/scan/secrets"
@@ -72,9 +72,11 @@ func scanCommand(code *int) *cobra.Command {
 		Long: `Scan walks each PATH (skipping .git and what .gitignore files ignore, not
 following symlinks out of the root, never opening FIFOs or devices), runs
 the scanners on every file in worker processes, largest files first, and
-writes one record per (file, scanner): JSON lines by default, or SARIF, or
-text for people. The default scanner is secrets (gitleaks' rules). A
-summary goes to stderr, with a progress bar when stderr is a terminal.
+writes one record per (file, scanner): as text for people when stdout is
+a terminal (the files with findings or errors), as JSON lines when it is
+a pipe or a file, or as --format says (jsonl, sarif, text). The default
+scanner is secrets (gitleaks' rules). A summary goes to stderr, with a
+progress bar when stderr is a terminal.
 
 Flags can also come from a forkscan.toml in the first PATH (or --config
 FILE): keys are the flags' long names; flags given on the command line win.
@@ -102,25 +104,27 @@ written, whole. --resume -o FILE then carries on where the run stopped.`,
 	return cmd
 }
 
+// register defines the flags, their defaults those of engine.DefaultConfig.
 func (f *scanFlags) register(fl *pflag.FlagSet) {
-	fl.IntVarP(&f.workers, "workers", "w", runtime.NumCPU(), "worker processes")
-	fl.IntVar(&f.tasks, "tasks", 2, "concurrent jobs per worker")
+	d := engine.DefaultConfig()
+	fl.IntVarP(&f.workers, "workers", "w", d.Workers, "worker processes")
+	fl.IntVar(&f.tasks, "tasks", d.Tasks, "concurrent jobs per worker")
 	fl.BoolVar(&f.inProcess, "in-process", false, "run workers as goroutines in this process (no isolation; for debugging and comparison)")
 	fl.StringSliceVarP(&f.scanners, "scanner", "s", []string{secrets.Name}, "scanner to run (repeatable; see `forkscan scanners`)")
-	fl.StringVar(&f.format, "format", "jsonl", "output format: jsonl, sarif or text")
+	fl.StringVar(&f.format, "format", "", "output format: jsonl, sarif or text (default: text on a terminal, jsonl otherwise)")
 	fl.StringVarP(&f.output, "output", "o", "", "write records to FILE instead of stdout")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "100MiB", "skip larger files (0 for no limit; K/M/G or KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000)")
 	fl.StringArrayVar(&f.limits, "limit", nil, "cap the run-wide semaphore NAME at K holders across all workers: NAME=K (repeatable; exec tools use exec:TOOL)")
 	fl.BoolVar(&f.limitsOnly, "limits-only", false, "refuse semaphores not named by --limit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log debug details to stderr")
-	fl.IntVar(&f.retries, "retries", 2, "run a job again up to N times after a retryable failure or a worker crash")
-	fl.Float64Var(&f.backoff, "backoff", 2, "factor between successive retry delays (at least 1; delays have jitter)")
-	fl.DurationVar(&f.retryDelay, "retry-delay", time.Second, "delay before the first retry")
-	fl.DurationVar(&f.timeout, "timeout", time.Minute, "time limit per job: cancelled, then its worker killed and replaced")
-	fl.DurationVar(&f.watchdog, "watchdog", 10*time.Second, "replace a worker that sends nothing for this long")
+	fl.IntVar(&f.retries, "retries", d.Retries, "run a job again up to N times after a retryable failure or a worker crash (0: never)")
+	fl.Float64Var(&f.backoff, "backoff", d.BackoffBase, "factor between successive retry delays (at least 1; delays have jitter)")
+	fl.DurationVar(&f.retryDelay, "retry-delay", d.RetryDelay, "delay before the first retry (0: at once)")
+	fl.DurationVar(&f.timeout, "timeout", d.JobTimeout, "time limit per job: cancelled, then its worker killed and replaced (0: none)")
+	fl.DurationVar(&f.watchdog, "watchdog", d.Watchdog, "replace a worker that sends nothing for this long (0: never)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "", "kill and replace a worker whose resident memory goes over SIZE (e.g. 512MiB)")
 	fl.IntVar(&f.maxJobs, "max-jobs-per-worker", 0, "replace each worker after N jobs (0: never)")
-	fl.DurationVar(&f.grace, "grace", 2*time.Second, "on Ctrl-C, how long workers have to stop before SIGTERM")
+	fl.DurationVar(&f.grace, "grace", d.Grace, "on Ctrl-C, how long workers have to stop before SIGTERM (0: none)")
 	fl.BoolVar(&f.resume, "resume", false, "append to the --output file, skipping (file, scanner) pairs it has ok for unchanged files")
 	fl.BoolVar(&f.force, "force", false, "with --resume: accept a file written for another root")
 
@@ -142,7 +146,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 
 // config checks the flags and builds the engine configuration.
 func (f scanFlags) config(args []string) (engine.Config, error) {
-	var cfg engine.Config
+	cfg := engine.DefaultConfig()
 	if err := f.checkBasics(args); err != nil {
 		return cfg, err
 	}
@@ -157,35 +161,26 @@ func (f scanFlags) config(args []string) (engine.Config, error) {
 	if err := f.checkFaultFlags(); err != nil {
 		return cfg, err
 	}
-	var memLimit int64
 	if f.memoryLimit != "" {
-		if memLimit, err = parseSize(f.memoryLimit); err != nil || memLimit == 0 {
+		if cfg.MemoryLimit, err = parseSize(f.memoryLimit); err != nil || cfg.MemoryLimit == 0 {
 			return cfg, usageErr("--memory-limit: %q is not a positive size (examples: 512MiB, 2GiB)", f.memoryLimit)
 		}
 	}
-	scanners := f.scannerNames()
-	options, err := f.scannerOptions(scanners, args, limits)
-	if err != nil {
+	cfg.Scanners = f.scannerNames()
+	if cfg.ScannerOptions, err = f.scannerOptions(cfg.Scanners, args, limits); err != nil {
 		return cfg, err
 	}
-	return engine.Config{
-		Semaphores:       semregistry.Config{Capacities: limits, DeclaredOnly: f.limitsOnly},
-		Scanners:         scanners,
-		ScannerOptions:   options,
-		Workers:          f.workers,
-		Tasks:            f.tasks,
-		InProcess:        f.inProcess,
-		MaxFileSize:      maxSize,
-		Retries:          cmp.Or(f.retries, -1), // the engine's zero means its default
-		RetryDelay:       cmp.Or(f.retryDelay, -1),
-		BackoffBase:      f.backoff,
-		JobTimeout:       f.timeout,
-		Watchdog:         f.watchdog,
-		MemoryLimit:      memLimit,
-		MaxJobsPerWorker: f.maxJobs,
-		Grace:            f.grace,
-		Logger:           logger(f.verbose),
-	}, nil
+	cfg.Semaphores = semregistry.Config{Capacities: limits, DeclaredOnly: f.limitsOnly}
+	cfg.Workers, cfg.Tasks, cfg.InProcess, cfg.MaxFileSize = f.workers, f.tasks, f.inProcess, maxSize
+	cfg.Retries, cfg.RetryDelay, cfg.BackoffBase = f.retries, f.retryDelay, f.backoff
+	cfg.JobTimeout, cfg.Watchdog, cfg.MaxJobsPerWorker, cfg.Grace = f.timeout, f.watchdog, f.maxJobs, f.grace
+	cfg.Logger = logger(f.verbose)
+	return cfg, nil
+}
+
+// filter is the walk's filter the flags ask for.
+func (f scanFlags) filter() tree.Filter {
+	return tree.Filter{NoIgnore: f.noIgnore, Include: f.include, Exclude: f.exclude}
 }
 
 // checkBasics refuses missing paths, counts below one, unknown formats and
@@ -198,8 +193,8 @@ func (f scanFlags) checkBasics(args []string) error {
 		return usageErr("--workers must be from 1 to %d, got %d", engine.MaxWorkers, f.workers)
 	case f.tasks < 1 || f.tasks > 1024:
 		return usageErr("--tasks must be from 1 to 1024, got %d", f.tasks)
-	case !slices.Contains(formats, f.format):
-		return usageErr("--format must be one of %s, got %q", strings.Join(formats, ", "), f.format)
+	case f.format != "" && !slices.Contains(output.Formats, f.format):
+		return usageErr("--format must be one of %s, got %q", strings.Join(output.Formats, ", "), f.format)
 	case !slices.Contains([]string{"auto", "bar", "plain", "off"}, f.progress):
 		return usageErr("--progress must be auto, bar, plain or off, got %q", f.progress)
 	case !slices.Contains([]string{"auto", "always", "never"}, f.color):
@@ -212,10 +207,8 @@ func (f scanFlags) checkBasics(args []string) error {
 			return usageErr("--scanner: unknown scanner %q (known: %v)", s, scan.Names())
 		}
 	}
-	for _, g := range append(slices.Clone(f.include), f.exclude...) {
-		if !validGlob(g) {
-			return usageErr("--include/--exclude: %q is not a valid glob", g)
-		}
+	if err := f.filter().Check(); err != nil {
+		return usageErr("--include/--exclude: %w", err)
 	}
 	return nil
 }
@@ -230,17 +223,17 @@ func (f scanFlags) checkFaultFlags() error {
 		return usageErr("--backoff must be a number of at least 1, got %v", f.backoff)
 	case f.retryDelay < 0:
 		return usageErr("--retry-delay must not be negative, got %v", f.retryDelay)
-	case f.timeout <= 0:
-		return usageErr("--timeout must be more than 0, got %v", f.timeout)
-	case f.watchdog <= 0:
-		return usageErr("--watchdog must be more than 0, got %v", f.watchdog)
+	case f.timeout < 0:
+		return usageErr("--timeout must not be negative (0: no limit), got %v", f.timeout)
+	case f.watchdog < 0:
+		return usageErr("--watchdog must not be negative (0: never), got %v", f.watchdog)
 	case f.maxJobs < 0:
 		return usageErr("--max-jobs-per-worker must be 0 or more, got %d", f.maxJobs)
-	case f.grace <= 0:
-		return usageErr("--grace must be more than 0, got %v", f.grace)
+	case f.grace < 0:
+		return usageErr("--grace must not be negative (0: none), got %v", f.grace)
 	case f.resume && (f.output == "" || f.output == "-"):
 		return usageErr("--resume needs --output FILE: it resumes the records in that file")
-	case f.resume && f.format != "jsonl":
+	case f.resume && f.format != "" && f.format != output.JSONL:
 		return usageErr("--resume works on jsonl output, not %s", f.format)
 	case f.force && !f.resume:
 		return usageErr("--force only means something with --resume")

@@ -17,7 +17,7 @@ import (
 // (OASIS, errata 01).
 func sarifSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
+	f, err := os.Open(filepath.Join("..", "..", "output", "testdata", "sarif-schema-2.1.0.json"))
 	require.NoError(t, err)
 	defer f.Close()
 	doc, err := jsonschema.UnmarshalJSON(f)

@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -113,7 +115,7 @@ func startCLI(t testing.TB, args ...string) *cliProcess {
 	go func() {
 		defer close(c.watched)
 		for {
-			for _, kid := range children(c.cmd.Process.Pid) {
+			for _, kid := range proctest.Children(c.cmd.Process.Pid) {
 				c.seen[kid] = true
 			}
 			select {
@@ -131,7 +133,7 @@ func startCLI(t testing.TB, args ...string) *cliProcess {
 func (c *cliProcess) waitForWorkers(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for len(children(c.cmd.Process.Pid)) < n {
+	for len(proctest.Children(c.cmd.Process.Pid)) < n {
 		require.True(t, time.Now().Before(deadline), "the CLI did not start %d workers", n)
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -170,9 +172,9 @@ func (c *cliProcess) requireNothingLeft(t *testing.T, workers map[int]bool) {
 		pids = append(pids, pid)
 	}
 	for _, pid := range pids {
-		require.False(t, alive(pid), "worker %d outlived the CLI", pid)
+		require.False(t, proctest.Alive(pid), "worker %d outlived the CLI", pid)
 	}
-	require.Empty(t, group(c.cmd.Process.Pid), "processes left in the CLI's process group")
+	require.Empty(t, proctest.Group(c.cmd.Process.Pid), "processes left in the CLI's process group")
 }
 
 func TestInterruptAtRandomMomentsThenResume(t *testing.T) {
@@ -286,15 +288,15 @@ func TestKilledCLILeavesNoWorker(t *testing.T) {
 	}
 	p := startCLI(t, "scan", "-s", "sluggish", "-w", "2", "-o", filepath.Join(t.TempDir(), "out.jsonl"), root)
 	p.waitForWorkers(t, 2)
-	workers := children(p.cmd.Process.Pid)
+	workers := proctest.Children(p.cmd.Process.Pid)
 	require.NoError(t, p.cmd.Process.Kill())
 	<-p.done
 	deadline := time.Now().Add(time.Second)
 	for _, pid := range workers {
-		for alive(pid) && time.Now().Before(deadline) {
+		for proctest.Alive(pid) && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		require.False(t, alive(pid), "worker %d outlived its SIGKILLed parent by more than 1s", pid)
+		require.False(t, proctest.Alive(pid), "worker %d outlived its SIGKILLed parent by more than 1s", pid)
 	}
 }
 
@@ -335,59 +337,14 @@ func readOutput(t *testing.T, file string) (map[[2]string]string, map[int]bool) 
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var r record
+		var r record.Record
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), "line %q", sc.Text())
 		k := [2]string{r.Path, r.Scanner}
 		_, dup := got[k]
 		require.False(t, dup, "two records for %v", k)
-		got[k] = r.Status
+		got[k] = r.Status.String()
 		pids[r.WorkerPID] = true
 	}
 	delete(pids, 0)
 	return got, pids
-}
-
-// children returns the pids whose parent is pid, from /proc.
-func children(pid int) []int {
-	return procs(func(ppid, _ int) bool { return ppid == pid })
-}
-
-// group returns the live pids of process group pgid, from /proc.
-func group(pgid int) []int {
-	return procs(func(_, pg int) bool { return pg == pgid })
-}
-
-// procs returns the live (not zombie) pids whose stat matches.
-func procs(match func(ppid, pgid int) bool) []int {
-	entries, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var out []int
-	for _, e := range entries {
-		pid, state, ppid, pgid, ok := readStat(e)
-		if ok && state != "Z" && match(ppid, pgid) {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-func alive(pid int) bool {
-	_, state, _, _, ok := readStat(fmt.Sprintf("/proc/%d/stat", pid))
-	return ok && state != "Z"
-}
-
-// readStat reads pid, state, ppid and pgid from a /proc/PID/stat file.
-func readStat(path string) (pid int, state string, ppid, pgid int, ok bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, "", 0, 0, false
-	}
-	end := bytes.LastIndexByte(b, ')') // the command name may hold spaces
-	f := strings.Fields(string(b[end+1:]))
-	if end < 0 || len(f) < 3 {
-		return 0, "", 0, 0, false
-	}
-	pid, _ = strconv.Atoi(strings.Fields(string(b))[0])
-	ppid, _ = strconv.Atoi(f[1])
-	pgid, _ = strconv.Atoi(f[2])
-	return pid, f[0], ppid, pgid, true
 }

@@ -1,8 +1,12 @@
 // Command forkscan scans directory trees with registered scanners in N
 // worker processes and writes one record per (file, scanner): by default
-// the secrets scanner (gitleaks' rules), as JSON lines, SARIF or text.
+// the secrets scanner (gitleaks' rules), as text on a terminal and JSON
+// lines into a pipe or a file, or SARIF.
 //
-//	forkscan scan [flags] PATH...   scan trees, one JSON line per (file, scanner)
+// It is the wiring of the library's packages: tree walks, engine runs the
+// workers, output writes, resume carries on a stopped scan.
+//
+//	forkscan scan [flags] PATH...   scan trees, one record per (file, scanner)
 //	forkscan scanners               list the scanners this binary has
 //	forkscan version                print the version
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/worker"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -73,14 +74,14 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-func records(t *testing.T, jsonl string) map[string]record {
+func records(t *testing.T, jsonl string) map[string]record.Record {
 	t.Helper()
-	got := map[string]record{}
+	got := map[string]record.Record{}
 	for _, line := range strings.Split(strings.TrimSpace(jsonl), "\n") {
 		if line == "" {
 			continue
 		}
-		var r record
+		var r record.Record
 		require.NoError(t, json.Unmarshal([]byte(line), &r), "line %q", line)
 		_, dup := got[r.Path+"|"+r.Scanner]
 		require.False(t, dup, "two records for %s/%s", r.Path, r.Scanner)
@@ -124,7 +125,7 @@ func TestBadInputGetsARecordEach(t *testing.T) {
 		{"ok.txt", "ok", "", ""},
 		{"bin.dat", "ok", "", ""}, // inventory takes binary files
 		{"big.txt", "skipped", "", "too large"},
-		{"bad-\uFFFD.txt", "ok", "", ""},
+		{"bad-\xff\xfe.txt", "ok", "", ""}, // its exact bytes, through path_base64
 		{"sub/inner.txt", "ok", "", ""},
 		{"fifo", "skipped", "", "named pipe"},
 		{"loop-a", "error", "INVALID_INPUT", ""},
@@ -133,27 +134,27 @@ func TestBadInputGetsARecordEach(t *testing.T) {
 		{"out-link", "skipped", "", "outside the scanned root"},
 		{"dir-link", "skipped", "", "directory"},
 		{"file-link", "ok", "", ""},
-		{missing, "error", "INVALID_INPUT", ""},
+		{"does-not-exist", "error", "INVALID_INPUT", ""}, // named by its directory and its name
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
 			r, ok := got[c.path+"|inventory"]
 			require.True(t, ok, "no record for %q in %v", c.path, keys(got))
-			require.Equal(t, c.status, r.Status, "%+v", r)
+			require.Equal(t, c.status, r.Status.String(), "%+v", r)
 			if c.category != "" {
-				require.Equal(t, c.category, r.Error.Category)
+				require.Equal(t, c.category, r.Error.Category.String())
 			}
 			require.Contains(t, r.Reason, c.reason)
 		})
 	}
 	require.Len(t, got, len(cases), "no other records (nothing under .git): %v", keys(got))
-	require.Equal(t, base64Of("bad-\xff\xfe.txt"), got["bad-\uFFFD.txt|inventory"].PathBase64)
+	require.Contains(t, out, `"path":"bad-`+"\uFFFD"+`.txt","path_base64":"`+base64Of("bad-\xff\xfe.txt")+`"`)
 	require.Contains(t, errOut, "13 files, 13 results (5 ok, 4 error, 4 skipped)")
 }
 
 func base64Of(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-func keys(m map[string]record) []string {
+func keys(m map[string]record.Record) []string {
 	var k []string
 	for key := range m {
 		k = append(k, key)
@@ -196,14 +197,16 @@ func TestExitCodes(t *testing.T) {
 		{"limit twice", []string{"scan", "--limit", "db=1", "--limit", "db=2", clean}, exitUsage, "limited twice"},
 		{"unknown command", []string{"scna", clean}, exitUsage, "unknown command"},
 		{"negative retries", []string{"scan", "--retries", "-1", clean}, exitUsage, "--retries"},
-		{"zero timeout", []string{"scan", "--timeout", "0", clean}, exitUsage, "--timeout"},
+		{"negative timeout", []string{"scan", "--timeout", "-1s", clean}, exitUsage, "--timeout"},
+		{"zero means none", []string{"scan", "--retries", "0", "--timeout", "0", "--watchdog", "0", "--grace", "0", "--retry-delay", "0", clean}, exitOK, "1 files"},
+		{"bad glob", []string{"scan", "--include", "[", clean}, exitUsage, "not a valid glob"},
 		{"timeout without unit", []string{"scan", "--timeout", "60", clean}, exitUsage, "timeout"},
 		{"bad memory limit", []string{"scan", "--memory-limit", "lots", clean}, exitUsage, "--memory-limit"},
 		{"zero memory limit", []string{"scan", "--memory-limit", "0", clean}, exitUsage, "--memory-limit"},
 		{"backoff below 1", []string{"scan", "--backoff", "0.5", clean}, exitUsage, "--backoff"},
 		{"backoff NaN", []string{"scan", "--backoff", "NaN", clean}, exitUsage, "--backoff"},
 		{"negative retry delay", []string{"scan", "--retry-delay", "-1s", clean}, exitUsage, "--retry-delay"},
-		{"zero watchdog", []string{"scan", "--watchdog", "0s", clean}, exitUsage, "--watchdog"},
+		{"negative watchdog", []string{"scan", "--watchdog", "-1s", clean}, exitUsage, "--watchdog"},
 		{"negative max jobs", []string{"scan", "--max-jobs-per-worker", "-3", clean}, exitUsage, "--max-jobs-per-worker"},
 	}
 	for _, c := range cases {

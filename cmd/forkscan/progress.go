@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -37,38 +38,62 @@ func isTerminal(w io.Writer) bool {
 // progress shows how a run goes on stderr: a bar of the bytes scanned
 // (with rate and ETA) whose label counts files done of those found so far,
 // failures and replaced workers; or, in plain mode, the same as a line
-// every few seconds, for logs.
+// every few seconds, for logs. A nil *progress shows nothing.
 type progress struct {
-	walker *walker
-	sink   *sink
-	run    *engine.Run
-	w      io.Writer
-	bar    *progressbar.ProgressBar
-	start  time.Time
-	stop   chan struct{}
-	done   chan struct{}
+	src   *source
+	run   *engine.Run
+	w     io.Writer
+	every time.Duration
+	begun time.Time
+	stop  chan struct{}
+	done  chan struct{}
+
+	mu  sync.Mutex // the bar's drawing: the loop's, and clear's from the output
+	bar *progressbar.ProgressBar
 }
 
-// startProgress starts showing progress in mode (bar or plain); nil for off.
-func startProgress(mode string, w io.Writer, wk *walker, s *sink, run *engine.Run) *progress {
+// newProgress makes the display of mode (bar or plain); nil for off.
+func newProgress(mode string, w io.Writer, src *source) *progress {
 	if mode != "bar" && mode != "plain" {
 		return nil
 	}
-	p := &progress{walker: wk, sink: s, run: run, w: w, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
-	every := plainEvery
+	p := &progress{src: src, w: w, every: plainEvery, stop: make(chan struct{}), done: make(chan struct{})}
 	if mode == "bar" {
-		every = 200 * time.Millisecond
+		p.every = 200 * time.Millisecond
 		p.bar = progressbar.NewOptions64(1, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionFullWidth(),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetRenderBlankState(true))
+			progressbar.OptionThrottle(100*time.Millisecond))
 	}
-	go p.loop(every)
 	return p
 }
 
-func (p *progress) loop(every time.Duration) {
+// clearIfOn returns what the output calls before it writes to out: when
+// out is a terminal too, the bar is wiped off its line, so that records
+// and bar never share one (the next tick draws the bar again, below
+// them). Nil when there is nothing to clear.
+func (p *progress) clearIfOn(out io.Writer) func() {
+	if p == nil || p.bar == nil || !isTerminal(out) {
+		return nil
+	}
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		_ = p.bar.Clear()
+	}
+}
+
+// start shows the progress of run until end.
+func (p *progress) start(run *engine.Run) {
+	if p == nil {
+		return
+	}
+	p.run, p.begun = run, time.Now()
+	go p.loop()
+}
+
+func (p *progress) loop() {
 	defer close(p.done)
-	t := time.NewTicker(every)
+	t := time.NewTicker(p.every)
 	defer t.Stop()
 	for {
 		select {
@@ -81,38 +106,43 @@ func (p *progress) loop(every time.Duration) {
 }
 
 func (p *progress) show() {
-	t := p.sink.snapshot()
-	found, bytes := p.walker.found.Load(), p.walker.foundBytes.Load()
-	done := int64(t.files.done + t.files.failed + t.files.walked)
-	total := fmt.Sprint(found)
-	if !p.walker.walked.Load() {
+	t := p.src.out.Tally() // before p.mu: the output holds its lock when it clears the bar
+	c := p.src.walker.Counts()
+	kept, keptBytes := p.src.kept.Load(), p.src.keptBytes.Load()
+	done := int64(t.Files.Done+t.Files.Failed+t.Files.Unscanned) + kept
+	total := fmt.Sprint(c.Found)
+	if !c.Ended {
 		total += "+"
 	}
-	pr := p.run.Progress()
-	label := fmt.Sprintf("%d/%s files, %d failed, %d workers replaced", done, total, t.files.failed, pr.Restarts)
+	label := fmt.Sprintf("%d/%s files, %d failed, %d workers replaced", done, total, t.Files.Failed, p.run.Progress().Restarts)
+	scanned := t.Bytes + keptBytes
 	if p.bar != nil {
-		p.bar.ChangeMax64(max(bytes, 1))
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.bar.ChangeMax64(max(c.Bytes, 1))
 		p.bar.Describe(label)
-		_ = p.bar.Set64(t.bytes)
+		_ = p.bar.Set64(scanned)
 		return
 	}
-	took := time.Since(p.start)
+	took := time.Since(p.begun)
 	rate := float64(done) / took.Seconds()
 	eta := "?"
-	if p.walker.walked.Load() && t.bytes > 0 {
-		eta = (time.Duration(float64(took) * float64(bytes-t.bytes) / float64(t.bytes))).Round(time.Second).String()
+	if c.Ended && scanned > 0 {
+		eta = (time.Duration(float64(took) * float64(c.Bytes-scanned) / float64(scanned))).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "forkscan: progress: %s, %s of %s, %.0f files/s, ETA %s\n", label, size(t.bytes), size(bytes), rate, eta)
+	fmt.Fprintf(p.w, "forkscan: progress: %s, %s of %s, %.0f files/s, ETA %s\n", label, size(scanned), size(c.Bytes), rate, eta)
 }
 
 // end stops the display; a bar is cleared, so the summary follows cleanly.
 func (p *progress) end() {
-	if p == nil {
+	if p == nil || p.run == nil {
 		return
 	}
 	close(p.stop)
 	<-p.done
 	if p.bar != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		_ = p.bar.Clear()
 		fmt.Fprint(p.w, "\r")
 	}

@@ -99,7 +99,7 @@ func TestResumeFlags(t *testing.T) {
 		{[]string{"scan", "--resume", "-o", "-", root}, "--resume needs --output FILE"},
 		{[]string{"scan", "--resume", "--format", "text", "-o", "x", root}, "--resume works on jsonl"},
 		{[]string{"scan", "--force", root}, "--force only means something with --resume"},
-		{[]string{"scan", "--grace", "0s", root}, "--grace must be more than 0"},
+		{[]string{"scan", "--grace", "-1s", root}, "--grace must not be negative"},
 	}
 	for _, c := range cases {
 		code, _, errOut := cli(t, c.args...)

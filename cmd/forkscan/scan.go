@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/output"
+	"github.com/forkscan/forkscan/resume"
+	"github.com/forkscan/forkscan/shutdown"
+	"github.com/forkscan/forkscan/tree"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -20,46 +24,62 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	if err != nil {
 		return exitUsage, err
 	}
-	ctx, signals := catchSignals(ctx, stderr, cfg.Grace)
-	defer signals.stop()
-	w := &walker{roots: args, scanners: cfg.Scanners,
-		filter: filter{gitignore: !f.noIgnore, include: f.include, exclude: f.exclude}}
-	var resumed resumeReport
+	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
+	defer signals.Stop()
+	roots := tree.Roots(args)
+	src := &source{walker: &tree.Walker{Roots: args, Filter: f.filter()}, scanners: cfg.Scanners}
+	var resumed *resume.Report
 	if f.resume {
-		if w.done, resumed, err = resumeFrom(ctx, f, args, stderr); err != nil {
-			return exitCodeOf(ctx, err)
+		prior, rep, err := resume.Load(ctx, f.output, roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume")})
+		if err != nil {
+			return resumeFailed(ctx, f.output, err)
 		}
+		src.done, resumed = prior, &rep
 	}
 	out, closeOut, err := openOutput(f.output, f.resume, stdout)
 	if err != nil {
 		return exitUsage, err
 	}
 	defer closeOut()
-	sink := newSink(out, newFormat(f.format, formatOptions{color: f.colored(out), roots: roots(args)}))
-	w.note = sink.write
-	start := time.Now()
-	run, err := engine.Start(ctx, cfg, w.jobs())
+	prog := newProgress(progressMode(f, stderr), stderr, src)
+	src.out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: roots, BeforeWrite: prog.clearIfOn(out)})
 	if err != nil {
-		_ = sink.close()
+		return exitUsage, usageErr("--format: %w", err)
+	}
+	start := time.Now()
+	run, err := engine.Start(ctx, cfg, src.jobs())
+	if err != nil {
+		_ = src.out.Close()
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "forkscan: interrupted while the workers started: no file was scanned")
 		}
 		return startFailed(ctx, err)
 	}
-	signals.onSecond(run.Kill)
-	prog := startProgress(progressMode(f, stderr), stderr, w, sink, run)
+	signals.OnSecond(run.Kill)
+	prog.start(run)
 	for r := range run.Results() {
-		sink.write(r)
+		src.out.Write(r.Record, r.Meta.(*output.File))
 	}
 	st, runErr := run.Wait()
 	prog.end()
-	if err := sink.close(); err != nil {
+	if err := src.out.Close(); err != nil {
 		return exitCannotRun, &exitError{exitCannotRun, fmt.Errorf("writing records: %w", err)}
 	}
-	summarize(stderr, summary{tally: sink.tally, stats: st, cfg: cfg, took: time.Since(start),
-		resumed: resumed, skipped: int(w.resumed.Load()), ignored: int(w.ignored.Load()), interrupted: ctx.Err() != nil})
-	sink.tally.findings += resumed.findings // the exit code is about the whole output
-	return exitCode(ctx, sink.tally, runErr)
+	sum := src.summary(st, cfg, time.Since(start), resumed, ctx.Err() != nil)
+	sum.Print(stderr)
+	return exitCode(ctx, sum, runErr)
+}
+
+// formatFor is the --format, or when none is given, text for a terminal
+// and JSON lines for anything else.
+func (f scanFlags) formatFor(out io.Writer) string {
+	switch {
+	case f.format != "":
+		return f.format
+	case isTerminal(out):
+		return output.Text
+	}
+	return output.JSONL
 }
 
 // colored reports whether text output to out gets colours.
@@ -73,22 +93,12 @@ func (f scanFlags) colored(out io.Writer) bool {
 	return isTerminal(out) && os.Getenv("NO_COLOR") == ""
 }
 
-// roots is the PATH arguments made absolute, as records name them.
-func roots(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = absPath(a)
+// resumeFailed is the exit code for an output --resume cannot take.
+func resumeFailed(ctx context.Context, path string, err error) (int, error) {
+	if ctx.Err() != nil {
+		return exitInterrupted, nil
 	}
-	return out
-}
-
-// resumeFrom loads the records of the --output file for --resume.
-func resumeFrom(ctx context.Context, f scanFlags, args []string, stderr io.Writer) (*prior, resumeReport, error) {
-	p, rep, err := loadPrior(ctx, f.output, roots(args), f.force, stderr)
-	if err != nil {
-		return nil, rep, usageErr("--resume: %s: %w", f.output, err)
-	}
-	return p, rep, nil
+	return exitUsage, usageErr("--resume: %s: %w", path, err)
 }
 
 // startFailed is the exit code for a run that did not start: interrupted
@@ -105,27 +115,21 @@ func startFailed(ctx context.Context, err error) (int, error) {
 	return exitCannotRun, &exitError{exitCannotRun, err}
 }
 
-// exitCodeOf is the exit code for an error before the run started.
-func exitCodeOf(ctx context.Context, err error) (int, error) {
-	if ctx.Err() != nil {
-		return exitInterrupted, nil
+// exitCode is the exit code of a run that started; the findings an
+// earlier run of a resumed output made count too.
+func exitCode(ctx context.Context, s output.Summary, runErr error) (int, error) {
+	findings := s.Tally.Findings
+	if s.Resumed != nil {
+		findings += s.Resumed.Findings
 	}
-	var e *exitError
-	if errors.As(err, &e) {
-		return e.code, err
-	}
-	return exitCannotRun, err
-}
-
-func exitCode(ctx context.Context, t tally, runErr error) (int, error) {
 	switch {
 	case ctx.Err() != nil:
 		return exitInterrupted, nil
 	case runErr != nil && !errors.Is(runErr, engine.ErrAllWorkersLost):
 		return exitCannotRun, &exitError{exitCannotRun, runErr}
-	case t.errors > 0:
+	case s.Tally.Errors > 0:
 		return exitFailures, nil
-	case t.findings > 0:
+	case findings > 0:
 		return exitFindings, nil
 	}
 	return exitOK, nil
@@ -137,13 +141,36 @@ func openOutput(path string, appending bool, stdout io.Writer) (io.Writer, func(
 	if path == "" || path == "-" {
 		return stdout, func() {}, nil
 	}
-	mode := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	var f *os.File
+	var err error
 	if appending {
-		mode = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		f, err = resume.Append(path)
+	} else {
+		f, err = os.Create(path)
 	}
-	f, err := os.OpenFile(path, mode, 0o644)
 	if err != nil {
 		return nil, nil, usageErr("--output: %w", err)
 	}
 	return f, func() { _ = f.Close() }, nil
+}
+
+// sayStopping tells the person who pressed Ctrl-C what happens now.
+func sayStopping(stderr io.Writer, grace time.Duration) func(os.Signal, bool) {
+	return func(sig os.Signal, again bool) {
+		if again {
+			fmt.Fprintf(stderr, "forkscan: %v again: killing the workers\n", sig)
+			return
+		}
+		fmt.Fprintf(stderr, "forkscan: %v: stopping; workers have %v to hand in their results (press Ctrl-C again to kill them now)\n", sig, grace)
+	}
+}
+
+// warnTo returns a function that writes a warning about what to stderr.
+func warnTo(stderr io.Writer, what string) func(string) {
+	return func(msg string) { fmt.Fprintf(stderr, "forkscan: %s: %s\n", what, msg) }
+}
+
+func workDir() string {
+	wd, _ := os.Getwd()
+	return wd
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"mvdan.cc/sh/v3/shell"
 
@@ -47,38 +45,12 @@ func (f scanFlags) scannerOptions(scanners, args []string, limits map[string]int
 	return options, nil
 }
 
-// secretsOptions reads the gitleaks config, as `gitleaks dir` finds it:
-// --secrets-config, or .gitleaks.toml in the (one) root; and the
-// fingerprints of .gitleaksignore files in the roots.
+// secretsOptions finds the gitleaks config and ignore files as `gitleaks
+// dir` would.
 func (f scanFlags) secretsOptions(args []string) (secrets.Options, error) {
-	o := secrets.Options{NoRedact: f.noRedact}
-	for _, a := range args {
-		o.Roots = append(o.Roots, jobRoot(a))
-	}
-	path := f.secretsConfig
-	if auto := filepath.Join(o.Roots[0], ".gitleaks.toml"); path == "" && len(args) == 1 && isFile(auto) {
-		path = auto
-	}
-	if path != "" {
-		text, err := os.ReadFile(path)
-		if err != nil {
-			return o, usageErr("--secrets-config: %w", err)
-		}
-		if _, err := secrets.LoadConfig(string(text)); err != nil {
-			return o, usageErr("--secrets-config %s: %w", path, err)
-		}
-		o.Config, o.ConfigPath = string(text), path
-	}
-	for _, root := range o.Roots {
-		ignore, err := os.ReadFile(filepath.Join(root, ".gitleaksignore"))
-		if err != nil {
-			continue // none, or not a directory
-		}
-		for _, line := range strings.Split(string(ignore), "\n") {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				o.Ignore = append(o.Ignore, line)
-			}
-		}
+	o, err := secrets.Find(args, f.secretsConfig, f.noRedact)
+	if err != nil {
+		return o, usageErr("--secrets-config: %w", err)
 	}
 	return o, nil
 }
@@ -109,21 +81,4 @@ func (f scanFlags) execOptions(limits map[string]int64) (external.Options, error
 		}
 	}
 	return o, nil
-}
-
-// jobRoot is how the walker's job paths under root begin: the root with
-// its symlinks resolved, or the root as given if that fails or it is a file.
-func jobRoot(root string) string {
-	if info, err := os.Stat(root); err != nil || !info.IsDir() {
-		return root
-	}
-	if real, err := filepath.EvalSymlinks(root); err == nil {
-		return real
-	}
-	return root
-}
-
-func isFile(path string) bool {
-	info, err := os.Stat(path)
-	return err == nil && info.Mode().IsRegular()
 }

@@ -145,10 +145,10 @@ func TestSecretsFindTheSameAsGitleaks(t *testing.T) {
 			}
 			slices.Sort(got)
 			require.Equal(t, want, got)
-			require.Equal(t, "skipped", recs["node_modules/pkg/index.js|secrets"].Status)
+			require.Equal(t, "skipped", recs["node_modules/pkg/index.js|secrets"].Status.String())
 			require.Contains(t, recs["logo.png|secrets"].Reason, "allowlist")
-			require.Equal(t, "skipped", recs["blob.bin|secrets"].Status)
-			require.Equal(t, "ok", recs["allowed.txt|secrets"].Status)
+			require.Equal(t, "skipped", recs["blob.bin|secrets"].Status.String())
+			require.Equal(t, "ok", recs["allowed.txt|secrets"].Status.String())
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"github.com/forkscan/forkscan/record"
 )
 
 // Scanner looks at one file and reports what it found.
@@ -26,8 +27,10 @@ func (fn ScannerFunc) Scan(ctx context.Context, f *File) (Report, error) { retur
 // a slice of it) once their Scan has returned: the worker reads the next
 // file into the same memory. Copy what is to be kept.
 type File struct {
-	// Path is the file's path as given in the job.
-	Path string
+	// Root is the tree the file was found under, and Path its path
+	// relative to Root, as the job gave them (see engine.Job). A file with
+	// no Root is named by Path alone.
+	Root, Path string
 	// Size is the file's size in bytes, from stat. Zero when no scanner of
 	// the job reads content.
 	Size int64
@@ -41,6 +44,11 @@ type File struct {
 	SHA256 [sha256.Size]byte
 }
 
+// Name is the name to open the file by: Path joined to Root (see
+// record.Join). The parse step has read the file already; a scanner that
+// hands it to a tool passes Name.
+func (f *File) Name() string { return record.Join(f.Root, f.Path) }
+
 // Report is what a scanner returns for one file.
 type Report struct {
 	// Findings are the things worth a user's attention. A run with any
@@ -49,21 +57,6 @@ type Report struct {
 	// Data holds facts about the file (sizes, hashes, counts); it is encoded
 	// as JSON in the worker. Nil reports nothing.
 	Data any
-}
-
-// Finding is one thing a scanner found in a file.
-// Lines and columns count from 1; 0 means unknown.
-type Finding struct {
-	Rule      string `json:"rule"`
-	Message   string `json:"message,omitempty"`
-	Line      int    `json:"line,omitempty"`
-	Column    int    `json:"column,omitempty"`
-	EndLine   int    `json:"end_line,omitempty"`
-	EndColumn int    `json:"end_column,omitempty"`
-	Severity  string `json:"severity,omitempty"`
-	// Match is the text that matched, as the scanner chose to show it
-	// (a secrets scanner redacts it unless told not to).
-	Match string `json:"match,omitempty"`
 }
 
 // SkipError is returned by a scanner that declines a file; the record's

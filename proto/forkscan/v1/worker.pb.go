@@ -542,16 +542,19 @@ func (x *Configure) GetScannerOptions() map[string][]byte {
 	return nil
 }
 
-// Jobs is a batch of parse jobs, stored as columns: job i has id ids[i], path
-// paths[path_ends[i-1]:path_ends[i]] (from 0 for the first), scanners
-// scanner_sets[i] and attempt attempts[i]. A batch of any size decodes with
+// Jobs is a batch of parse jobs, stored as columns: job i has id ids[i], name
+// paths[path_ends[i-1]:path_ends[i]] (from 0 for the first), whose first
+// root_lens[i] bytes are its root, scanners scanner_sets[i] and attempt
+// attempts[i]. A batch of any size decodes with
 // no allocation per job, which is what lets one stream carry a million jobs
 // a second.
 type Jobs struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Unique within the run.
 	Ids []uint64 `protobuf:"varint,1,rep,packed,name=ids,proto3" json:"ids,omitempty"`
-	// Every job's path, back to back, as the operating system spells it (not always UTF-8).
+	// Every job's name to open, back to back, as the operating system spells
+	// it (not always UTF-8): its root, a separator unless the root ends with
+	// one, and its path relative to the root; or its path alone if it has no root.
 	Paths []byte `protobuf:"bytes,2,opt,name=paths,proto3" json:"paths,omitempty"`
 	// The end offset of each job's path in paths.
 	PathEnds []uint32 `protobuf:"varint,3,rep,packed,name=path_ends,json=pathEnds,proto3" json:"path_ends,omitempty"`
@@ -559,7 +562,9 @@ type Jobs struct {
 	// Configure.scanners[i]. Zero means all of the run's scanners.
 	ScannerSets []uint64 `protobuf:"varint,4,rep,packed,name=scanner_sets,json=scannerSets,proto3" json:"scanner_sets,omitempty"`
 	// The attempt number of each job, 1 for the first.
-	Attempts      []uint32 `protobuf:"varint,5,rep,packed,name=attempts,proto3" json:"attempts,omitempty"`
+	Attempts []uint32 `protobuf:"varint,5,rep,packed,name=attempts,proto3" json:"attempts,omitempty"`
+	// How many bytes of each job's name are its root; 0 for a job with no root.
+	RootLens      []uint32 `protobuf:"varint,6,rep,packed,name=root_lens,json=rootLens,proto3" json:"root_lens,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -625,6 +630,13 @@ func (x *Jobs) GetScannerSets() []uint64 {
 func (x *Jobs) GetAttempts() []uint32 {
 	if x != nil {
 		return x.Attempts
+	}
+	return nil
+}
+
+func (x *Jobs) GetRootLens() []uint32 {
+	if x != nil {
+		return x.RootLens
 	}
 	return nil
 }
@@ -1528,13 +1540,14 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x0fscanner_options\x18\x05 \x03(\v2*.forkscan.v1.Configure.ScannerOptionsEntryR\x0escannerOptions\x1aA\n" +
 	"\x13ScannerOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\x8a\x01\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xa7\x01\n" +
 	"\x04Jobs\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\x04R\x03ids\x12\x14\n" +
 	"\x05paths\x18\x02 \x01(\fR\x05paths\x12\x1b\n" +
 	"\tpath_ends\x18\x03 \x03(\rR\bpathEnds\x12!\n" +
 	"\fscanner_sets\x18\x04 \x03(\x04R\vscannerSets\x12\x1a\n" +
-	"\battempts\x18\x05 \x03(\rR\battempts\"\x1f\n" +
+	"\battempts\x18\x05 \x03(\rR\battempts\x12\x1b\n" +
+	"\troot_lens\x18\x06 \x03(\rR\brootLens\"\x1f\n" +
 	"\x06Cancel\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\x04R\x05jobId\"\n" +
 	"\n" +

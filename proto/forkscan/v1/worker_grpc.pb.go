@@ -42,7 +42,7 @@ type WorkerServiceClient interface {
 	//
 	// The semaphore messages of the oneofs below do not travel on this stream
 	// but on the worker's semaphore line, a socketpair with length-prefixed
-	// WorkResponse frames up and WorkRequest frames down (see ipc.Line): a
+	// WorkResponse frames up and WorkRequest frames down (see internal/semline): a
 	// scanner waits on each round trip, and the bare socket is faster.
 	Work(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[WorkRequest, WorkResponse], error)
 }
@@ -82,7 +82,7 @@ type WorkerServiceServer interface {
 	//
 	// The semaphore messages of the oneofs below do not travel on this stream
 	// but on the worker's semaphore line, a socketpair with length-prefixed
-	// WorkResponse frames up and WorkRequest frames down (see ipc.Line): a
+	// WorkResponse frames up and WorkRequest frames down (see internal/semline): a
 	// scanner waits on each round trip, and the bare socket is faster.
 	Work(grpc.BidiStreamingServer[WorkRequest, WorkResponse]) error
 	mustEmbedUnimplementedWorkerServiceServer()

@@ -161,11 +161,11 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	runs := map[string]any{}
 	ran := false
 	for _, t := range s.tools {
-		if !t.wants(f.Path) {
+		if !t.wants(f.Name()) {
 			continue
 		}
 		ran = true
-		out, err := t.run(ctx, f.Path)
+		out, err := t.run(ctx, f.Name())
 		if err != nil {
 			return scan.Report{}, err
 		}

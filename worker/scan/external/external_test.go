@@ -3,18 +3,17 @@ package external_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/forkscan/forkscan/internal/proctest"
 	"github.com/forkscan/forkscan/worker/scan"
 	"github.com/forkscan/forkscan/worker/scan/external"
 )
@@ -143,19 +142,8 @@ func TestCancelKillsTheWholeGroup(t *testing.T) {
 		t.Fatal("the scan did not return after its context was cancelled")
 	}
 	for _, pid := range ids {
-		require.Eventually(t, func() bool { return gone(pid) }, 2*time.Second, 10*time.Millisecond, "pid %d is left", pid)
+		require.Eventually(t, func() bool { return !proctest.Alive(pid) }, 2*time.Second, 10*time.Millisecond, "pid %d is left", pid)
 	}
-}
-
-// gone reports whether pid no longer runs (absent, or a zombie not yet reaped
-// by its parent, which is init for the orphaned child).
-func gone(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
-		return true
-	}
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return len(fields) > 0 && fields[0] == "Z" || syscall.Kill(pid, 0) != nil
 }
 
 func TestBadOptions(t *testing.T) {

@@ -77,7 +77,7 @@ func finding(obj map[string]any) scan.Finding {
 		Line:     number(obj, "line", "line_number", "start_line", "StartLine", "start.line", "location.line"),
 		Column:   number(obj, "column", "col", "start_column", "StartColumn", "start.col", "start.column"),
 		EndLine:  number(obj, "end_line", "EndLine", "end.line"),
-		Severity: strings.ToLower(text(obj, "severity", "issue_severity", "level", "extra.severity")),
+		Severity: scan.Severity(strings.ToLower(text(obj, "severity", "issue_severity", "level", "extra.severity"))),
 		Match:    text(obj, "match", "code", "Match", "extra.lines"),
 	}
 	if f.Rule == "" {

@@ -67,14 +67,9 @@ type Options struct {
 	// NoRedact shows secrets in findings; by default they read "REDACTED".
 	NoRedact bool `json:"no_redact,omitempty"`
 	// Ignore lists fingerprints to drop, as in a .gitleaksignore file:
-	// "path:rule-id:line", the path as the job names the file.
-	// A path relative to the file's root matches too.
+	// "path:rule-id:line", the path as the file's name (scan.File.Name) or
+	// relative to its root (scan.File.Path).
 	Ignore []string `json:"ignore,omitempty"`
-	// Roots are the scanned roots, as the jobs' paths begin. gitleaks skips
-	// a directory its allowlist matches, with all it holds; a file is
-	// skipped the same way when a directory between it and its root
-	// matches. Without roots, only the file's own path is checked.
-	Roots []string `json:"roots,omitempty"`
 	// MaxDecodeDepth is how many decoding passes (base64, hex, percent
 	// encoding) run over each file. If zero, 5, gitleaks' default;
 	// negative: none.
@@ -148,15 +143,16 @@ func LoadConfig(text string) (config.Config, error) {
 
 // Scan runs the detector over f as `gitleaks dir` runs it over a file.
 func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
-	if s.skipPath(f.Path) {
+	name := f.Name()
+	if s.skipPath(name, f.Root) {
 		return scan.Report{}, scan.Skip("path allowed by the gitleaks config's allowlist")
 	}
-	if f.Path == s.opts.ConfigPath && f.Path != "" {
+	if name == s.opts.ConfigPath && name != "" {
 		return scan.Report{}, scan.Skip("the gitleaks config in use")
 	}
 	buf := s.buffers.Get().(*[]byte)
 	defer s.buffers.Put(buf)
-	src := &sources.File{Content: bytes.NewReader(f.Data), Path: f.Path, Config: s.config, Buffer: *buf}
+	src := &sources.File{Content: bytes.NewReader(f.Data), Path: name, Config: s.config, Buffer: *buf}
 	var found []report.Finding
 	fragments := 0
 	err := src.Fragments(ctx, func(frag sources.Fragment, err error) error {
@@ -176,15 +172,15 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	if fragments == 0 && len(f.Data) > 0 {
 		return scan.Report{}, scan.Skip("binary or archive (gitleaks does not scan it)")
 	}
-	return scan.Report{Findings: s.convert(found)}, nil
+	return scan.Report{Findings: s.convert(found, f.Path)}, nil
 }
 
 // convert turns gitleaks findings into scan findings, dropping the ones a
-// fingerprint ignores.
-func (s *Scanner) convert(found []report.Finding) []scan.Finding {
+// fingerprint ignores; rel is the file's path relative to its root.
+func (s *Scanner) convert(found []report.Finding, rel string) []scan.Finding {
 	var out []scan.Finding
 	for _, g := range found {
-		if s.ignored(g) {
+		if s.ignored(g, rel) {
 			continue
 		}
 		out = append(out, scan.Finding{
@@ -195,25 +191,26 @@ func (s *Scanner) convert(found []report.Finding) []scan.Finding {
 	return out
 }
 
-// ignored reports whether a .gitleaksignore fingerprint names g: its path
-// as the job gives it, or relative to its root (as `gitleaks dir .` run in
-// the root would write it).
-func (s *Scanner) ignored(g report.Finding) bool {
+// ignored reports whether a .gitleaksignore fingerprint names g: by the
+// file's name, or by its path relative to its root (as `gitleaks dir .`
+// run in the root would write it).
+func (s *Scanner) ignored(g report.Finding, rel string) bool {
 	if len(s.ignore) == 0 {
 		return false
 	}
-	if s.ignore[fmt.Sprintf("%s:%s:%d", g.File, g.RuleID, g.StartLine)] {
-		return true
-	}
-	rel, err := filepath.Rel(s.rootOf(g.File), g.File)
-	return err == nil && s.ignore[fmt.Sprintf("%s:%s:%d", filepath.ToSlash(rel), g.RuleID, g.StartLine)]
+	return s.ignore[fmt.Sprintf("%s:%s:%d", g.File, g.RuleID, g.StartLine)] ||
+		s.ignore[fmt.Sprintf("%s:%s:%d", filepath.ToSlash(rel), g.RuleID, g.StartLine)]
 }
 
-// skipPath reports whether the global allowlist skips path, or one of the
-// directories between it and its root, as gitleaks' walk would.
-func (s *Scanner) skipPath(path string) bool {
-	root := s.rootOf(path)
-	for p := path; ; p = filepath.Dir(p) {
+// skipPath reports whether the global allowlist skips the file name, or
+// one of the directories between it and its root, as gitleaks' walk
+// would: gitleaks skips a directory its allowlist matches, with all it
+// holds. A file with no root has only its own name checked.
+func (s *Scanner) skipPath(name, root string) bool {
+	if root != "" {
+		root = filepath.Clean(root)
+	}
+	for p := name; ; p = filepath.Dir(p) {
 		if s.allowed(p) {
 			return true
 		}
@@ -221,19 +218,6 @@ func (s *Scanner) skipPath(path string) bool {
 			return false
 		}
 	}
-}
-
-func (s *Scanner) rootOf(path string) string {
-	best := ""
-	for _, r := range s.opts.Roots {
-		if (path == r || strings.HasPrefix(path, strings.TrimSuffix(r, "/")+"/")) && len(r) > len(best) {
-			best = r
-		}
-	}
-	if best == "" && len(s.opts.Roots) > 0 && !filepath.IsAbs(path) {
-		return "."
-	}
-	return best
 }
 
 func (s *Scanner) allowed(path string) bool {

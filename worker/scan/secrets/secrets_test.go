@@ -27,29 +27,30 @@ func TestScan(t *testing.T) {
 	cases := []struct {
 		name   string
 		opts   secrets.Options
-		path   string
+		root   string
+		path   string // relative to root
 		data   string
 		rules  []string // rule ids found; nil: none
 		skip   string   // in the skip reason, when skipped
 		hidden bool     // the match is redacted
 	}{
-		{"found and redacted", secrets.Options{}, "/r/a.env", "token = \"" + pat + "\"\n", []string{"github-pat"}, "", true},
-		{"shown", secrets.Options{NoRedact: true}, "/r/a.env", "token = \"" + pat + "\"\n", []string{"github-pat"}, "", false},
-		{"allowlisted path", secrets.Options{}, "/r/logo.png", pat, nil, "allowlist", false},
-		{"allowlisted directory above", secrets.Options{Roots: []string{"/r"}}, "/r/node_modules/x/a.js", pat, nil, "allowlist", false},
-		{"allowlisted directory", secrets.Options{Config: buildDir, Roots: []string{"/r"}}, "/r/build/a.env", "t = \"" + pat + "\"\n", nil, "allowlist", false},
-		{"directory above the root", secrets.Options{Config: buildDir, Roots: []string{"/build/r"}}, "/build/r/a.env", "t = \"" + pat + "\"\n", []string{"github-pat"}, "", true},
-		{"gitleaks:allow", secrets.Options{}, "/r/a.env", "t = \"" + pat + "\" # gitleaks:allow\n", nil, "", false},
-		{"ignored by fingerprint", secrets.Options{Roots: []string{"/r"}, Ignore: []string{"a.env:github-pat:1"}}, "/r/a.env", "t = \"" + pat + "\"\n", nil, "", false},
-		{"binary", secrets.Options{}, "/r/x", "\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00" + pat, nil, "binary", false},
-		{"empty", secrets.Options{}, "/r/e", "", nil, "", false},
-		{"custom rule only", secrets.Options{Config: "[[rules]]\nid = \"magic\"\nregex = '''XYZZY'''\n"}, "/r/m", "XYZZY " + pat, []string{"magic"}, "", true},
+		{"found and redacted", secrets.Options{}, "/r", "a.env", "token = \"" + pat + "\"\n", []string{"github-pat"}, "", true},
+		{"shown", secrets.Options{NoRedact: true}, "/r", "a.env", "token = \"" + pat + "\"\n", []string{"github-pat"}, "", false},
+		{"allowlisted path", secrets.Options{}, "/r", "logo.png", pat, nil, "allowlist", false},
+		{"allowlisted directory above", secrets.Options{}, "/r", "node_modules/x/a.js", pat, nil, "allowlist", false},
+		{"allowlisted directory", secrets.Options{Config: buildDir}, "/r", "build/a.env", "t = \"" + pat + "\"\n", nil, "allowlist", false},
+		{"directory above the root", secrets.Options{Config: buildDir}, "/build/r", "a.env", "t = \"" + pat + "\"\n", []string{"github-pat"}, "", true},
+		{"gitleaks:allow", secrets.Options{}, "/r", "a.env", "t = \"" + pat + "\" # gitleaks:allow\n", nil, "", false},
+		{"ignored by fingerprint", secrets.Options{Ignore: []string{"a.env:github-pat:1"}}, "/r", "a.env", "t = \"" + pat + "\"\n", nil, "", false},
+		{"binary", secrets.Options{}, "/r", "x", "\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00" + pat, nil, "binary", false},
+		{"empty", secrets.Options{}, "/r", "e", "", nil, "", false},
+		{"custom rule only", secrets.Options{Config: "[[rules]]\nid = \"magic\"\nregex = '''XYZZY'''\n"}, "/r", "m", "XYZZY " + pat, []string{"magic"}, "", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			sc, err := secrets.New(c.opts)
 			require.NoError(t, err)
-			rep, err := sc.Scan(context.Background(), &scan.File{Path: c.path, Data: []byte(c.data)})
+			rep, err := sc.Scan(context.Background(), &scan.File{Root: c.root, Path: c.path, Data: []byte(c.data)})
 			if c.skip != "" {
 				reason, ok := scan.IsSkip(err)
 				require.True(t, ok, "%v", err)

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/require"
+)
+
+// onTerminal runs the CLI with args with its stdin, stdout and stderr on
+// one pseudo-terminal, as a person at a terminal would, and returns all it
+// printed (the terminal's line endings made plain) and its exit code.
+func onTerminal(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0", "CI=", "NO_COLOR=1")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	require.NoError(t, err)
+	defer tty.Close()
+	var out bytes.Buffer
+	read := make(chan error, 1)
+	go func() { _, err := io.Copy(&out, tty); read <- err }()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err = <-waited:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the CLI on a terminal did not end; it printed:\n%s", out.String())
+	}
+	// Once the CLI is gone, reading the terminal ends with EIO (Linux).
+	if rerr := <-read; rerr != nil && !errors.Is(rerr, syscall.EIO) {
+		require.NoError(t, rerr)
+	}
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return strings.ReplaceAll(out.String(), "\r\n", "\n"), code
+}
+
+// lastOfLine is what a terminal shows of each line: the text after its
+// last carriage return (a progress bar redraws itself with them).
+func lastOfLine(text string) []string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if i := strings.LastIndexByte(l, '\r'); i >= 0 {
+			l = l[i+1:]
+		}
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// On a terminal, with no --format, a scan prints text for people: no JSON,
+// the files with findings and their findings, then the summary. The
+// progress bar never shares a line with a record.
+func TestTerminalGetsText(t *testing.T) {
+	root := t.TempDir()
+	for i := range 40 {
+		write(t, filepath.Join(root, "dir", strings.Repeat("f", i%5+1)+string(rune('a'+i%26))+".txt"), strings.Repeat("plain text\n", i))
+	}
+	write(t, filepath.Join(root, "leak.txt"), "nothing\nSECRET here\n")
+
+	out, code := onTerminal(t, "scan", "-s", "inventory", "-w", "2", root)
+	require.Equal(t, exitOK, code, out)
+	require.NotContains(t, out, "{", "no JSON on a terminal")
+	lines := lastOfLine(out)
+	require.Len(t, lines, 1, "no findings: the summary alone\n%s", out)
+	require.Regexp(t, `^forkscan: 41 files, 41 results \(41 ok`, lines[0])
+
+	out, code = onTerminal(t, "scan", "-s", "flagger", "-w", "2", "--progress", "bar", root)
+	require.Equal(t, exitFindings, code, out)
+	require.NotContains(t, out, "{")
+	lines = lastOfLine(out)
+	require.GreaterOrEqual(t, len(lines), 3, out)
+	require.Equal(t, "leak.txt", strings.TrimPrefix(lines[0], root+string(filepath.Separator)), "the file, as a person names it\n%s", out)
+	require.Regexp(t, regexp.MustCompile(`^  1  flagger  secret-word`), lines[1])
+	require.Regexp(t, `^forkscan: 41 files, 41 results \(41 ok, 0 error, 0 skipped\), 1 findings`, lines[2])
+
+	// --format wins over the terminal.
+	out, code = onTerminal(t, "scan", "-s", "inventory", "--format", "jsonl", filepath.Join(root, "leak.txt"))
+	require.Equal(t, exitOK, code, out)
+	require.Contains(t, out, `"scanner":"inventory"`)
+}

@@ -1,0 +1,75 @@
+package ipc
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/record"
+)
+
+// ErrorToWire puts a categorized error on the wire with its category,
+// message and retryability (the cause stays behind; its text is in the
+// message). The message is made valid UTF-8, as a protobuf string must be,
+// so that an odd file name never fails a whole message. Nil gives nil.
+func ErrorToWire(e *record.Error) *pb.Error {
+	if e == nil {
+		return nil
+	}
+	return &pb.Error{Category: pb.ErrorCategory(e.Category), Message: ValidUTF8(e.Message), Retryable: e.Retryable}
+}
+
+// ErrorFromWire rebuilds a categorized error from the wire. One whose
+// category this side does not know (a newer peer's) becomes a TOOL_ERROR
+// naming it, rather than an error with no category at all. Nil gives nil.
+func ErrorFromWire(e *pb.Error) *record.Error {
+	if e == nil {
+		return nil
+	}
+	c := record.Category(e.GetCategory())
+	if !c.Valid() {
+		return &record.Error{Category: record.ToolError, Message: fmt.Sprintf("%s (unknown category %d)", e.GetMessage(), c), Retryable: e.GetRetryable()}
+	}
+	return &record.Error{Category: c, Message: e.GetMessage(), Retryable: e.GetRetryable()}
+}
+
+// FindingsToWire puts findings on the wire, their text made valid UTF-8.
+// None gives nil.
+func FindingsToWire(in []record.Finding) []*pb.Finding {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]*pb.Finding, len(in))
+	for i, f := range in {
+		out[i] = &pb.Finding{
+			Rule: ValidUTF8(f.Rule), Message: ValidUTF8(f.Message), Line: int32(f.Line), Column: int32(f.Column),
+			EndLine: int32(f.EndLine), EndColumn: int32(f.EndColumn),
+			Severity: ValidUTF8(string(f.Severity)), Match: ValidUTF8(f.Match),
+		}
+	}
+	return out
+}
+
+// FindingsFromWire rebuilds findings from the wire. None gives nil.
+func FindingsFromWire(in []*pb.Finding) []record.Finding {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]record.Finding, len(in))
+	for i, f := range in {
+		out[i] = record.Finding{Rule: f.GetRule(), Message: f.GetMessage(), Line: int(f.GetLine()),
+			Column: int(f.GetColumn()), EndLine: int(f.GetEndLine()), EndColumn: int(f.GetEndColumn()),
+			Severity: record.Severity(f.GetSeverity()), Match: f.GetMatch()}
+	}
+	return out
+}
+
+// ValidUTF8 returns s, with each invalid byte sequence replaced by U+FFFD:
+// what a protobuf string field may carry.
+func ValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}

@@ -1,0 +1,110 @@
+package output
+
+import (
+	"bytes"
+	"net/url"
+	"path/filepath"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/forkscan/forkscan/record"
+)
+
+// sarifFormat writes one SARIF 2.1.0 log at the end of the run: a run of
+// the tool "forkscan" whose results are the findings, and whose invocation
+// lists every error record as a tool execution notification. SARIF is one
+// JSON document, so nothing is written before the end; memory grows with
+// the findings, not with the files.
+type sarifFormat struct {
+	run    *sarif.Run
+	inv    *sarif.Invocation
+	single bool // one root: locations are relative to it
+}
+
+func newSARIF(roots []string) *sarifFormat {
+	s := &sarifFormat{
+		run:    sarif.NewRunWithInformationURI("forkscan", "https://github.com/forkscan/forkscan"),
+		inv:    sarif.NewInvocation().WithExecutionSuccessful(true),
+		single: len(roots) == 1,
+	}
+	s.run.AddInvocation(s.inv)
+	return s
+}
+
+func (s *sarifFormat) add(_ *bytes.Buffer, rec record.Record, _ *File) error {
+	loc := s.location(rec)
+	for _, f := range rec.Findings {
+		rule := s.run.AddRule(f.Rule)
+		if f.Message != "" && rule.ShortDescription == nil {
+			rule.WithDescription(f.Message)
+		}
+		region := sarif.NewRegion()
+		if f.Line > 0 {
+			region.WithStartLine(f.Line)
+			if f.EndLine >= f.Line {
+				region.WithEndLine(f.EndLine)
+			}
+			if f.Column > 0 {
+				region.WithStartColumn(f.Column)
+			}
+			if f.EndColumn > 0 && (f.EndLine > f.Line || f.EndColumn >= f.Column) {
+				region.WithEndColumn(f.EndColumn)
+			}
+		}
+		msg := f.Message
+		if msg == "" {
+			msg = f.Rule
+		}
+		res := s.run.CreateResultForRule(f.Rule).WithLevel(level(f.Severity)).
+			WithMessage(sarif.NewTextMessage(msg + " (" + rec.Scanner + ")"))
+		phys := sarif.NewPhysicalLocation().WithArtifactLocation(loc)
+		if f.Line > 0 {
+			phys.WithRegion(region)
+		}
+		res.AddLocation(sarif.NewLocation().WithPhysicalLocation(phys))
+	}
+	if rec.Error != nil {
+		s.inv.WithExecutionSuccessful(false)
+		s.inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel("error").
+			WithMessage(sarif.NewTextMessage(rec.Scanner + ": " + rec.Error.Error())).
+			AddLocation(sarif.NewLocation().WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(loc))))
+	}
+	return nil
+}
+
+func (s *sarifFormat) end(buf *bytes.Buffer) error {
+	rep := sarif.NewReport()
+	rep.AddRun(s.run)
+	if err := rep.PrettyWrite(buf); err != nil {
+		return err
+	}
+	if buf.Len() > 0 && buf.Bytes()[buf.Len()-1] != '\n' {
+		buf.WriteByte('\n') // a text file ends with a newline
+	}
+	return nil
+}
+
+// location names a record's file: relative to the root when the run has
+// one, as code-scanning services expect, and an absolute file URI
+// otherwise.
+func (s *sarifFormat) location(rec record.Record) *sarif.ArtifactLocation {
+	if s.single && rec.Root != "" {
+		return sarif.NewArtifactLocation().WithURI((&url.URL{Path: filepath.ToSlash(rec.Path)}).String())
+	}
+	abs, err := filepath.Abs(rec.Name())
+	if err != nil {
+		abs = rec.Name()
+	}
+	return sarif.NewArtifactLocation().WithURI((&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String())
+}
+
+// level maps a finding's severity to a SARIF level.
+func level(severity record.Severity) string {
+	switch severity {
+	case "critical", "high", "error":
+		return "error"
+	case "low", "info", "note":
+		return "note"
+	}
+	return "warning"
+}

@@ -1,0 +1,233 @@
+package output
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forkscan/forkscan/record"
+)
+
+// Buffering: records collect in memory and are written in whole lines,
+// when flushAt bytes have collected and at least every flushEvery.
+const (
+	flushAt    = 64 << 10
+	flushEvery = 500 * time.Millisecond
+)
+
+// The formats.
+const (
+	JSONL = "jsonl" // one record a line: the format resume and merge read
+	SARIF = "sarif" // one SARIF 2.1.0 log, written at Close
+	Text  = "text"  // for people: files with findings or errors
+)
+
+// Formats lists the format names New takes.
+var Formats = []string{JSONL, SARIF, Text}
+
+// Options is what formats need to know of the run. The zero value suits
+// JSON lines.
+type Options struct {
+	// Color paints the text format with ANSI colours.
+	Color bool
+	// Base, if set, is the directory the text format shows paths
+	// relative to, when a file is under it (the working directory, say);
+	// otherwise it shows them relative to their root.
+	Base string
+	// Roots are the run's roots (tree.Roots): with one, SARIF locations
+	// are relative to it, as code-scanning services expect; otherwise
+	// they are absolute file URIs.
+	Roots []string
+	// BeforeWrite, if set, is called before each write to the underlying
+	// writer, with the Writer's lock held: a progress bar on the same
+	// terminal clears itself there, so records never interleave with it.
+	BeforeWrite func()
+}
+
+// Writer writes records in arrival order in one format, whole lines at a
+// time, and tallies them. It is safe for concurrent use. Make one with
+// New; the zero value is not usable.
+type Writer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	buf    bytes.Buffer // whole records not yet written
+	format format
+	before func()
+	err    error // the first write error
+	tally  Tally
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// New returns a Writer of the named format to w; it starts the ticker
+// that flushes it, which Close stops. An unknown format is an error
+// naming the known ones.
+func New(w io.Writer, name string, o Options) (*Writer, error) {
+	var f format
+	switch name {
+	case JSONL:
+		f = &jsonlFormat{}
+	case Text:
+		f = &textFormat{color: o.Color, base: o.Base, pending: map[*File][]record.Record{}}
+	case SARIF:
+		f = newSARIF(o.Roots)
+	default:
+		return nil, fmt.Errorf("output: unknown format %q (known: %s)", name, strings.Join(Formats, ", "))
+	}
+	wr := &Writer{w: w, format: f, before: o.BeforeWrite, stop: make(chan struct{}), done: make(chan struct{})}
+	go wr.tick()
+	return wr, nil
+}
+
+// Write adds one record of the file f (nil for a record that stands
+// alone).
+func (w *Writer) Write(rec record.Record, f *File) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tally.add(rec, f)
+	if w.err != nil {
+		return
+	}
+	w.err = w.format.add(&w.buf, rec, f)
+	if w.buf.Len() >= flushAt {
+		w.flushLocked()
+	}
+}
+
+// tick flushes every flushEvery until Close.
+func (w *Writer) tick() {
+	defer close(w.done)
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			w.mu.Lock()
+			w.flushLocked()
+			w.mu.Unlock()
+		case <-w.stop:
+			return
+		}
+	}
+}
+
+func (w *Writer) flushLocked() {
+	if w.buf.Len() == 0 || w.err != nil {
+		return
+	}
+	if w.before != nil {
+		w.before()
+	}
+	_, w.err = w.w.Write(w.buf.Bytes())
+	w.buf.Reset()
+}
+
+// Tally returns the tally so far.
+func (w *Writer) Tally() Tally {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.tally
+}
+
+// Close writes what is left (all of a SARIF log; the text blocks of files
+// an interrupted run did not complete) and stops the ticker. It returns
+// the first write error. It does not close the underlying writer.
+func (w *Writer) Close() error {
+	close(w.stop)
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = w.format.end(&w.buf)
+	}
+	w.flushLocked()
+	return w.err
+}
+
+// File follows the records of one file: how many it is to get, and how
+// many it got. Pass the same File with each of the file's records: the
+// text format prints a file's block once it is complete, and the tally
+// counts files done, failed and cut short.
+type File struct {
+	want    int
+	size    int64
+	scanned bool
+	got     int  // records written so far; under the Writer's lock
+	failed  bool // one of them is an error; under the Writer's lock
+	path    string
+}
+
+// Track returns the File of a file that is to get records records: a file
+// sent to be scanned, of size bytes, or (scanned false) one whose records
+// the caller makes itself, such as an entry the walk could not read.
+func Track(records int, size int64, scanned bool) *File {
+	return &File{want: records, size: size, scanned: scanned}
+}
+
+// Tally is what a Writer wrote: what the summary and an exit code are made of.
+type Tally struct {
+	Records  int // every record
+	OK       int // with status ok
+	Errors   int // with status error
+	Skipped  int // with status skipped
+	Findings int // over all records
+	Files    Files
+	Bytes    int64 // the sizes of the scanned files complete
+}
+
+// Files counts the files of the records written with a File, by how far
+// they got.
+type Files struct {
+	Done      int // scanned files with all their records in, none an error
+	Failed    int // scanned files with all their records in, one at least an error
+	Unscanned int // files whose records the caller made (Track with scanned false), all in
+	Open      int // files with some of their records in, not all
+}
+
+func (t *Tally) add(rec record.Record, f *File) {
+	t.Records++
+	t.Findings += len(rec.Findings)
+	switch rec.Status {
+	case record.StatusOK:
+		t.OK++
+	case record.StatusError:
+		t.Errors++
+	default:
+		t.Skipped++
+	}
+	if f == nil {
+		return
+	}
+	if f.got == 0 {
+		t.Files.Open++
+		f.path = rec.Path
+	}
+	f.got++
+	f.failed = f.failed || rec.Status == record.StatusError
+	if f.got < f.want {
+		return
+	}
+	t.Files.Open--
+	switch {
+	case !f.scanned:
+		t.Files.Unscanned++
+	case f.failed:
+		t.Files.Failed++
+		t.Bytes += f.size
+	default:
+		t.Files.Done++
+		t.Bytes += f.size
+	}
+}
+
+// complete reports whether f has all its records (nil stands alone).
+func (f *File) complete() bool { return f == nil || f.got >= f.want }
+
+// sortFiles orders files by the path of their first record.
+func sortFiles(files []*File) {
+	slices.SortFunc(files, func(a, b *File) int { return strings.Compare(a.path, b.path) })
+}

@@ -1,0 +1,321 @@
+package resume
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/forkscan/forkscan/record"
+)
+
+// ErrRootMismatch is returned when an output holds records of roots the
+// run does not scan, and Options.Force is not set.
+var ErrRootMismatch = errors.New("the output was written for a different root")
+
+// fileKey names a file across runs: its root and its exact path bytes.
+type fileKey struct{ root, path string }
+
+// Prior is what an earlier run's output says is done: per file, the
+// scanners it recorded ok for the content the file still has. A nil
+// *Prior has done nothing.
+type Prior struct {
+	done map[fileKey][]string
+}
+
+// Left returns the scanners of want that have no ok record for the file
+// at path under root.
+func (p *Prior) Left(root, path string, want []string) []string {
+	if p == nil {
+		return want
+	}
+	done := p.done[fileKey{root, path}]
+	if len(done) == 0 {
+		return want
+	}
+	var out []string
+	for _, s := range want {
+		if !slices.Contains(done, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Report is what Load found in the earlier output.
+type Report struct {
+	From     string // the output resumed
+	Kept     int    // records kept: still true
+	Dropped  int    // records dropped, to be made again
+	Garbage  int    // lines that were not records
+	Files    int    // files with records kept
+	Findings int    // in the records kept
+}
+
+// Options says how Load treats an output. The zero value refuses records
+// of other roots and warns nowhere.
+type Options struct {
+	// Force takes records of other roots: with one root, as its own (a
+	// tree that moved); with several, kept as they are and not used.
+	Force bool
+	// Warn, if set, is told of each of the first lines that are not
+	// records, and of how many there were in all.
+	Warn func(message string)
+}
+
+// line is one record of the earlier output, with its bytes as written.
+type line struct {
+	rec  record.Record
+	key  fileKey
+	text []byte
+}
+
+// Load reads the earlier output at path (JSON lines) for a run of roots
+// (tree.Roots) and rewrites it in place with only the records that stay true: status ok,
+// for a file whose content still has the SHA-256 recorded. Everything else
+// is dropped, to be made again by this run: errors, skips, records of
+// changed or vanished files, records without a SHA-256 (their scanner read
+// no content, so nothing says the file is unchanged). Lines that are not
+// records (garbage, a last line cut short by a crash) are reported to warn
+// and dropped. Records of a root this run does not scan are an error
+// wrapping ErrRootMismatch, unless o.Force.
+//
+// A missing file is an empty one. The rewrite goes through a temporary
+// file and a rename, so an interrupt leaves the old output whole. The run
+// then appends its records to the output (Append).
+func Load(ctx context.Context, path string, roots []string, o Options) (*Prior, Report, error) {
+	rep := Report{From: path}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Prior{done: map[fileKey][]string{}}, rep, nil
+	}
+	if err != nil {
+		return nil, rep, err
+	}
+	lines, garbage, err := readRecords(f, path, o.Warn)
+	_ = f.Close()
+	if err != nil {
+		return nil, rep, err
+	}
+	rep.Garbage = garbage
+	foreign, err := adopt(lines, roots, o.Force)
+	if err != nil {
+		return nil, rep, err
+	}
+	keep, err := stillTrue(ctx, lines, roots)
+	if err != nil {
+		return nil, rep, err
+	}
+	p := &Prior{done: map[fileKey][]string{}}
+	var out bytes.Buffer
+	for i, l := range lines {
+		switch {
+		case foreign[i]:
+			out.Write(l.text)
+		case keep[i]:
+			out.Write(l.text)
+			p.done[l.key] = append(p.done[l.key], l.rec.Scanner)
+			rep.Kept++
+			rep.Findings += len(l.rec.Findings)
+		default:
+			rep.Dropped++
+		}
+	}
+	rep.Files = len(p.done)
+	return p, rep, replaceFile(path, out.Bytes())
+}
+
+// readRecords reads every line of r; it returns the records, the last of
+// each (root, path, scanner), and how many lines were not records.
+func readRecords(r io.Reader, name string, warn func(string)) ([]line, int, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var lines []line
+	at := map[string]int{} // root, path, scanner → index in lines
+	garbage := 0
+	for n := 1; ; n++ {
+		text, err := br.ReadBytes('\n')
+		if len(text) == 0 && errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, fmt.Errorf("reading %s: %w", name, err)
+		}
+		l, why := parseLine(text)
+		if why != "" {
+			garbage++
+			if garbage <= 5 && warn != nil {
+				warn(fmt.Sprintf("%s:%d: %s; ignored", name, n, why))
+			}
+			continue
+		}
+		id := l.key.root + "\x00" + l.key.path + "\x00" + l.rec.Scanner
+		if i, seen := at[id]; seen {
+			lines[i] = l // the later record wins
+			continue
+		}
+		at[id] = len(lines)
+		lines = append(lines, l)
+	}
+	if garbage > 5 && warn != nil {
+		warn(fmt.Sprintf("%s: %d lines in all were not records; ignored", name, garbage))
+	}
+	return lines, garbage, nil
+}
+
+// parseLine parses one output line; why says what is wrong with it.
+func parseLine(text []byte) (line, string) {
+	if !bytes.HasSuffix(text, []byte("\n")) {
+		return line{}, "the last line is cut short (no newline)"
+	}
+	var rec record.Record
+	if err := json.Unmarshal(text, &rec); errors.Is(err, record.ErrNotRecord) {
+		return line{}, err.Error()
+	} else if err != nil {
+		return line{}, fmt.Sprintf("not a JSON record (%v)", err)
+	}
+	return line{rec: rec, key: fileKey{rec.Root, rec.Path}, text: text}, ""
+}
+
+// adopt applies the root rule to lines; it returns the indexes of the
+// records of other roots that are to be kept untouched.
+func adopt(lines []line, roots []string, force bool) (map[int]bool, error) {
+	var others []string
+	for _, l := range lines {
+		if !slices.Contains(roots, l.key.root) && !slices.Contains(others, l.key.root) {
+			others = append(others, l.key.root)
+		}
+	}
+	switch {
+	case len(others) == 0:
+		return nil, nil
+	case !force:
+		sort.Strings(others)
+		return nil, fmt.Errorf("%w: it has records of %s, and this run scans %s (--force resumes anyway)",
+			ErrRootMismatch, strings.Join(others, ", "), strings.Join(roots, ", "))
+	}
+	foreign := map[int]bool{}
+	for i := range lines {
+		l := &lines[i]
+		if slices.Contains(roots, l.key.root) {
+			continue
+		}
+		if len(roots) > 1 {
+			foreign[i] = true
+			continue
+		}
+		l.rec.Root, l.key.root = roots[0], roots[0]
+		text, err := json.Marshal(l.rec)
+		if err != nil {
+			return nil, err
+		}
+		l.text = append(text, '\n')
+	}
+	return foreign, nil
+}
+
+// stillTrue reports, per line, whether it is an ok record with a SHA-256
+// that the file on disk still has. Files are hashed in parallel, each
+// once.
+func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error) {
+	want := map[fileKey]string{} // the SHA-256 the records need; "" if they disagree
+	for _, l := range lines {
+		sum := string(l.rec.SHA256)
+		if l.rec.Status != record.StatusOK || sum == "" || !slices.Contains(roots, l.key.root) {
+			continue
+		}
+		if had, seen := want[l.key]; seen && had != sum {
+			want[l.key] = ""
+		} else if !seen {
+			want[l.key] = sum
+		}
+	}
+	keys := slices.Collect(maps.Keys(want))
+	sums := make([]string, len(keys))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
+	for i, k := range keys {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			sums[i] = hashFile(record.Join(k.root, k.path))
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	same := map[fileKey]bool{}
+	for i, k := range keys {
+		same[k] = want[k] != "" && sums[i] == want[k]
+	}
+	keep := make([]bool, len(lines))
+	for i, l := range lines {
+		keep[i] = l.rec.Status == record.StatusOK && same[l.key] && string(l.rec.SHA256) == want[l.key]
+	}
+	return keep, nil
+}
+
+// hashFile returns the SHA-256 of the file at path; "" if it cannot be
+// read.
+func hashFile(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return string(h.Sum(nil))
+}
+
+// Append opens the output at path for a resumed run to add its records
+// to, creating it if Load found none.
+func Append(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+}
+
+// replaceFile writes data to path through a temporary file in the same
+// directory and a rename.
+func replaceFile(path string, data []byte) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".resume-*")
+	if err != nil {
+		return err
+	}
+	err = tmp.Chmod(info.Mode().Perm())
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return err
+}

@@ -1,0 +1,19 @@
+// Package tree walks the trees a scan covers and says what is in them: a
+// file to scan (its root, its path relative to the root, its size), or an
+// entry that cannot be scanned and why (a FIFO, a symlink out of the root,
+// a directory it may not read). Nothing of a tree is dropped silently:
+// every entry is yielded or, when a rule leaves it out on purpose
+// (.gitignore, --include, --exclude), counted.
+//
+// It is to forkscan what filepath.WalkDir is to a program, with the
+// policy a scanner of source trees wants built in, as ripgrep and gitleaks
+// have it: .gitignore files obeyed, .git skipped, symlinked directories not
+// followed, symlinked files followed only inside their root, and nothing
+// opened but .gitignore files, so a walk never blocks on a FIFO or a
+// device. LargestFirst then orders what the walk finds, biggest files
+// first, within a bounded queue.
+//
+// It knows nothing of processes, scanners or output formats: an entry
+// carries the record vocabulary's Root and Path (package record), and the
+// caller turns entries into jobs and records.
+package tree

@@ -1,0 +1,146 @@
+package tree
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+)
+
+// Filter says which entries of a tree a walk leaves out, as git and
+// ripgrep do: what .gitignore files ignore (and the root's
+// .git/info/exclude), unless NoIgnore; what an Exclude glob matches; and
+// files no Include glob matches, when there are Include globs. A glob
+// without a slash matches an entry's name at any depth ("*.min.js"); one
+// with a slash matches its path from the root ("vendor/**"), in
+// doublestar's syntax. A root named to the walk is never left out.
+//
+// The zero value leaves out what .gitignore files ignore, and nothing
+// else.
+type Filter struct {
+	NoIgnore         bool     // scan what .gitignore files ignore too
+	Include, Exclude []string // globs
+}
+
+// ErrBadGlob is returned by Check for a glob that cannot be used.
+var ErrBadGlob = errors.New("not a valid glob")
+
+// Check returns an error wrapping ErrBadGlob, naming the glob, for the
+// first Include or Exclude glob that is empty or malformed.
+func (f Filter) Check() error {
+	for _, g := range append(slices.Clone(f.Include), f.Exclude...) {
+		if g == "" || !doublestar.ValidatePattern(g) {
+			return fmt.Errorf("%q is %w", g, ErrBadGlob)
+		}
+	}
+	return nil
+}
+
+// treeFilter is a filter for the walk of one root. It reads each
+// directory's .gitignore as the walk enters it, and keeps the patterns of
+// the directories above the current entry.
+type treeFilter struct {
+	Filter
+	levels []ignoreLevel // outermost first
+}
+
+type ignoreLevel struct {
+	dir      string // relative to the root, "" for the root
+	patterns []gitignore.Pattern
+}
+
+func (f Filter) forRoot(root string) *treeFilter {
+	t := &treeFilter{Filter: f}
+	if !f.NoIgnore {
+		ps := readIgnore(filepath.Join(root, ".git", "info", "exclude"), nil)
+		ps = append(ps, readIgnore(filepath.Join(root, ".gitignore"), nil)...)
+		t.levels = []ignoreLevel{{dir: "", patterns: ps}}
+	}
+	return t
+}
+
+// enter reads the .gitignore of a directory the walk goes into.
+func (t *treeFilter) enter(dir, rel string) {
+	if t.NoIgnore {
+		return
+	}
+	if ps := readIgnore(filepath.Join(dir, ".gitignore"), parts(rel)); len(ps) > 0 {
+		t.levels = append(t.levels, ignoreLevel{dir: rel, patterns: ps})
+	}
+}
+
+// skip reports whether the entry at rel (slash-separated, from the root)
+// is left out.
+func (t *treeFilter) skip(rel string, isDir bool) bool {
+	rel = filepath.ToSlash(rel)
+	if matchAny(t.Exclude, rel) || (!isDir && len(t.Include) > 0 && !matchAny(t.Include, rel)) {
+		return true
+	}
+	return t.ignored(rel, isDir)
+}
+
+// ignored applies the .gitignore patterns: the innermost directory's last
+// matching pattern decides, as in git.
+func (t *treeFilter) ignored(rel string, isDir bool) bool {
+	for len(t.levels) > 1 && !within(t.levels[len(t.levels)-1].dir, rel) {
+		t.levels = t.levels[:len(t.levels)-1] // the walk has left that directory
+	}
+	p := parts(rel)
+	for i := len(t.levels) - 1; i >= 0; i-- {
+		ps := t.levels[i].patterns
+		for j := len(ps) - 1; j >= 0; j-- {
+			switch ps[j].Match(p, isDir) {
+			case gitignore.Exclude:
+				return true
+			case gitignore.Include:
+				return false
+			}
+		}
+	}
+	return false
+}
+
+func matchAny(globs []string, rel string) bool {
+	for _, g := range globs {
+		target := rel
+		if !strings.Contains(g, "/") {
+			target = path.Base(rel)
+		}
+		if ok, _ := doublestar.Match(g, target); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// readIgnore reads the patterns of a .gitignore file; none if it cannot.
+func readIgnore(file string, domain []string) []gitignore.Pattern {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var ps []gitignore.Pattern
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "#") && strings.TrimSpace(line) != "" {
+			ps = append(ps, gitignore.ParsePattern(line, domain))
+		}
+	}
+	return ps
+}
+
+func parts(rel string) []string {
+	if rel == "" || rel == "." {
+		return nil
+	}
+	return strings.Split(filepath.ToSlash(rel), "/")
+}

@@ -1,0 +1,122 @@
+package external
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"mvdan.cc/sh/v3/shell"
+)
+
+// DecodeTools makes tools of [[exec]] tables as a TOML decoder gives them
+// (an array of tables: []any of map[string]any), as forkscan.toml has
+// them:
+//
+//	[[exec]]
+//	name    = "bandit"
+//	command = "bandit -q -f json {}"   # or a list of arguments
+//	json    = true
+//	ok_exit = [0, 1]
+//	include = ["*.py"]
+//	timeout = "30s"
+//	limit   = 2
+//
+// An unknown key or a value of the wrong type is an error naming it.
+func DecodeTools(val any) ([]Tool, error) {
+	tables, ok := val.([]any)
+	if !ok {
+		return nil, fmt.Errorf("exec must be an array of tables ([[exec]]), not %T", val)
+	}
+	var tools []Tool
+	for i, v := range tables {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("entry %d is not a table", i+1)
+		}
+		t, err := decodeTool(m)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		tools = append(tools, t)
+	}
+	return tools, nil
+}
+
+func decodeTool(m map[string]any) (Tool, error) {
+	var t Tool
+	var err error
+	for k, v := range m {
+		switch k {
+		case "name":
+			t.Name, err = as[string](k, v)
+		case "command":
+			t.Command, err = command(v)
+		case "json":
+			t.JSON, err = as[bool](k, v)
+		case "ok_exit":
+			t.OKExit, err = ints(k, v)
+		case "include":
+			t.Include, err = strs(k, v)
+		case "limit":
+			var n int64
+			n, err = as[int64](k, v)
+			t.Limit = n
+		case "timeout":
+			var s string
+			if s, err = as[string](k, v); err == nil {
+				t.Timeout, err = time.ParseDuration(s)
+			}
+		default:
+			err = fmt.Errorf("unknown key %q (known: name, command, json, ok_exit, include, limit, timeout)", k)
+		}
+		if err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+func as[T any](key string, v any) (T, error) {
+	t, ok := v.(T)
+	if !ok {
+		var zero T
+		return zero, fmt.Errorf("%s: want a %T, got %v", key, zero, v)
+	}
+	return t, nil
+}
+
+// command takes a command as a string (split as a shell would) or a list.
+func command(v any) ([]string, error) {
+	if s, ok := v.(string); ok {
+		return shell.Fields(s, func(name string) string { return os.Getenv(name) })
+	}
+	return strs("command", v)
+}
+
+func strs(key string, v any) ([]string, error) { return listOf[string](key, v) }
+
+func ints(key string, v any) ([]int, error) {
+	list, err := listOf[int64](key, v)
+	out := make([]int, len(list))
+	for i, n := range list {
+		out[i] = int(n)
+	}
+	return out, err
+}
+
+// listOf reads a TOML array whose items are all of type T.
+func listOf[T any](key string, v any) ([]T, error) {
+	list, err := as[[]any](key, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(list))
+	for _, item := range list {
+		t, err := as[T](key, item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
