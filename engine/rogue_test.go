@@ -11,15 +11,15 @@ import (
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/internal/semline"
 	"github.com/forkscan/forkscan/internal/wire"
+	"github.com/forkscan/forkscan/internal/workerproc"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
-	"github.com/forkscan/forkscan/worker"
 )
 
 // rogue serves as a worker that breaks the protocol as kind says, once it
 // has been given jobs: the parent must end it and run the jobs elsewhere.
 func rogue(kind string) {
-	fd, _ := strconv.Atoi(os.Getenv(worker.LineEnv))
+	fd, _ := strconv.Atoi(os.Getenv(workerproc.LineEnv))
 	lineFile := os.NewFile(uintptr(fd), "line")
 	ipc.Serve(func(s ipc.WorkerStream) error {
 		if _, err := s.Recv(); err != nil { // Configure

@@ -14,10 +14,10 @@ import (
 
 	"github.com/forkscan/forkscan/internal/semline"
 	"github.com/forkscan/forkscan/internal/taskboard"
+	"github.com/forkscan/forkscan/internal/workerproc"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/semregistry"
-	"github.com/forkscan/forkscan/worker"
 )
 
 // proc is the parent's handle on one worker, process or goroutine.
@@ -197,7 +197,7 @@ func (r *Run) startGoroutine(_ context.Context, p *proc) error {
 	go func() {
 		defer close(done)
 		defer w.Close()
-		if err := worker.Serve(w, workerLine, p.board); err != nil && !errors.Is(err, context.Canceled) {
+		if err := workerproc.Serve(w, workerLine, p.board); err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Debug("in-process worker ended", "slot", p.slot, "error", err)
 		}
 	}()
@@ -268,9 +268,9 @@ func (r *Run) command(line, board *os.File) (*exec.Cmd, error) {
 	cmd.ExtraFiles = append(cmd.ExtraFiles, r.lifeline.read, line, board)
 	fd := 2 + len(cmd.ExtraFiles) // ExtraFiles start at descriptor 3
 	cmd.Env = append(cmd.Env,
-		worker.LifelineEnv+"="+strconv.Itoa(fd-2),
-		worker.LineEnv+"="+strconv.Itoa(fd-1),
-		worker.BoardEnv+"="+strconv.Itoa(fd))
+		workerproc.LifelineEnv+"="+strconv.Itoa(fd-2),
+		workerproc.LineEnv+"="+strconv.Itoa(fd-1),
+		workerproc.BoardEnv+"="+strconv.Itoa(fd))
 	if r.cfg.MemoryLimit > 0 {
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatInt(r.cfg.MemoryLimit/10*9, 10))
 	}

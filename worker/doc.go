@@ -1,14 +1,6 @@
-// Package worker is the worker process: the serve loop that reads jobs from
-// the parent's stream, runs them on M concurrent tasks (parse once, then each
-// scanner), and sends results, metrics and completion back up.
-//
-// A worker is to the forkscan engine what a handler is to net/http: it runs
-// what it is given and reports; every decision (retries, timeouts, respawns,
-// shutdown) is the parent's. A scanner that panics costs one error result,
-// not the worker.
-//
-// A program that embeds forkscan calls Main first thing in main. In the
-// parent, Main returns at once; in a process the parent re-exec'd as a worker
+// Package worker turns a program into its own worker processes. A program
+// that embeds forkscan calls Main first thing in main. In the parent, Main
+// returns at once; in a process the parent re-exec'd as a worker
 // (recognized by the handshake cookie in its environment), Main serves and
 // never returns:
 //
@@ -16,4 +8,11 @@
 //		worker.Main()
 //		// ... the program proper: build an engine, feed it jobs.
 //	}
+//
+// It is the same trick as a shell's `exec "$0"` with a flag, or Go's own
+// tests re-running the test binary as a helper process: the parent and
+// its workers are one binary, so they agree on the scanners registered at
+// init without any exchange. The worker process itself (its serve loop,
+// tasks, parse step and semaphore client) is forkscan's plumbing, in
+// internal/workerproc.
 package worker

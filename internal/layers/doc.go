@@ -11,9 +11,11 @@
 //     scanner, so it never reaches worker/scan.
 //   - worker/scan is the scanner contract, on record alone; the scanners
 //     (worker/scan/...) sit on the contract.
-//   - worker serves jobs with the registered scanners but names none of them.
+//   - internal/workerproc, the worker process, serves jobs with the
+//     registered scanners but names none of them; worker is its public door
+//     (Main).
 //   - semregistry and shutdown stand alone.
-//   - engine, the parent, sits on ipc, worker and those two, and knows
+//   - engine, the parent, sits on ipc, the worker process and those two, and knows
 //     nothing of the walk (tree), the formats (output), resume, the CLI or
 //     any scanner.
 //   - tree, resume and output are libraries for programs around the engine,

@@ -40,15 +40,17 @@ var allowed = map[string][]string{
 	"worker/scan":  {"record"},
 	"worker/scan/": {"worker/scan", "record"},
 
-	// The worker process: runs registered scanners, names none.
-	"worker": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan"},
+	// The worker process: runs registered scanners, names none; and the
+	// public door to it, worker.Main.
+	"internal/workerproc": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan"},
+	"worker":              {"internal/workerproc"},
 
 	// Stand-alone libraries.
 	"semregistry": nil,
 	"shutdown":    nil,
 
 	// The parent.
-	"engine": {"ipc", "worker", "worker/scan", "record", "proto/forkscan/v1", "semregistry", "shutdown", "internal/"},
+	"engine": {"ipc", "worker/scan", "record", "proto/forkscan/v1", "semregistry", "shutdown", "internal/"},
 
 	// Libraries for the programs around the engine.
 	"tree":   {"record"},
