@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/sarifschema"
 	"github.com/forkscan/forkscan/worker"
 )
 
@@ -39,9 +39,9 @@ func TestRunWritesValidSARIF(t *testing.T) {
 	code := run([]string{dir}, &stdout, &stderr)
 	require.Equal(t, 1, code, stderr.String())
 	require.Equal(t, "embed: 3 files, 3 findings, 0 errors\n", stderr.String())
-	requireValidSARIF(t, stdout.Bytes())
+	require.NoError(t, sarifschema.Validate(stdout.Bytes()))
 	broken := bytes.Replace(stdout.Bytes(), []byte(`"version": "2.1.0"`), []byte(`"version": "2.0"`), 1)
-	require.Error(t, validateSARIF(t, broken), "the schema check can fail")
+	require.Error(t, sarifschema.Validate(broken), "the schema check can fail")
 	require.Equal(t, []string{"docs/notes.md:2", "main.go:3", "main.go:4"}, sarifResults(t, stdout.Bytes()))
 	requireNoWorkersLeft(t)
 }
@@ -63,7 +63,7 @@ func TestRunExitCodes(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			require.Equal(t, c.code, run(c.args, &stdout, &stderr), stderr.String())
 			if len(c.args) > 0 {
-				requireValidSARIF(t, stdout.Bytes())
+				require.NoError(t, sarifschema.Validate(stdout.Bytes()))
 			}
 			requireNoWorkersLeft(t)
 		})
@@ -75,29 +75,6 @@ func write(t *testing.T, dir, name, body string) {
 	path := filepath.Join(dir, name)
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
-}
-
-// requireValidSARIF validates log against the SARIF 2.1.0 JSON schema the
-// CLI's tests use (OASIS, errata 01).
-func requireValidSARIF(t *testing.T, log []byte) {
-	t.Helper()
-	require.NoError(t, validateSARIF(t, log))
-}
-
-func validateSARIF(t *testing.T, log []byte) error {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "output", "testdata", "sarif-schema-2.1.0.json"))
-	require.NoError(t, err)
-	defer f.Close()
-	schemaDoc, err := jsonschema.UnmarshalJSON(f)
-	require.NoError(t, err)
-	c := jsonschema.NewCompiler()
-	require.NoError(t, c.AddResource("sarif-schema-2.1.0.json", schemaDoc))
-	schema, err := c.Compile("sarif-schema-2.1.0.json")
-	require.NoError(t, err)
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(log))
-	require.NoError(t, err, "not JSON: %s", log)
-	return schema.Validate(doc)
 }
 
 // sarifResults returns "uri:line" of each result of the log's one run,
