@@ -22,7 +22,8 @@ const queueDepth = 256
 
 // Run is one run of jobs through a pool of workers. Start it, read Results,
 // then always call Wait: a run whose results are neither read nor waited
-// for holds its workers, as an unread pipe holds its writer.
+// for holds its workers, as an unread pipe holds its writer. Start makes
+// a Run; the zero value is not usable.
 type Run struct {
 	cfg       Config
 	log       *slog.Logger

@@ -44,7 +44,8 @@ func (e parentEnd) CloseSend() error {
 	return nil
 }
 
-// PipeWorker is the worker's end of a Pipe.
+// PipeWorker is the worker's end of a Pipe, as Pipe returns it; the zero
+// value is not usable.
 type PipeWorker struct{ p *pipe }
 
 // Send sends a response up.

@@ -39,7 +39,8 @@ type StartConfig struct {
 	StartTimeout time.Duration
 }
 
-// Process is a running worker process and the parent's end of its stream.
+// Process is a running worker process and the parent's end of its stream,
+// as Start returns it; the zero value is not usable.
 type Process struct {
 	cmd    *exec.Cmd
 	client *plugin.Client

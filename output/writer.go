@@ -151,7 +151,8 @@ func (w *Writer) Close() error {
 // File follows the records of one file: how many it is to get, and how
 // many it got. Pass the same File with each of the file's records: the
 // text format prints a file's block once it is complete, and the tally
-// counts files done, failed and cut short.
+// counts files done, failed and cut short. Make one with Track: a zero
+// File expects no record, so its first completes it.
 type File struct {
 	want    int
 	size    int64

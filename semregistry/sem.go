@@ -22,7 +22,8 @@ func newSem(name string, capacity int64, configured bool) *sem {
 		byHolder: make(map[Holder]int64), stat: Stat{Name: name, Capacity: capacity}}
 }
 
-// Wait is one request for permits, from Request until its answer.
+// Wait is one request for permits, from Request until its answer, as
+// Request returns it; the zero value is not usable.
 type Wait struct {
 	r      *Registry
 	s      *sem

@@ -24,7 +24,9 @@ func WithSemaphores(ctx context.Context, s Semaphores) context.Context {
 }
 
 // Sem is a handle on one run-wide named semaphore: at most its capacity
-// permits are held at once across every worker process of the run.
+// permits are held at once across every worker process of the run. Get
+// one from Semaphore; a zero Sem refuses every Acquire with a TOOL_ERROR,
+// as one outside a worker does.
 type Sem struct {
 	s        Semaphores
 	name     string
