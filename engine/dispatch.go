@@ -130,6 +130,7 @@ func (r *Run) dispatch(p *proc, jobs []*job) bool {
 	msg := &pb.Jobs{
 		Ids:         make([]uint64, 0, len(jobs)),
 		PathEnds:    make([]uint32, 0, len(jobs)),
+		RootLens:    make([]uint32, 0, len(jobs)),
 		ScannerSets: make([]uint64, 0, len(jobs)),
 		Attempts:    make([]uint32, 0, len(jobs)),
 	}

@@ -33,7 +33,8 @@ type task struct {
 	parent context.Context
 	state  atomic.Int32
 
-	buf []byte // the file read for the running job, reused for the next
+	buf  []byte    // the file read for the running job, reused for the next
+	file scan.File // the running job's file, reused for the next (scanners keep neither)
 
 	mu     sync.Mutex
 	cur    uint64 // job id running now, 0 when idle
@@ -105,13 +106,16 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job) (finished b
 		set &= s.all
 	}
 	t.state.Store(stateParsing)
-	f := &scan.File{Root: job.Root, Path: job.Path}
+	f := &t.file
+	*f = scan.File{Root: job.Root, Path: job.Path}
 	var parseErr *scan.Error
 	var skip string
-	read := false // the content is in f
+	var sum []byte // the content's SHA-256, when it was read: the results' own copy, as f is reused
 	if s.needContent(set) {
 		parseErr, skip = parse(f, job.Name, s.maxSize, &t.buf)
-		read = parseErr == nil && skip == ""
+		if parseErr == nil && skip == "" {
+			sum = append([]byte(nil), f.SHA256[:]...)
+		}
 	}
 	t.state.Store(stateScanning)
 	for i := range each(set) {
@@ -130,8 +134,8 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job) (finished b
 				return false // cancelled by Shutdown: no record, the parent decides
 			}
 		}
-		if read && b.def.Content {
-			r = withSHA256(r, f.SHA256[:])
+		if sum != nil && b.def.Content {
+			r = withSHA256(r, sum)
 		}
 		s.out.add(r)
 	}

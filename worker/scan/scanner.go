@@ -23,9 +23,9 @@ type ScannerFunc func(ctx context.Context, f *File) (Report, error)
 func (fn ScannerFunc) Scan(ctx context.Context, f *File) (Report, error) { return fn(ctx, f) }
 
 // File is one item as the parse step read it. The same File is handed to every
-// scanner of a job; scanners must not modify Data, and must not keep it (or
-// a slice of it) once their Scan has returned: the worker reads the next
-// file into the same memory. Copy what is to be kept.
+// scanner of a job; scanners must not modify it, and must not keep it, its
+// Data (or a slice of it) once their Scan has returned: the worker reads
+// the next file into the same memory. Copy what is to be kept.
 type File struct {
 	// Root is the tree the file was found under, and Path its path
 	// relative to Root, as the job gave them (see engine.Job). A file with
