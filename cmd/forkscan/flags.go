@@ -49,6 +49,8 @@ type scanFlags struct {
 	noRedact      bool
 	execCmd       string
 	execJSON      bool
+	execFormat    string
+	toolNames     []string
 	execOKExit    []int
 	execTimeout   time.Duration
 
@@ -131,7 +133,9 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.secretsConfig, "secrets-config", "", "gitleaks TOML config for the secrets scanner (default: .gitleaks.toml in PATH if there is one, else gitleaks' default rules)")
 	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in findings (redacted by default)")
 	fl.StringVar(&f.execCmd, "exec-cmd", "", "external command for the exec scanner, {} standing for the file: 'tool --json {}'")
-	fl.BoolVar(&f.execJSON, "exec-json", false, "the --exec-cmd tool prints JSON findings")
+	fl.BoolVar(&f.execJSON, "exec-json", false, "the --exec-cmd tool prints JSON findings (same as --exec-format json)")
+	fl.StringVar(&f.execFormat, "exec-format", "", "how the --exec-cmd tool prints findings: json, jsonl or sarif (default: none, its exit status only)")
+	fl.StringArrayVar(&f.toolNames, "tool", nil, "run the known tool NAME with the exec scanner (repeatable; see `forkscan tools`)")
 	fl.IntSliceVar(&f.execOKExit, "exec-ok-exit", nil, "exit statuses of the --exec-cmd tool that mean it ran (default 0)")
 	fl.DurationVar(&f.execTimeout, "exec-timeout", 0, "time limit for one run of the --exec-cmd tool (default: the job's --timeout)")
 

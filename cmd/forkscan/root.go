@@ -1,17 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/zricethezav/gitleaks/v8/regexp"
 
 	"github.com/forkscan/forkscan/worker/scan"
+	"github.com/forkscan/forkscan/worker/scan/external"
 )
 
 // Exit codes.
@@ -53,7 +56,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
-	root.AddCommand(scanCommand(&code), scannersCommand(), versionCommand())
+	root.AddCommand(scanCommand(&code), scannersCommand(), toolsCommand(), versionCommand())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "forkscan:", err)
 		var e *exitError
@@ -75,6 +78,26 @@ func scannersCommand() *cobra.Command {
 			for _, name := range scan.Names() {
 				def, _ := scan.Lookup(name)
 				fmt.Fprintf(w, "%s\t%s\n", name, def.Doc)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func toolsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "tools",
+		Short: "List the tools --tool knows (an [[exec]] table of the same name overrides one)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tFILES\tFORMAT\tOK EXIT\tCOMMAND")
+			for _, t := range external.Presets() {
+				files := strings.Join(t.Include, " ")
+				if len(t.Shebang) > 0 {
+					files += " #!" + strings.Join(t.Shebang, ",")
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", t.Name, cmp.Or(files, "all"), t.Format, t.OKExit, strings.Join(t.Command, " "))
 			}
 			return w.Flush()
 		},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 
 	"mvdan.cc/sh/v3/shell"
 
@@ -15,7 +16,7 @@ import (
 // secrets, plus exec when an exec tool is configured.
 func (f scanFlags) scannerNames() []string {
 	names := dedupe(f.scanners)
-	if !f.scannersGiven && (f.execCmd != "" || len(f.tools) > 0) {
+	if !f.scannersGiven && f.wantsExec() {
 		names = append(names, external.Name)
 	}
 	return names
@@ -39,8 +40,8 @@ func (f scanFlags) scannerOptions(scanners, args []string, limits map[string]int
 			return nil, err
 		}
 		options[external.Name] = o.Encode()
-	} else if f.execCmd != "" || len(f.tools) > 0 {
-		return nil, usageErr("--exec-cmd and [[exec]] need the exec scanner, and -s does not name it")
+	} else if f.wantsExec() {
+		return nil, usageErr("--exec-cmd, --tool and [[exec]] need the exec scanner, and -s does not name it")
 	}
 	return options, nil
 }
@@ -55,15 +56,32 @@ func (f scanFlags) secretsOptions(args []string) (secrets.Options, error) {
 	return o, nil
 }
 
-// execOptions gathers the exec tools: the config file's and --exec-cmd's.
+// wantsExec reports whether an exec tool is configured.
+func (f scanFlags) wantsExec() bool {
+	return f.execCmd != "" || len(f.tools) > 0 || len(f.toolNames) > 0
+}
+
+// execOptions gathers the exec tools: the config file's, --tool's (a
+// known tool, unless the config file defines one of that name) and
+// --exec-cmd's.
 func (f scanFlags) execOptions(limits map[string]int64) (external.Options, error) {
 	o := external.Options{Tools: slices.Clone(f.tools)}
+	for _, name := range dedupe(f.toolNames) {
+		if slices.ContainsFunc(o.Tools, func(t external.Tool) bool { return t.Name == name }) {
+			continue
+		}
+		t, ok := external.Preset(name)
+		if !ok {
+			return o, usageErr("--tool: unknown tool %q (known: %s; or define it in an [[exec]] table)", name, strings.Join(external.PresetNames(), ", "))
+		}
+		o.Tools = append(o.Tools, t)
+	}
 	if f.execCmd != "" {
 		argv, err := shell.Fields(f.execCmd, func(name string) string { return os.Getenv(name) })
 		if err != nil {
 			return o, usageErr("--exec-cmd %q: %w", f.execCmd, err)
 		}
-		o.Tools = append(o.Tools, external.Tool{Command: argv, JSON: f.execJSON, OKExit: f.execOKExit, Timeout: f.execTimeout})
+		o.Tools = append(o.Tools, external.Tool{Command: argv, JSON: f.execJSON, Format: f.execFormat, OKExit: f.execOKExit, Timeout: f.execTimeout})
 	}
 	if err := o.Check(); err != nil {
 		if errors.Is(err, external.ErrNoPlaceholder) {

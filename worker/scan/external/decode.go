@@ -3,6 +3,7 @@ package external
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"mvdan.cc/sh/v3/shell"
@@ -13,15 +14,19 @@ import (
 // them:
 //
 //	[[exec]]
-//	name    = "bandit"
-//	command = "bandit -q -f json {}"   # or a list of arguments
-//	json    = true
+//	name    = "mylint"
+//	command = "mylint --json {}"   # or a list of arguments
+//	format  = "json"               # or "jsonl", "sarif"; none: no findings, the exit status
 //	ok_exit = [0, 1]
 //	include = ["*.py"]
+//	shebang = ["python3"]
 //	timeout = "30s"
 //	limit   = 2
 //
-// An unknown key or a value of the wrong type is an error naming it.
+// A table may start from a preset (Presets): preset = "bandit" with the
+// keys to change, or name = "bandit" and no command (an override of the
+// preset of that name). An unknown key, preset or a value of the wrong
+// type is an error naming it.
 func DecodeTools(val any) ([]Tool, error) {
 	tables, ok := val.([]any)
 	if !ok {
@@ -43,37 +48,76 @@ func DecodeTools(val any) ([]Tool, error) {
 }
 
 func decodeTool(m map[string]any) (Tool, error) {
-	var t Tool
-	var err error
+	t, err := base(m)
+	if err != nil {
+		return t, err
+	}
 	for k, v := range m {
 		switch k {
-		case "name":
-			t.Name, err = as[string](k, v)
+		case "name", "preset":
 		case "command":
 			t.Command, err = command(v)
+		case "format":
+			t.Format, err = as[string](k, v)
 		case "json":
 			t.JSON, err = as[bool](k, v)
 		case "ok_exit":
 			t.OKExit, err = ints(k, v)
 		case "include":
 			t.Include, err = strs(k, v)
+		case "shebang":
+			t.Shebang, err = strs(k, v)
 		case "limit":
-			var n int64
-			n, err = as[int64](k, v)
-			t.Limit = n
+			t.Limit, err = as[int64](k, v)
 		case "timeout":
 			var s string
 			if s, err = as[string](k, v); err == nil {
 				t.Timeout, err = time.ParseDuration(s)
 			}
 		default:
-			err = fmt.Errorf("unknown key %q (known: name, command, json, ok_exit, include, limit, timeout)", k)
+			err = fmt.Errorf("unknown key %q (known: name, preset, command, format, json, ok_exit, include, shebang, limit, timeout)", k)
 		}
 		if err != nil {
 			return t, err
 		}
 	}
 	return t, nil
+}
+
+// base is what a table starts from: the preset it names (preset = NAME),
+// or the preset of its name when it gives no command (an override of
+// that preset), else nothing.
+func base(m map[string]any) (Tool, error) {
+	name, err := optional[string](m, "name")
+	if err != nil {
+		return Tool{}, err
+	}
+	preset, err := optional[string](m, "preset")
+	if err != nil {
+		return Tool{}, err
+	}
+	_, hasCommand := m["command"]
+	if preset == "" && !hasCommand {
+		preset = name
+	}
+	t, ok := Preset(preset)
+	if !ok && m["preset"] != nil {
+		return Tool{}, fmt.Errorf("preset %q is not a tool forkscan knows (known: %s)", preset, strings.Join(PresetNames(), ", "))
+	}
+	if name != "" {
+		t.Name = name
+	}
+	return t, nil
+}
+
+// optional reads key of m if it is there.
+func optional[T any](m map[string]any, key string) (T, error) {
+	var zero T
+	v, ok := m[key]
+	if !ok {
+		return zero, nil
+	}
+	return as[T](key, v)
 }
 
 func as[T any](key string, v any) (T, error) {

@@ -14,6 +14,12 @@
 //   - it prints invalid JSON when JSON is expected: TOOL_ERROR, with the
 //     first bytes it printed.
 //
+// A tool prints its findings as JSON (Parse), JSON lines, or SARIF 2.1.0
+// (ParseSARIF), as its Format says. The tools forkscan knows by name
+// (bandit, shellcheck, semgrep) are Presets: data, with their commands,
+// formats, the files they apply to (by name, and by #! line) and their ok
+// exit codes.
+//
 // Each tool runs in its own process group, and the whole group is killed
 // when the tool times out or its job is cancelled (a Ctrl-C, a job
 // timeout), so a tool's own children do not outlive it. If its worker
@@ -29,9 +35,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/forkscan/forkscan/worker/scan"
@@ -47,7 +56,7 @@ const Placeholder = "{}"
 func init() {
 	scan.Register(scan.Def{
 		Name:    Name,
-		Doc:     "external tools run on each file (--exec-cmd 'tool --json {}', or [[exec]] tables in forkscan.toml)",
+		Doc:     "external tools run on each file (--tool bandit, --exec-cmd 'tool --json {}', or [[exec]] tables in forkscan.toml)",
 		Content: false, // the tools read the files themselves
 		NewWith: func(options []byte) (scan.Scanner, error) {
 			var o Options
@@ -79,9 +88,13 @@ type Tool struct {
 	// or containing "{}" has it replaced by the file's path. At least one
 	// argument must hold the placeholder. The program is looked up in PATH.
 	Command []string `json:"command"`
-	// JSON says the tool prints JSON findings on stdout (see Parse). If
-	// false, a run reports its exit status and the start of its output as
-	// data, and no findings.
+	// Format is how the tool prints its findings on stdout: "json" (an
+	// array, an object holding them, or JSON lines: see Parse), "jsonl"
+	// (the same parser, said plainly), or "sarif" (a SARIF 2.1.0 log: see
+	// ParseSARIF). If empty, a run reports its exit status and the start of
+	// its output as data, and no findings.
+	Format string `json:"format,omitempty"`
+	// JSON is Format "json", as older configurations say it.
 	JSON bool `json:"json,omitempty"`
 	// OKExit lists the exit statuses that mean the tool ran (many tools exit
 	// 1 when they found something). If empty, only 0.
@@ -95,6 +108,21 @@ type Tool struct {
 	// Include, if not empty, runs the tool only on files whose base name
 	// matches one of these shell patterns (filepath.Match): "*.py".
 	Include []string `json:"include,omitempty"`
+	// Shebang, if not empty, also runs the tool on files whose first line
+	// is a "#!" line naming one of these interpreters ("sh", "bash"), by
+	// path or through env: scripts without an extension.
+	Shebang []string `json:"shebang,omitempty"`
+}
+
+// The formats a Tool's output may have.
+var formats = []string{"", "json", "jsonl", "sarif"}
+
+// format is the tool's output format, JSON folded in.
+func (t Tool) format() string {
+	if t.Format == "" && t.JSON {
+		return "json"
+	}
+	return t.Format
 }
 
 // ErrNoPlaceholder is the error of a command without "{}".
@@ -104,7 +132,7 @@ var ErrNoPlaceholder = errors.New(`no "{}" placeholder for the file's path`)
 // *scan.Error naming the tool.
 func (o Options) Check() error {
 	if len(o.Tools) == 0 {
-		return scan.Errorf(scan.InvalidInput, "exec: no tool configured (give --exec-cmd, or [[exec]] tables in the config)")
+		return scan.Errorf(scan.InvalidInput, "exec: no tool configured (give --tool, --exec-cmd, or [[exec]] tables in the config)")
 	}
 	seen := map[string]bool{}
 	for _, t := range o.Tools {
@@ -114,6 +142,8 @@ func (o Options) Check() error {
 			return scan.Errorf(scan.InvalidInput, "exec: tool %q: empty command", name)
 		case !slices.ContainsFunc(t.Command[1:], func(a string) bool { return strings.Contains(a, Placeholder) }):
 			return scan.Errorf(scan.InvalidInput, "exec: tool %q: %q: %w", name, strings.Join(t.Command, " "), ErrNoPlaceholder)
+		case !slices.Contains(formats, t.Format):
+			return scan.Errorf(scan.InvalidInput, "exec: tool %q: format %q is not json, jsonl or sarif", name, t.Format)
 		case t.Timeout < 0 || t.Limit < 0:
 			return scan.Errorf(scan.InvalidInput, "exec: tool %q: negative timeout or limit", name)
 		case seen[name]:
@@ -180,7 +210,7 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 }
 
 func (t Tool) wants(path string) bool {
-	if len(t.Include) == 0 {
+	if len(t.Include) == 0 && len(t.Shebang) == 0 {
 		return true
 	}
 	base := filepath.Base(path)
@@ -189,5 +219,37 @@ func (t Tool) wants(path string) bool {
 			return true
 		}
 	}
-	return false
+	return len(t.Shebang) > 0 && slices.Contains(t.Shebang, interpreter(path))
+}
+
+// interpreter returns the base name of the interpreter a "#!" first line
+// of the file at path names ("sh" for "#!/bin/sh", "bash" for
+// "#!/usr/bin/env bash"); "" when there is none or the file cannot be read.
+func interpreter(path string) string {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO never blocks
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 128)
+	n, _ := io.ReadFull(f, head)
+	line, _, _ := strings.Cut(string(head[:n]), "\n")
+	rest, ok := strings.CutPrefix(line, "#!")
+	if !ok {
+		return ""
+	}
+	fields := strings.Fields(rest)
+	if len(fields) == 0 {
+		return ""
+	}
+	name := filepath.Base(fields[0])
+	if name == "env" {
+		for _, f := range fields[1:] {
+			if !strings.HasPrefix(f, "-") {
+				return filepath.Base(f)
+			}
+		}
+		return ""
+	}
+	return name
 }

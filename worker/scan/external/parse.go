@@ -29,6 +29,9 @@ const quoted = 200
 //	severity  severity, issue_severity, level, extra.severity
 //	match     match, code, Match, extra.lines
 //
+// (shellcheck's -f json1 holds them under "comments", its check number as
+// "code": the rule SC2086.)
+//
 // Invalid JSON is an error that quotes the first bytes the tool printed.
 func Parse(out []byte) ([]scan.Finding, error) {
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -47,7 +50,7 @@ func Parse(out []byte) ([]scan.Finding, error) {
 	}
 }
 
-var listKeys = []string{"results", "findings", "issues", "vulnerabilities", "matches"}
+var listKeys = []string{"results", "findings", "issues", "vulnerabilities", "matches", "comments"}
 
 func findingsIn(v any) []scan.Finding {
 	switch v := v.(type) {
@@ -72,18 +75,29 @@ func findingsIn(v any) []scan.Finding {
 
 func finding(obj map[string]any) scan.Finding {
 	f := scan.Finding{
-		Rule:     text(obj, "rule", "rule_id", "ruleId", "check_id", "test_id", "RuleID", "id", "DetectorName"),
-		Message:  text(obj, "message", "issue_text", "description", "details", "Description", "extra.message"),
-		Line:     number(obj, "line", "line_number", "start_line", "StartLine", "start.line", "location.line"),
-		Column:   number(obj, "column", "col", "start_column", "StartColumn", "start.col", "start.column"),
-		EndLine:  number(obj, "end_line", "EndLine", "end.line"),
-		Severity: scan.Severity(strings.ToLower(text(obj, "severity", "issue_severity", "level", "extra.severity"))),
-		Match:    text(obj, "match", "code", "Match", "extra.lines"),
+		Rule:      text(obj, "rule", "rule_id", "ruleId", "check_id", "test_id", "RuleID", "id", "DetectorName"),
+		Message:   text(obj, "message", "issue_text", "description", "details", "Description", "extra.message"),
+		Line:      number(obj, "line", "line_number", "start_line", "StartLine", "start.line", "location.line"),
+		Column:    number(obj, "column", "col", "start_column", "StartColumn", "start.col", "start.column"),
+		EndLine:   number(obj, "end_line", "EndLine", "endLine", "end.line"),
+		EndColumn: number(obj, "end_column", "EndColumn", "endColumn", "end.col"),
+		Severity:  scan.Severity(strings.ToLower(text(obj, "severity", "issue_severity", "level", "extra.severity"))),
+		Match:     text(obj, "match", "code", "Match", "extra.lines"),
+	}
+	if code, ok := obj["code"].(json.Number); ok { // shellcheck's numbered checks: SC2086
+		f.Rule, f.Match = cmpOr(f.Rule, "SC"+code.String()), ""
 	}
 	if f.Rule == "" {
 		f.Rule = "finding"
 	}
 	return f
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // lookup finds the first of paths ("a.b" descends into objects) in obj.

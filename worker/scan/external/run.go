@@ -63,11 +63,16 @@ func (t Tool) run(ctx context.Context, path string) (outcome, error) {
 		return outcome{}, t.failure(err, stderr)
 	}
 	out := outcome{data: runData{Exit: code}}
-	if !t.JSON {
+	switch t.format() {
+	case "":
 		out.data.Stdout = strings.ToValidUTF8(string(stdout[:min(len(stdout), dataStdout)]), "\uFFFD")
 		return out, nil
+	case "sarif":
+		out.findings, err = ParseSARIF(stdout)
+	default:
+		out.findings, err = Parse(stdout)
 	}
-	if out.findings, err = Parse(stdout); err != nil {
+	if err != nil {
 		return outcome{}, scan.Errorf(scan.ToolError, "exec: tool %q: %v", t.name(), err)
 	}
 	for i := range out.findings {

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// needTool returns the path of the real tool name, or skips the test,
+// saying so, when it is not installed. Where FORKSCAN_REAL_TOOLS is set
+// (.ci/run sets it after installing them) a missing tool fails instead.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("FORKSCAN_REAL_TOOLS") != "" {
+			t.Fatalf("%s is not installed, and FORKSCAN_REAL_TOOLS says it must be", name)
+		}
+		t.Skipf("skipped: %s is not installed (apt-get install %s)", name, name)
+	}
+	return path
+}
+
+// hit is one finding as (file, line, rule): what a tool and forkscan must
+// agree on.
+type hit struct {
+	file string
+	line int
+	rule string
+}
+
+// forkscanHits runs the CLI with args over root and returns its findings
+// of tool, the tool's prefix taken off the rule.
+func forkscanHits(t *testing.T, tool, root string, args ...string) []hit {
+	t.Helper()
+	code, out, errOut := cli(t, append(append([]string{"scan", "--format", "jsonl", "-w", "2"}, args...), root)...)
+	require.Contains(t, []int{exitOK, exitFindings}, code, errOut)
+	var hits []hit
+	for _, r := range records(t, out) {
+		require.NotEqual(t, "error", r.Status.String(), "%+v", r)
+		for _, f := range r.Findings {
+			hits = append(hits, hit{r.Name(), f.Line, strings.TrimPrefix(f.Rule, tool+"/")})
+		}
+	}
+	return sorted(hits)
+}
+
+func sorted(hits []hit) []hit {
+	slices.SortFunc(hits, func(a, b hit) int {
+		return cmp.Or(strings.Compare(a.file, b.file), cmp.Compare(a.line, b.line), strings.Compare(a.rule, b.rule))
+	})
+	return hits
+}
+
+// With the bandit preset, forkscan finds what `bandit -r` finds on the
+// same tree: the same files, lines and tests, file names with spaces and
+// a leading dash included.
+func TestBanditPresetFindsWhatBanditFinds(t *testing.T) {
+	bandit := needTool(t, "bandit")
+	root := t.TempDir()
+	write(t, filepath.Join(root, "app.py"), "import subprocess\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n    return eval(cmd)\n")
+	write(t, filepath.Join(root, "pkg", "db.py"), "password = 'hunter2'\nassert password\n")
+	write(t, filepath.Join(root, "dir with space", "-dash.py"), "import pickle\n\ndef load(b):\n    return pickle.loads(b)\n")
+	write(t, filepath.Join(root, "clean.py"), "def add(a, b):\n    return a + b\n")
+	write(t, filepath.Join(root, "notes.txt"), "eval(x)\n")
+
+	out, err := exec.Command(bandit, "-q", "-r", "-f", "json", root).Output()
+	if e, ok := err.(*exec.ExitError); ok && e.ExitCode() == 1 {
+		err = nil // 1: it found something
+	}
+	require.NoError(t, err)
+	var report struct {
+		Results []struct {
+			Filename string `json:"filename"`
+			Line     int    `json:"line_number"`
+			TestID   string `json:"test_id"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(out, &report))
+	var want []hit
+	for _, r := range report.Results {
+		want = append(want, hit{r.Filename, r.Line, r.TestID})
+	}
+	require.GreaterOrEqual(t, len(want), 5, "the tree gives bandit something to find")
+	require.Equal(t, sorted(want), forkscanHits(t, "bandit", root, "-s", "exec", "--tool", "bandit"))
+}
+
+// With the shellcheck preset, forkscan finds what shellcheck -f json1
+// finds over the same files: shell scripts by extension and by shebang.
+func TestShellcheckPresetFindsWhatShellcheckFinds(t *testing.T) {
+	shellcheck := needTool(t, "shellcheck")
+	root := t.TempDir()
+	write(t, filepath.Join(root, "build.sh"), "#!/bin/sh\nrm -rf $1/*\necho `date`\n")
+	write(t, filepath.Join(root, "bin", "deploy"), "#!/usr/bin/env bash\nfor f in $(ls); do echo $f; done\n")
+	write(t, filepath.Join(root, "bin", "tool.py"), "#!/usr/bin/env python3\nprint('not shell')\n")
+	write(t, filepath.Join(root, "README"), "cd $HOME\n")
+
+	scripts := []string{filepath.Join(root, "build.sh"), filepath.Join(root, "bin", "deploy")}
+	out, err := exec.Command(shellcheck, append([]string{"-f", "json1"}, scripts...)...).Output()
+	if e, ok := err.(*exec.ExitError); ok && e.ExitCode() == 1 {
+		err = nil
+	}
+	require.NoError(t, err)
+	var report struct {
+		Comments []struct {
+			File string `json:"file"`
+			Line int    `json:"line"`
+			Code int    `json:"code"`
+		} `json:"comments"`
+	}
+	require.NoError(t, json.Unmarshal(out, &report))
+	var want []hit
+	for _, c := range report.Comments {
+		want = append(want, hit{c.File, c.Line, "SC" + itoa(c.Code)})
+	}
+	require.GreaterOrEqual(t, len(want), 3)
+	require.Equal(t, sorted(want), forkscanHits(t, "shellcheck", root, "-s", "exec", "--tool", "shellcheck"))
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func TestToolFlags(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.py"), "x = 1\n")
+	code, _, errOut := cli(t, "scan", "--tool", "nope", root)
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errOut, `unknown tool "nope" (known: bandit, semgrep, shellcheck`)
+
+	code, out, _ := cli(t, "tools")
+	require.Equal(t, exitOK, code)
+	for _, name := range []string{"bandit", "semgrep", "shellcheck"} {
+		require.Contains(t, out, name)
+	}
+	require.Contains(t, out, "*.py")
+
+	if _, err := exec.LookPath("forkscan-no-such-tool"); err == nil {
+		t.Skip("a tool of that name exists here")
+	}
+	config := filepath.Join(t.TempDir(), "forkscan.toml")
+	write(t, config, "[[exec]]\nname = \"bandit\"\ncommand = \"forkscan-no-such-tool {}\"\n")
+	code, out, errOut = cli(t, "scan", "--config", config, "--tool", "bandit", "-s", "exec", "--format", "jsonl", root)
+	require.Equal(t, exitFailures, code, errOut)
+	require.Equal(t, "TOOL_NOT_FOUND", records(t, out)["a.py|exec"].Error.Category.String(), "the config's bandit, not the preset")
+}

@@ -1,0 +1,70 @@
+package external
+
+import (
+	"slices"
+	"strings"
+)
+
+// presets are the tools forkscan knows by name: data a person can read
+// (`forkscan tools` prints them) and override (an [[exec]] table in
+// forkscan.toml with the same name, or with preset = NAME and the keys to
+// change).
+var presets = []Tool{
+	{
+		Name:    "bandit",
+		Command: []string{"bandit", "-q", "-f", "json", Placeholder},
+		Format:  "json",
+		OKExit:  []int{0, 1}, // 1: it found something
+		Include: []string{"*.py"},
+	},
+	{
+		Name:    "shellcheck",
+		Command: []string{"shellcheck", "-f", "json1", Placeholder},
+		Format:  "json",
+		OKExit:  []int{0, 1}, // 1: it found something
+		Include: []string{"*.sh", "*.bash", "*.ksh", "*.dash"},
+		Shebang: []string{"sh", "bash", "dash", "ksh"},
+	},
+	{
+		Name:    "semgrep",
+		Command: []string{"semgrep", "scan", "--sarif", "--quiet", "--metrics", "off", "--config", "auto", Placeholder},
+		Format:  "sarif",
+		OKExit:  []int{0, 1},
+	},
+}
+
+// Presets returns the tools forkscan knows by name, sorted by name.
+func Presets() []Tool {
+	out := make([]Tool, len(presets))
+	for i, t := range presets {
+		out[i] = t.clone()
+	}
+	slices.SortFunc(out, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Preset returns the tool forkscan knows as name.
+func Preset(name string) (Tool, bool) {
+	for _, t := range presets {
+		if t.Name == name {
+			return t.clone(), true
+		}
+	}
+	return Tool{}, false
+}
+
+// PresetNames lists the names Preset knows, sorted.
+func PresetNames() []string {
+	var names []string
+	for _, t := range Presets() {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// clone copies t, its lists included, so a caller may change it.
+func (t Tool) clone() Tool {
+	t.Command, t.OKExit = slices.Clone(t.Command), slices.Clone(t.OKExit)
+	t.Include, t.Shebang = slices.Clone(t.Include), slices.Clone(t.Shebang)
+	return t
+}
