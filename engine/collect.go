@@ -79,7 +79,7 @@ func (r *Run) collect(p *proc, batch *pb.Results) error {
 	})
 	p.finished += finished
 	p.mu.Unlock()
-	if n := batch.GetJobsFinished(); n > 0 {
+	if n := batch.GetJobsFinished(); n > 0 && !r.batching {
 		p.credits.Resize(p.pace.window(batch.GetBusyNs(), n))
 	}
 	p.credits.Return(finished)

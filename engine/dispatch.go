@@ -106,6 +106,9 @@ func (r *Run) send(p *proc) {
 		if r.cfg.MaxJobsPerWorker > 0 {
 			most = min(most, left)
 		}
+		if r.batching {
+			p.credits.Resize(r.share())
+		}
 		n := p.credits.Take(p.quit, most)
 		if n == 0 {
 			break

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/forkscan/forkscan/worker/scan"
+)
 
 // horizon is how much work a worker may hold queued beyond the jobs its
 // tasks are running, in time: enough to cover the trip of a result up and
@@ -41,4 +45,27 @@ func (p *pacer) window(busy uint64, jobs uint32) int {
 	}
 	queued := float64(p.tasks) * float64(horizon) / max(p.perJob, 1)
 	return min(p.tasks+int(min(queued, float64(p.most))), p.most)
+}
+
+// batching reports whether a scanner of the run works in batches (its
+// Def.Batch is more than 1).
+func batching(scanners []string) bool {
+	for _, name := range scanners {
+		if def, ok := scan.Lookup(name); ok && def.Batch > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// share is a worker's window when the run has a batch scanner: its fair
+// share of the jobs not yet settled, ceil(pending / Workers), between one
+// job per task and Config.Window. A batch scanner's worker groups what it
+// holds into calls, so its window must hold batches, not the one job per
+// task that the pacer gives slow jobs; the share keeps the batches spread
+// over every worker, as pre-commit spreads files over its jobs
+// (files / jobs per batch), and shrinks them at the tail of the run.
+func (r *Run) share() int {
+	pending := int(r.stats.jobs.Load() - r.stats.settled.Load())
+	return min(max((pending+r.cfg.Workers-1)/r.cfg.Workers, r.cfg.Tasks), r.cfg.Window)
 }

@@ -29,6 +29,7 @@ type Run struct {
 	log       *slog.Logger
 	pluginLog hclog.Logger
 	scanIndex map[string]int
+	batching  bool // a scanner of the run works in batches: windows are fair shares (see share)
 	lifeline  lifeline
 	started   time.Time
 
@@ -140,6 +141,7 @@ func newRun(ctx context.Context, cfg Config) (*Run, error) {
 		log:         cfg.Logger,
 		pluginLog:   pluginLogger(cfg.Logger),
 		scanIndex:   make(map[string]int, len(cfg.Scanners)),
+		batching:    batching(cfg.Scanners),
 		started:     time.Now(),
 		queue:       make(chan *job, queueDepth*cfg.Workers),
 		out:         make(chan []Result, 4*cfg.Workers),

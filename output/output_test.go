@@ -72,7 +72,8 @@ func TestTallyAndText(t *testing.T) {
 
 	out, tally := write(t, output.Text, output.Options{}, recs, files)
 	require.Equal(t, output.Files{Done: 1, Failed: 1, Unscanned: 1, Open: 1}, tally.Files)
-	require.Equal(t, output.Tally{Records: 6, OK: 4, Errors: 2, Findings: 1, Files: tally.Files, Bytes: 150}, tally)
+	require.Equal(t, output.Tally{Records: 6, OK: 4, Errors: 2, Findings: 1, Files: tally.Files, Bytes: 150,
+		Failures: map[record.Category]output.Failure{record.Timeout: {Count: 2, First: "too slow"}}}, tally)
 	require.Equal(t, strings.Join([]string{
 		"a.go", `  3:7  s1  key  a key  "REDACTED"`,
 		"c", "  s1  error TIMEOUT too slow",

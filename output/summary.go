@@ -3,6 +3,8 @@ package output
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/forkscan/forkscan/resume"
@@ -40,6 +42,10 @@ func (s Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "forkscan: %d files, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
 		s.Jobs+t.Files.Unscanned, t.Records, t.OK, t.Errors, t.Skipped, t.Findings, mode, s.Took.Round(time.Millisecond))
+	for _, c := range slices.Sorted(maps.Keys(t.Failures)) {
+		f := t.Failures[c]
+		fmt.Fprintf(w, "forkscan: %d %s: %s (%s)\n", f.Count, plural(f.Count, "record", "records")+" failed with "+c.String(), f.First, c.Remediation())
+	}
 	if s.Ignored > 0 {
 		fmt.Fprintf(w, "forkscan: left out %d files and directories (.gitignore, --include, --exclude; --no-ignore scans what .gitignore ignores)\n", s.Ignored)
 	}
@@ -63,4 +69,11 @@ func (s Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "forkscan: semaphore %s: capacity %d, peak %d in use by %d workers, %d acquires, waited %s\n",
 			sem.Name, sem.Capacity, sem.PeakInUse, sem.PeakHolders, sem.Acquires, sem.Wait.Round(time.Millisecond))
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

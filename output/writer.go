@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -130,7 +131,9 @@ func (w *Writer) flushLocked() {
 func (w *Writer) Tally() Tally {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.tally
+	t := w.tally
+	t.Failures = maps.Clone(t.Failures)
+	return t
 }
 
 // Close writes what is left (all of a SARIF log; the text blocks of files
@@ -178,6 +181,17 @@ type Tally struct {
 	Findings int // over all records
 	Files    Files
 	Bytes    int64 // the sizes of the scanned files complete
+	// Failures counts the error records by category, each with the
+	// message of the first: a tool that is not installed is one line of
+	// the summary, not one per file.
+	Failures map[record.Category]Failure
+}
+
+// Failure is how many error records have one category, and the first's
+// message.
+type Failure struct {
+	Count int
+	First string
 }
 
 // Files counts the files of the records written with a File, by how far
@@ -197,6 +211,17 @@ func (t *Tally) add(rec record.Record, f *File) {
 		t.OK++
 	case record.StatusError:
 		t.Errors++
+		if rec.Error != nil {
+			if t.Failures == nil {
+				t.Failures = map[record.Category]Failure{}
+			}
+			f := t.Failures[rec.Error.Category]
+			if f.Count == 0 {
+				f.First = rec.Error.Message
+			}
+			f.Count++
+			t.Failures[rec.Error.Category] = f
+		}
 	default:
 		t.Skipped++
 	}

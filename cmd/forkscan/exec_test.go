@@ -96,3 +96,56 @@ fi`, state))
 	require.Equal(t, exitOK, code, errOut)
 	require.Positive(t, overlaps(), "without the limit, four tasks do overlap")
 }
+
+// A tool that takes many files gets them in batches, spread over every
+// worker, and each file still gets exactly one record with its findings.
+// (The tool logs the pid of the worker that ran it and how many files it
+// was given; how long anything took is not checked. It takes a second a
+// run, so that the first worker ready cannot have run everything before
+// the second is.)
+func TestExecBatchesSpreadOverWorkers(t *testing.T) {
+	root := t.TempDir()
+	for i := range 60 {
+		body := "plain\n"
+		if i%3 == 0 {
+			body = "FIND me\n"
+		}
+		write(t, filepath.Join(root, fmt.Sprintf("dir%d", i%4), fmt.Sprintf("f%02d.txt", i)), body)
+	}
+	log := filepath.Join(t.TempDir(), "runs.log")
+	tool := script(t, "finder", `echo "$PPID $#" >> "`+log+`"
+sleep 1
+sep=""; printf '['
+for f in "$@"; do
+  grep -q FIND "$f" && { printf '%s{"filename":"%s","line":1,"rule":"find"}' "$sep" "$f"; sep=","; }
+done
+printf ']'`)
+	code, out, errOut := cli(t, "scan", "-s", "exec", "-w", "2", "--tasks", "2", "--exec-cmd", tool+" {}", "--exec-format", "json", root)
+	require.Equal(t, exitFindings, code, errOut)
+	got := records(t, out)
+	require.Len(t, got, 60)
+	for key, r := range got {
+		require.Equal(t, "ok", r.Status.String(), key)
+	}
+	findings := 0
+	for _, r := range got {
+		findings += len(r.Findings)
+	}
+	require.Equal(t, 20, findings)
+
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	workers, files, most := map[string]bool{}, 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var pid string
+		var n int
+		_, err := fmt.Sscan(line, &pid, &n)
+		require.NoError(t, err)
+		workers[pid] = true
+		files += n
+		most = max(most, n)
+	}
+	require.Equal(t, 60, files, "each file in exactly one run")
+	require.Greater(t, most, 4, "runs of many files")
+	require.Len(t, workers, 2, "batches on every worker")
+}

@@ -348,3 +348,50 @@ func readOutput(t *testing.T, file string) (map[[2]string]string, map[int]bool) 
 	delete(pids, 0)
 	return got, pids
 }
+
+// Ctrl-C in the middle of batched tool runs: the CLI exits 130 with every
+// record it got written whole, each run's whole process group is killed
+// (the tool and what it started), and --resume then ends with the records
+// of one uninterrupted run.
+func TestInterruptBatchedToolThenResume(t *testing.T) {
+	root := t.TempDir()
+	for i := range 120 {
+		write(t, filepath.Join(root, fmt.Sprintf("f%03d.txt", i)), "x\n")
+	}
+	dir := t.TempDir()
+	pids, marks := filepath.Join(dir, "pids"), filepath.Join(dir, "marks")
+	require.NoError(t, os.Mkdir(marks, 0o755))
+	tool := script(t, "slowtool", `echo $$ >> "`+pids+`"
+sleep 30 & echo $! >> "`+pids+`"
+: > "`+marks+`/$PPID"
+sleep 0.3
+printf '[]'
+kill $!`)
+	args := []string{"scan", "-s", "exec", "--exec-cmd", tool + " {}", "--exec-format", "json", "-w", "2", "--tasks", "2", "--grace", "2s"}
+	want := fileRecords(t, runCLIToFile(t, args, root, false))
+	require.Len(t, want, 120)
+	require.NoError(t, os.Remove(pids))
+	require.NoError(t, os.RemoveAll(marks)) // the marks of that run
+	require.NoError(t, os.Mkdir(marks, 0o755))
+
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	c := startCLI(t, append(args, "-o", out, root)...)
+	waitForMarks(t, marks, 2) // tool runs under both workers
+	c.interrupt(t, syscall.SIGINT)
+	require.Equal(t, exitInterrupted, c.cmd.ProcessState.ExitCode(), c.stderr.String())
+	got, workers := readOutput(t, out)
+	c.requireNothingLeft(t, workers)
+	data, err := os.ReadFile(pids)
+	require.NoError(t, err)
+	for _, field := range strings.Fields(string(data)) {
+		pid, err := strconv.Atoi(field)
+		require.NoError(t, err)
+		require.Empty(t, proctest.WaitGone([]int{pid}, 3*time.Second), "tool process %d outlived the interrupt", pid)
+	}
+	for k, status := range got {
+		require.Equal(t, want[k], status, "%v", k)
+	}
+
+	resumed := fileRecords(t, runCLIToFile(t, append(args, "--resume"), root, true, out))
+	require.Equal(t, want, resumed, "interrupt and resume make the same records as one run")
+}

@@ -81,7 +81,7 @@ func (f scanFlags) execOptions(limits map[string]int64) (external.Options, error
 		if err != nil {
 			return o, usageErr("--exec-cmd %q: %w", f.execCmd, err)
 		}
-		o.Tools = append(o.Tools, external.Tool{Command: argv, JSON: f.execJSON, Format: f.execFormat, OKExit: f.execOKExit, Timeout: f.execTimeout})
+		o.Tools = append(o.Tools, external.Tool{Command: argv, JSON: f.execJSON, Format: f.execFormat, OKExit: f.execOKExit, Timeout: f.execTimeout, PerFile: f.execPerFile})
 	}
 	if err := o.Check(); err != nil {
 		if errors.Is(err, external.ErrNoPlaceholder) {

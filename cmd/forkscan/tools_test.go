@@ -132,6 +132,7 @@ func itoa(n int) string {
 func TestToolFlags(t *testing.T) {
 	root := t.TempDir()
 	write(t, filepath.Join(root, "a.py"), "x = 1\n")
+	write(t, filepath.Join(root, "b.py"), "y = 2\n")
 	code, _, errOut := cli(t, "scan", "--tool", "nope", root)
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, errOut, `unknown tool "nope" (known: bandit, semgrep, shellcheck`)
@@ -151,4 +152,7 @@ func TestToolFlags(t *testing.T) {
 	code, out, errOut = cli(t, "scan", "--config", config, "--tool", "bandit", "-s", "exec", "--format", "jsonl", root)
 	require.Equal(t, exitFailures, code, errOut)
 	require.Equal(t, "TOOL_NOT_FOUND", records(t, out)["a.py|exec"].Error.Category.String(), "the config's bandit, not the preset")
+	require.Equal(t, 1, strings.Count(errOut, "failed with TOOL_NOT_FOUND"), "once in the summary:\n%s", errOut)
+	require.Contains(t, errOut, "2 records failed with TOOL_NOT_FOUND")
+	require.Contains(t, errOut, "install the required tool or check PATH")
 }

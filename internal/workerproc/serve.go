@@ -35,6 +35,12 @@ type session struct {
 	sendMu    sync.Mutex // a stream takes one sender at a time
 	scanners  []bound
 	all       uint64 // the bit set of every scanner
+	batch     uint64 // the bit set of the batch scanners (scan.BatchScanner, Def.Batch > 1)
+	batchMost int    // the most files any of them takes in one call
+	// arriving is held while a Jobs message is put on jobs, so that a task
+	// forming a batch sees all of it: jobs never fills up (it holds a
+	// window), so the holder never waits for a task.
+	arriving  sync.Mutex
 	maxSize   int64
 	ctx       context.Context // cancelled by Shutdown or a broken stream
 	cancel    context.CancelFunc
@@ -127,6 +133,10 @@ func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 		}
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
 		s.all |= 1 << i
+		if _, ok := sc.(scan.BatchScanner); ok && def.Batch > 1 {
+			s.batch |= 1 << i
+			s.batchMost = max(s.batchMost, def.Batch)
+		}
 	}
 	if s.sems, err = newSemClient(line); err != nil {
 		return nil, fmt.Errorf("worker: semaphores: %w", err)
@@ -227,12 +237,25 @@ func (s *session) take(batch *pb.Jobs) error {
 	if s.draining {
 		return fmt.Errorf("%w: jobs after Drain or Shutdown", ErrProtocol)
 	}
-	return wire.EachJob(batch, func(j wire.Job) {
+	s.arriving.Lock() // a task forming a batch waits for the whole message
+	defer s.arriving.Unlock()
+	push := func(j wire.Job) {
 		select {
 		case s.jobs <- j:
 		case <-s.ctx.Done():
 		}
-	})
+	}
+	if s.batch == 0 {
+		return wire.EachJob(batch, push)
+	}
+	var jobs []wire.Job
+	if err := wire.EachJob(batch, func(j wire.Job) { jobs = append(jobs, j) }); err != nil {
+		return err
+	}
+	for _, j := range deal(jobs, s.idleTasks()) {
+		push(j)
+	}
+	return nil
 }
 
 func (s *session) cancelJob(id uint64) {

@@ -53,8 +53,12 @@ func (t *task) run(s *session) {
 		if s.ctx.Err() != nil {
 			continue // shutting down: the parent counts these as not started
 		}
+		if g := s.group(job); len(g) > 1 {
+			s.runGroup(t, g)
+			continue
+		}
 		start := s.board.Begin(t.index, job.ID)
-		finished := s.runJob(t.begin(job.ID), t, job)
+		finished := s.runJob(t.begin(job.ID), t, job, &t.file, 0)
 		s.board.End(t.index)
 		if finished {
 			s.done.add(time.Since(start))
@@ -90,14 +94,20 @@ func (t *task) cancelIf(id uint64) {
 	}
 }
 
-// runJob parses the job's file once and runs each of its scanners on it,
-// adding one result per scanner to the outbox. It reports whether the job
-// finished: not cut short by Shutdown.
-func (s *session) runJob(ctx context.Context, t *task, job wire.Job) (finished bool) {
-	set := job.Scanners
-	if set == 0 {
-		set = s.all
+// setOf is the bit set of the scanners job is to run.
+func (s *session) setOf(job wire.Job) uint64 {
+	if job.Scanners == 0 {
+		return s.all
 	}
+	return job.Scanners
+}
+
+// runJob parses the job's file once, into f, and runs each of its
+// scanners but those of later (a group's batch scanners) on it, adding one
+// result per scanner to the outbox. It reports whether the job finished:
+// not cut short by Shutdown.
+func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.File, later uint64) (finished bool) {
+	set := s.setOf(job)
 	if extra := set &^ s.all; extra != 0 {
 		e := scan.Errorf(scan.InvalidInput, "job %d names scanner index %d, beyond the run's %d", job.ID, bits.TrailingZeros64(extra), len(s.scanners))
 		for i := range each(extra) {
@@ -105,8 +115,8 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job) (finished b
 		}
 		set &= s.all
 	}
+	set &^= later
 	t.state.Store(stateParsing)
-	f := &t.file
 	*f = scan.File{Root: job.Root, Path: job.Path}
 	var parseErr *scan.Error
 	var skip string
@@ -177,8 +187,14 @@ func (s *session) scanOne(ctx context.Context, id uint64, i uint32, f *scan.File
 	if err != nil && s.ctx.Err() != nil {
 		return wire.Result{}, false
 	}
+	return resultOf(ctx, id, i, rep, err), true
+}
+
+// resultOf is the result of scanner i on job id from what the scanner
+// returned.
+func resultOf(ctx context.Context, id uint64, i uint32, rep scan.Report, err error) wire.Result {
 	if reason, skipped := scan.IsSkip(err); skipped {
-		return skipResult(id, i, reason), true
+		return skipResult(id, i, reason)
 	}
 	if err != nil {
 		if ctx.Err() != nil && !isCategorized(err) {
@@ -186,9 +202,9 @@ func (s *session) scanOne(ctx context.Context, id uint64, i uint32, f *scan.File
 			// same file would take as long again, so it is not retried.
 			err = &scan.Error{Category: scan.Timeout, Message: "the job's time limit passed and the parent cancelled it", Err: err}
 		}
-		return errorResult(id, i, err), true
+		return errorResult(id, i, err)
 	}
-	return okResult(id, i, rep), true
+	return okResult(id, i, rep)
 }
 
 func isCategorized(err error) bool {

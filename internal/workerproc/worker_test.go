@@ -161,3 +161,27 @@ func TestServeRunsJobsAndCompletes(t *testing.T) {
 	require.NoError(t, parent.CloseSend(), "after WorkerComplete the parent half-closes; the worker then ends")
 	require.NoError(t, <-done)
 }
+
+// deal gives n tasks taking consecutive shares every n-th job, so that
+// jobs sent largest first spread their sizes over the tasks.
+func TestDeal(t *testing.T) {
+	jobs := func(ids ...uint64) []wire.Job {
+		var out []wire.Job
+		for _, id := range ids {
+			out = append(out, wire.Job{ID: id})
+		}
+		return out
+	}
+	cases := []struct {
+		n        int
+		in, want []wire.Job
+	}{
+		{2, jobs(1, 2, 3, 4, 5), jobs(1, 3, 5, 2, 4)},
+		{3, jobs(1, 2, 3, 4, 5, 6, 7), jobs(1, 4, 7, 2, 5, 3, 6)},
+		{1, jobs(1, 2, 3), jobs(1, 2, 3)},
+		{4, jobs(1, 2), jobs(1, 2)},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, deal(c.in, c.n))
+	}
+}

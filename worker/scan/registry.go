@@ -30,6 +30,12 @@ type Def struct {
 	// flags (a rules file, a command line) reach the scanners in every
 	// worker process. One of New and NewWith is required.
 	NewWith func(options []byte) (Scanner, error)
+	// Batch, if more than 1, says the scanner is a BatchScanner that looks
+	// at up to this many files in one call: a worker groups the jobs it
+	// holds for it into ScanBatch calls, a share of them per task. A batch
+	// scanner reads no content in the worker (Content must be false): it
+	// hands the files' names on, to a tool that takes many at once.
+	Batch int
 }
 
 // Build makes the scanner def describes, with options.
@@ -53,6 +59,9 @@ var registry struct {
 func Register(def Def) {
 	if def.Name == "" || (def.New == nil && def.NewWith == nil) {
 		panic("scan: Register of a Def without Name, or without New or NewWith")
+	}
+	if def.Batch > 1 && def.Content {
+		panic(fmt.Sprintf("scan: Register of batch scanner %q with Content: a batch scanner reads no content", def.Name))
 	}
 	registry.Lock()
 	defer registry.Unlock()

@@ -34,6 +34,7 @@ func TestRegisterMisuse(t *testing.T) {
 		{"no name", scan.Def{New: newScanner}},
 		{"no New", scan.Def{Name: "scan-test-no-new"}},
 		{"twice", scan.Def{Name: "scan-test-once", New: newScanner}},
+		{"batch with content", scan.Def{Name: "scan-test-batch", New: newScanner, Batch: 8, Content: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

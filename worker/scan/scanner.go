@@ -16,6 +16,25 @@ type Scanner interface {
 	Scan(ctx context.Context, f *File) (Report, error)
 }
 
+// BatchScanner is a Scanner that can also look at several files in one
+// call, as a tool that takes many files per invocation does (bandit,
+// shellcheck, eslint): its Def.Batch says how many at most. ScanBatch
+// returns one Outcome per file, in the order of files; each becomes that
+// file's record, as Scan's return would. A worker calls Scan for a file
+// alone and ScanBatch for a group; it never calls ScanBatch with fewer
+// than two files.
+type BatchScanner interface {
+	Scanner
+	ScanBatch(ctx context.Context, files []*File) []Outcome
+}
+
+// Outcome is what a BatchScanner made of one file of a batch: its Report,
+// or the error Scan would have returned for it (a *SkipError to skip it).
+type Outcome struct {
+	Report Report
+	Err    error
+}
+
 // ScannerFunc adapts a function to the Scanner interface.
 type ScannerFunc func(ctx context.Context, f *File) (Report, error)
 

@@ -20,6 +20,7 @@ import (
 //	ok_exit = [0, 1]
 //	include = ["*.py"]
 //	shebang = ["python3"]
+//	per_file = false               # true: one file per run
 //	timeout = "30s"
 //	limit   = 2
 //
@@ -67,6 +68,8 @@ func decodeTool(m map[string]any) (Tool, error) {
 			t.Include, err = strs(k, v)
 		case "shebang":
 			t.Shebang, err = strs(k, v)
+		case "per_file":
+			t.PerFile, err = as[bool](k, v)
 		case "limit":
 			t.Limit, err = as[int64](k, v)
 		case "timeout":
@@ -75,7 +78,7 @@ func decodeTool(m map[string]any) (Tool, error) {
 				t.Timeout, err = time.ParseDuration(s)
 			}
 		default:
-			err = fmt.Errorf("unknown key %q (known: name, preset, command, format, json, ok_exit, include, shebang, limit, timeout)", k)
+			err = fmt.Errorf("unknown key %q (known: name, preset, command, format, json, ok_exit, include, shebang, per_file, limit, timeout)", k)
 		}
 		if err != nil {
 			return t, err

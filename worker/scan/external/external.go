@@ -1,9 +1,12 @@
 // Package external registers the "exec" scanner: it runs external tools —
-// semgrep, bandit, trufflehog, a script of your own — once per file, the
-// way a shell loop `for f in ...; do tool --json "$f"; done` would, but in
+// semgrep, bandit, shellcheck, a script of your own — over the files, many
+// files per run as pre-commit runs them (a "{}" standing alone as an
+// argument becomes as many files as fit the arguments budget), in
 // forkscan's workers, with a time limit, a cap on how many run at once
-// across the whole run, and failures sorted into forkscan's error
-// categories:
+// across the whole run, findings given back to the files they name, and
+// failures sorted into forkscan's error categories, per file: a run that
+// fails is split in halves and run again until the failing files are
+// alone (see Scanner.ScanBatch). Its failures:
 //
 //   - the program cannot be found or run: TOOL_NOT_FOUND (or
 //     PERMISSION_DENIED when it is not executable);
@@ -58,6 +61,7 @@ func init() {
 		Name:    Name,
 		Doc:     "external tools run on each file (--tool bandit, --exec-cmd 'tool --json {}', or [[exec]] tables in forkscan.toml)",
 		Content: false, // the tools read the files themselves
+		Batch:   maxBatch,
 		NewWith: func(options []byte) (scan.Scanner, error) {
 			var o Options
 			if len(options) > 0 {
@@ -112,6 +116,11 @@ type Tool struct {
 	// is a "#!" line naming one of these interpreters ("sh", "bash"), by
 	// path or through env: scripts without an extension.
 	Shebang []string `json:"shebang,omitempty"`
+	// PerFile says the tool takes one file per run. Otherwise, when the
+	// placeholder stands alone as an argument, a run gets as many files as
+	// the arguments budget allows (a placeholder inside an argument,
+	// "--file={}", is one file per run either way).
+	PerFile bool `json:"per_file,omitempty"`
 }
 
 // The formats a Tool's output may have.
@@ -190,17 +199,18 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	var rep scan.Report
 	runs := map[string]any{}
 	ran := false
+	name := f.Name()
 	for _, t := range s.tools {
-		if !t.wants(f.Name()) {
+		if !t.wants(name) {
 			continue
 		}
 		ran = true
-		out, err := t.run(ctx, f.Name())
+		out, err := t.run(ctx, []string{name})
 		if err != nil {
 			return scan.Report{}, err
 		}
-		rep.Findings = append(rep.Findings, out.findings...)
-		runs[t.name()] = out.data
+		rep.Findings = append(rep.Findings, out[0].findings...)
+		runs[t.name()] = out[0].data
 	}
 	if !ran {
 		return scan.Report{}, scan.Skip("no exec tool includes this file")

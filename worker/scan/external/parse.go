@@ -34,9 +34,34 @@ const quoted = 200
 //
 // Invalid JSON is an error that quotes the first bytes the tool printed.
 func Parse(out []byte) ([]scan.Finding, error) {
+	found, err := parseJSON(out)
+	return findingsOf(found), err
+}
+
+// located is a finding a tool printed, with the file it names: "" when
+// it names none.
+type located struct {
+	file    string
+	finding scan.Finding
+}
+
+func findingsOf(found []located) []scan.Finding {
+	if found == nil {
+		return nil
+	}
+	out := make([]scan.Finding, len(found))
+	for i, l := range found {
+		out[i] = l.finding
+	}
+	return out
+}
+
+// parseJSON is Parse, each finding with the file it names (read from
+// filename, file, path, File, location.file, location.path or extra.path).
+func parseJSON(out []byte) ([]located, error) {
 	dec := json.NewDecoder(bytes.NewReader(out))
 	dec.UseNumber()
-	var found []scan.Finding
+	var found []located
 	for {
 		var v any
 		err := dec.Decode(&v)
@@ -52,10 +77,10 @@ func Parse(out []byte) ([]scan.Finding, error) {
 
 var listKeys = []string{"results", "findings", "issues", "vulnerabilities", "matches", "comments"}
 
-func findingsIn(v any) []scan.Finding {
+func findingsIn(v any) []located {
 	switch v := v.(type) {
 	case []any:
-		var out []scan.Finding
+		var out []located
 		for _, item := range v {
 			if obj, ok := item.(map[string]any); ok {
 				out = append(out, finding(obj))
@@ -68,12 +93,12 @@ func findingsIn(v any) []scan.Finding {
 				return findingsIn(list)
 			}
 		}
-		return []scan.Finding{finding(v)}
+		return []located{finding(v)}
 	}
 	return nil
 }
 
-func finding(obj map[string]any) scan.Finding {
+func finding(obj map[string]any) located {
 	f := scan.Finding{
 		Rule:      text(obj, "rule", "rule_id", "ruleId", "check_id", "test_id", "RuleID", "id", "DetectorName"),
 		Message:   text(obj, "message", "issue_text", "description", "details", "Description", "extra.message"),
@@ -90,7 +115,7 @@ func finding(obj map[string]any) scan.Finding {
 	if f.Rule == "" {
 		f.Rule = "finding"
 	}
-	return f
+	return located{text(obj, "filename", "file", "path", "File", "location.file", "location.path", "extra.path"), f}
 }
 
 func cmpOr(a, b string) string {

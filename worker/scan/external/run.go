@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -26,8 +28,8 @@ const (
 	waitDelay = time.Second
 )
 
-// outcome is what one run of a tool gave.
-type outcome struct {
+// fileRun is what a run of a tool gave one of its files.
+type fileRun struct {
 	findings []scan.Finding
 	data     runData
 }
@@ -35,15 +37,20 @@ type outcome struct {
 // runData is a run's entry in the record's data.
 type runData struct {
 	Exit   int    `json:"exit"`
+	Files  int    `json:"files,omitempty"` // files in the run, when more than one
 	Stdout string `json:"stdout,omitempty"`
 }
 
-// run runs t on path, holding t's semaphore if it has a limit.
-func (t Tool) run(ctx context.Context, path string) (outcome, error) {
+// run runs t once on names, holding t's semaphore if it has a limit, and
+// gives each name what the run found in it. An error is the run's
+// failure, for every name: the program missing, a timeout, a crash, an
+// exit status not in OKExit, output its Format cannot read, or (with more
+// than one name) a finding that names no file of the run.
+func (t Tool) run(ctx context.Context, names []string) ([]fileRun, error) {
 	if t.Limit > 0 {
 		sem := scan.Semaphore(ctx, t.Semaphore(), t.Limit)
 		if err := sem.Acquire(ctx, 1); err != nil {
-			return outcome{}, err
+			return nil, err
 		}
 		defer func() { _ = sem.Release(1) }()
 	}
@@ -53,39 +60,86 @@ func (t Tool) run(ctx context.Context, path string) (outcome, error) {
 		runCtx, cancel = context.WithTimeout(ctx, t.Timeout)
 		defer cancel()
 	}
-	stdout, stderr, code, err := t.exec(runCtx, path)
+	stdout, stderr, code, err := t.exec(runCtx, names)
 	switch {
 	case ctx.Err() != nil: // the job was cancelled: the engine says why
-		return outcome{}, scan.AsError(ctx.Err())
+		return nil, scan.AsError(ctx.Err())
 	case runCtx.Err() != nil:
-		return outcome{}, scan.Errorf(scan.Timeout, "exec: tool %q ran past its timeout of %v on %s", t.name(), t.Timeout, path)
+		return nil, scan.Errorf(scan.Timeout, "exec: tool %q ran past its timeout of %v on %s", t.name(), t.Timeout, describe(names))
 	case err != nil:
-		return outcome{}, t.failure(err, stderr)
+		return nil, t.failure(err, stderr)
 	}
-	out := outcome{data: runData{Exit: code}}
-	switch t.format() {
-	case "":
-		out.data.Stdout = strings.ToValidUTF8(string(stdout[:min(len(stdout), dataStdout)]), "\uFFFD")
+	out := make([]fileRun, len(names))
+	data := runData{Exit: code}
+	if len(names) > 1 {
+		data.Files = len(names)
+	}
+	if t.format() == "" {
+		data.Stdout = strings.ToValidUTF8(string(stdout[:min(len(stdout), dataStdout)]), "\uFFFD")
+	}
+	for i := range out {
+		out[i].data = data
+	}
+	if t.format() == "" {
 		return out, nil
-	case "sarif":
-		out.findings, err = ParseSARIF(stdout)
-	default:
-		out.findings, err = Parse(stdout)
 	}
+	found, err := t.parse(stdout)
 	if err != nil {
-		return outcome{}, scan.Errorf(scan.ToolError, "exec: tool %q: %v", t.name(), err)
+		return nil, scan.Errorf(scan.ToolError, "exec: tool %q: %v", t.name(), err)
 	}
-	for i := range out.findings {
-		out.findings[i].Rule = t.name() + "/" + out.findings[i].Rule
+	return out, t.attribute(found, names, out)
+}
+
+// parse reads the findings of the tool's output by its format.
+func (t Tool) parse(stdout []byte) ([]located, error) {
+	if t.format() == "sarif" {
+		return parseSARIF(stdout)
 	}
-	return out, nil
+	return parseJSON(stdout)
+}
+
+// attribute gives each finding to the file of names it names (matched as
+// normalPath says: relative, absolute, "./"-prefixed, file: URIs), its
+// rule prefixed with the tool's name. In a run of one file every finding
+// is that file's, whatever path the tool printed for it (a name with a
+// newline or bytes that are not UTF-8 comes back changed from JSON); in a
+// run of several, a finding that names no file of the run is an error,
+// which splits the run (see runSplit): never dropped, never given to the
+// wrong file.
+func (t Tool) attribute(found []located, names []string, out []fileRun) error {
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[normalPath(n)] = i
+	}
+	for _, l := range found {
+		l.finding.Rule = t.name() + "/" + l.finding.Rule
+		i, ok := index[normalPath(l.file)]
+		switch {
+		case len(names) == 1:
+			i = 0
+		case l.file == "":
+			return scan.Errorf(scan.ToolError, "exec: tool %q reported a finding that names no file, in a run of %d files", t.name(), len(names))
+		case !ok:
+			return scan.Errorf(scan.ToolError, "exec: tool %q reported a finding for %q, which is not a file it was given (%s)", t.name(), l.file, describe(names))
+		}
+		out[i].findings = append(out[i].findings, l.finding)
+	}
+	return nil
+}
+
+// describe names the files of a run for a message.
+func describe(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return fmt.Sprintf("%d files (%s, ...)", len(names), names[0])
 }
 
 // exec starts the tool in a process group of its own and waits for it. A
 // cancelled ctx kills the whole group; so does the end of the run, for
 // anything the tool left behind. An exit status in OKExit is not an error.
-func (t Tool) exec(ctx context.Context, path string) (stdout, stderr []byte, code int, err error) {
-	argv := t.argv(path)
+func (t Tool) exec(ctx context.Context, names []string) (stdout, stderr []byte, code int, err error) {
+	argv := t.argv(names)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -117,11 +171,29 @@ func (t Tool) okExit() []int {
 	return t.OKExit
 }
 
-// argv is the command with the placeholder replaced by path.
-func (t Tool) argv(path string) []string {
-	argv := slices.Clone(t.Command)
-	for i := 1; i < len(argv); i++ {
-		argv[i] = strings.ReplaceAll(argv[i], Placeholder, path)
+// argv is the command with the placeholder replaced: an argument that is
+// the placeholder alone becomes every name, one argument each; in any
+// other argument it stands for the one name (such a tool runs per file).
+// A name that begins with "-" gets "./" before it, so that no tool takes
+// a file for an option.
+func (t Tool) argv(names []string) []string {
+	safe := make([]string, len(names))
+	for i, n := range names {
+		if strings.HasPrefix(n, "-") {
+			n = "." + string(filepath.Separator) + n
+		}
+		safe[i] = n
+	}
+	argv := []string{t.Command[0]}
+	for _, a := range t.Command[1:] {
+		switch {
+		case a == Placeholder:
+			argv = append(argv, safe...)
+		case strings.Contains(a, Placeholder):
+			argv = append(argv, strings.ReplaceAll(a, Placeholder, safe[0]))
+		default:
+			argv = append(argv, a)
+		}
 	}
 	return argv
 }

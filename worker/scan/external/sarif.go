@@ -17,6 +17,13 @@ import (
 // "warning"). Empty output is no findings; anything else that is not a
 // SARIF log is an error quoting its first bytes.
 func ParseSARIF(out []byte) ([]scan.Finding, error) {
+	found, err := parseSARIF(out)
+	return findingsOf(found), err
+}
+
+// parseSARIF is ParseSARIF, each finding with the file its first location
+// names (the artifact location's URI).
+func parseSARIF(out []byte) ([]located, error) {
 	if len(strings.TrimSpace(string(out))) == 0 {
 		return nil, nil
 	}
@@ -24,7 +31,7 @@ func ParseSARIF(out []byte) ([]scan.Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("printed invalid SARIF (%v); its first bytes: %q", err, out[:min(len(out), quoted)])
 	}
-	var found []scan.Finding
+	var found []located
 	for _, run := range log.Runs {
 		if run == nil {
 			continue
@@ -53,7 +60,7 @@ func ruleLevels(run *sarif.Run) map[string]string {
 	return levels
 }
 
-func sarifFinding(r *sarif.Result, levels map[string]string) scan.Finding {
+func sarifFinding(r *sarif.Result, levels map[string]string) located {
 	f := scan.Finding{Rule: deref(r.RuleID), Severity: scan.Severity(r.Level)}
 	if f.Rule == "" && r.Rule != nil {
 		f.Rule = deref(r.Rule.ID)
@@ -70,13 +77,18 @@ func sarifFinding(r *sarif.Result, levels map[string]string) scan.Finding {
 	if r.Message != nil {
 		f.Message = deref(r.Message.Text)
 	}
+	file := ""
 	if len(r.Locations) > 0 && r.Locations[0] != nil && r.Locations[0].PhysicalLocation != nil {
-		if reg := r.Locations[0].PhysicalLocation.Region; reg != nil {
+		loc := r.Locations[0].PhysicalLocation
+		if reg := loc.Region; reg != nil {
 			f.Line, f.Column = deref(reg.StartLine), deref(reg.StartColumn)
 			f.EndLine, f.EndColumn = deref(reg.EndLine), deref(reg.EndColumn)
 		}
+		if loc.ArtifactLocation != nil {
+			file = deref(loc.ArtifactLocation.URI)
+		}
 	}
-	return f
+	return located{file, f}
 }
 
 func deref[T any](p *T) T {

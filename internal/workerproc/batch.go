@@ -1,0 +1,163 @@
+package workerproc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/forkscan/forkscan/internal/wire"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// group returns first and, when it is for a batch scanner, the jobs queued
+// behind it that this task takes along: those here now (a batch never
+// waits for company, so a lone file is never held back), up to its share
+// of them, ceil(queued / idle tasks), so that the worker's idle tasks
+// split what it holds, and at most the largest batch its batch scanners
+// take. (Dividing by every task, busy ones too, would leave each later
+// task half of what the one before it left.)
+func (s *session) group(first wire.Job) []wire.Job {
+	if s.setOf(first)&s.batch == 0 {
+		return []wire.Job{first}
+	}
+	s.arriving.Lock() // the rest of first's message, if it is on its way
+	s.arriving.Unlock()
+	idle := max(s.idleTasks(), 1)
+	share := min(s.batchMost, (len(s.jobs)+1+idle-1)/idle)
+	g := []wire.Job{first}
+	for len(g) < share {
+		select {
+		case j, ok := <-s.jobs:
+			if !ok {
+				return g
+			}
+			g = append(g, j)
+		default:
+			return g
+		}
+	}
+	return g
+}
+
+// runGroup runs a group of jobs: each job's file on its own, with every
+// scanner but the batch ones (as a lone job runs), then each batch scanner
+// once over the group's files that are to get it. The task's board entry
+// and cancel name the job it works on: in a batch call, the first of it.
+func (s *session) runGroup(t *task, g []wire.Job) {
+	start := time.Now()
+	files := make([]scan.File, len(g))
+	for k, job := range g {
+		s.board.Begin(t.index, job.ID)
+		finished := s.runJob(t.begin(job.ID), t, job, &files[k], s.batch)
+		s.board.End(t.index)
+		t.end()
+		if !finished {
+			return
+		}
+		files[k].Data = nil // the task's buffer: the next file is read into it
+	}
+	for i := range each(s.batch) {
+		var ids []uint64
+		var batch []*scan.File
+		for k, job := range g {
+			if s.setOf(job)&(1<<i) != 0 {
+				ids, batch = append(ids, job.ID), append(batch, &files[k])
+			}
+		}
+		if !s.runBatch(t, i, ids, batch) {
+			return
+		}
+	}
+	each := time.Since(start) / time.Duration(len(g))
+	for range g {
+		s.done.add(each)
+	}
+}
+
+// runBatch runs batch scanner i once over files (of jobs ids), or Scan
+// for a lone file, adding a result per file. It reports false when
+// Shutdown cut it short.
+func (s *session) runBatch(t *task, i uint32, ids []uint64, files []*scan.File) bool {
+	if len(files) == 0 {
+		return true
+	}
+	s.board.Begin(t.index, ids[0])
+	defer s.board.End(t.index)
+	defer t.end()
+	ctx := t.begin(ids[0])
+	t.state.Store(stateScanning)
+	if len(files) == 1 {
+		r, ok := s.scanOne(ctx, ids[0], i, files[0])
+		if ok {
+			s.out.add(r)
+		}
+		return ok
+	}
+	results, ok := s.scanBatch(ctx, i, ids, files)
+	for _, r := range results {
+		s.out.add(r)
+	}
+	return ok
+}
+
+// scanBatch calls ScanBatch, turning a panic, or outcomes that do not
+// match the files one for one, into an error result for each file.
+func (s *session) scanBatch(ctx context.Context, i uint32, ids []uint64, files []*scan.File) (out []wire.Result, ok bool) {
+	b := s.scanners[i]
+	failAll := func(e *scan.Error) []wire.Result {
+		out := make([]wire.Result, len(ids))
+		for k, id := range ids {
+			out[k] = errorResult(id, i, e)
+		}
+		return out
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			slog.Debug("batch scanner panicked", "scanner", b.def.Name, "files", len(files), "panic", v, "stack", string(debug.Stack()))
+			out, ok = failAll(&scan.Error{Category: scan.ToolError, Message: fmt.Sprintf("scanner panicked: %v", v)}), true
+		}
+	}()
+	outcomes := b.sc.(scan.BatchScanner).ScanBatch(ctx, files)
+	if s.ctx.Err() != nil {
+		return nil, false
+	}
+	if len(outcomes) != len(files) {
+		return failAll(scan.Errorf(scan.ToolError, "scanner %q returned %d outcomes for a batch of %d files", b.def.Name, len(outcomes), len(files))), true
+	}
+	out = make([]wire.Result, len(ids))
+	for k, id := range ids {
+		out[k] = resultOf(ctx, id, i, outcomes[k].Report, outcomes[k].Err)
+	}
+	return out, true
+}
+
+// idleTasks counts the tasks waiting for a job, the caller among them.
+func (s *session) idleTasks() int {
+	n := 0
+	for _, t := range s.tasks {
+		if t.state.Load() == stateIdle {
+			n++
+		}
+	}
+	return n
+}
+
+// deal reorders jobs so that n tasks each taking the next consecutive
+// share of them (as group does) get every n-th job: the parent sends jobs
+// largest file first, so consecutive shares would give the first task the
+// biggest files and the last the smallest, and the slowest batch would set
+// the pace.
+func deal(jobs []wire.Job, n int) []wire.Job {
+	if n < 2 || len(jobs) <= n {
+		return jobs
+	}
+	out := make([]wire.Job, 0, len(jobs))
+	for first := range n {
+		for k := first; k < len(jobs); k += n {
+			out = append(out, jobs[k])
+		}
+	}
+	return out
+}
