@@ -7,6 +7,10 @@
 // respawns, shutdown) is the parent's. A scanner that panics costs one
 // error result, not the worker.
 //
+// A batch scanner (scan.BatchScanner) is called once for several files:
+// an idle task takes its share of the jobs the worker holds and runs the
+// group (batch.go), each job still ending in one result per scanner.
+//
 // Programs do not import it: they call worker.Main, which calls Main here
 // in a process the parent started as a worker. The engine runs Serve
 // itself in its in-process mode, and sets the environment the Env
