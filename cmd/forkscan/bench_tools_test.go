@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forkscan/forkscan/record"
 )
 
 // BenchmarkToolsVsPeers runs, per iteration and one after the other on the
@@ -26,24 +27,7 @@ func BenchmarkToolsVsPeers(b *testing.B) {
 			b.Skip("skipped: bandit is not installed (apt-get install bandit)")
 		}
 		root := pythonTree(b)
-		peer := func() []string {
-			out, _ := exec.Command("bandit", "-q", "-r", "-f", "json", root).Output()
-			var rep struct {
-				Results []struct {
-					Filename string `json:"filename"`
-					Line     int    `json:"line_number"`
-					TestID   string `json:"test_id"`
-				} `json:"results"`
-			}
-			if err := json.Unmarshal(out, &rep); err != nil {
-				b.Fatalf("bandit printed no report: %v", err)
-			}
-			var hits []string
-			for _, r := range rep.Results {
-				hits = append(hits, fmt.Sprintf("%s:%d:%s", r.Filename, r.Line, r.TestID))
-			}
-			return hits
-		}
+		peer := func() []hit { return banditHits(b, "bandit", root) }
 		compareTool(b, "bandit", root, peer)
 	})
 	b.Run("shellcheck", func(b *testing.B) {
@@ -51,31 +35,14 @@ func BenchmarkToolsVsPeers(b *testing.B) {
 			b.Skip("skipped: shellcheck is not installed (apt-get install shellcheck)")
 		}
 		root, scripts := shellTree(b)
-		peer := func() []string {
-			out, _ := exec.Command("shellcheck", append([]string{"-f", "json1"}, scripts...)...).Output()
-			var rep struct {
-				Comments []struct {
-					File string `json:"file"`
-					Line int    `json:"line"`
-					Code int    `json:"code"`
-				} `json:"comments"`
-			}
-			if err := json.Unmarshal(out, &rep); err != nil {
-				b.Fatalf("shellcheck printed no report: %v", err)
-			}
-			var hits []string
-			for _, c := range rep.Comments {
-				hits = append(hits, fmt.Sprintf("%s:%d:SC%d", c.File, c.Line, c.Code))
-			}
-			return hits
-		}
+		peer := func() []hit { return shellcheckHits(b, "shellcheck", scripts) }
 		compareTool(b, "shellcheck", root, peer)
 	})
 }
 
 // compareTool times forkscan with the tool's preset against peer over
 // root, b.N times each, alternating.
-func compareTool(b *testing.B, tool, root string, peer func() []string) {
+func compareTool(b *testing.B, tool, root string, peer func() []hit) {
 	out := filepath.Join(b.TempDir(), "out.jsonl")
 	var mine, theirs time.Duration
 	b.ResetTimer()
@@ -90,7 +57,6 @@ func compareTool(b *testing.B, tool, root string, peer func() []string) {
 		want := peer()
 		theirs += time.Since(start)
 		got := toolHits(b, out, tool)
-		slices.Sort(want)
 		if !slices.Equal(got, want) {
 			b.Fatalf("forkscan found %d, %s %d: not the same findings\nforkscan: %v\n%s: %v", len(got), tool, len(want), got, tool, want)
 		}
@@ -101,34 +67,26 @@ func compareTool(b *testing.B, tool, root string, peer func() []string) {
 	b.ReportMetric(float64(mine)/float64(theirs), "forkscan/"+tool)
 }
 
-// toolHits reads the findings of a forkscan output as file:line:rule.
-func toolHits(b *testing.B, path, tool string) []string {
+// toolHits reads the findings of tool in a forkscan output.
+func toolHits(b *testing.B, path, tool string) []hit {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var hits []string
+	var hits []hit
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var r struct {
-			Root, Path string
-			Status     string
-			Findings   []struct {
-				Rule string
-				Line int
-			}
-		}
+		var r record.Record
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			b.Fatal(err)
 		}
-		if r.Status == "error" {
+		if r.Status == record.StatusError {
 			b.Fatalf("an error record: %s", line)
 		}
 		for _, f := range r.Findings {
-			hits = append(hits, fmt.Sprintf("%s:%d:%s", filepath.Join(r.Root, r.Path), f.Line, strings.TrimPrefix(f.Rule, tool+"/")))
+			hits = append(hits, hit{r.Name(), f.Line, strings.TrimPrefix(f.Rule, tool+"/")})
 		}
 	}
-	slices.Sort(hits)
-	return hits
+	return sorted(hits)
 }
 
 // pythonTree copies five packages of the standard library of the python3

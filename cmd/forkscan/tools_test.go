@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,23 +72,7 @@ func TestBanditPresetFindsWhatBanditFinds(t *testing.T) {
 	write(t, filepath.Join(root, "clean.py"), "def add(a, b):\n    return a + b\n")
 	write(t, filepath.Join(root, "notes.txt"), "eval(x)\n")
 
-	out, err := exec.Command(bandit, "-q", "-r", "-f", "json", root).Output()
-	if e, ok := err.(*exec.ExitError); ok && e.ExitCode() == 1 {
-		err = nil // 1: it found something
-	}
-	require.NoError(t, err)
-	var report struct {
-		Results []struct {
-			Filename string `json:"filename"`
-			Line     int    `json:"line_number"`
-			TestID   string `json:"test_id"`
-		} `json:"results"`
-	}
-	require.NoError(t, json.Unmarshal(out, &report))
-	var want []hit
-	for _, r := range report.Results {
-		want = append(want, hit{r.Filename, r.Line, r.TestID})
-	}
+	want := banditHits(t, bandit, root)
 	require.GreaterOrEqual(t, len(want), 5, "the tree gives bandit something to find")
 	require.Equal(t, sorted(want), forkscanHits(t, "bandit", root, "-s", "exec", "--tool", "bandit"))
 }
@@ -103,11 +88,34 @@ func TestShellcheckPresetFindsWhatShellcheckFinds(t *testing.T) {
 	write(t, filepath.Join(root, "README"), "cd $HOME\n")
 
 	scripts := []string{filepath.Join(root, "build.sh"), filepath.Join(root, "bin", "deploy")}
-	out, err := exec.Command(shellcheck, append([]string{"-f", "json1"}, scripts...)...).Output()
-	if e, ok := err.(*exec.ExitError); ok && e.ExitCode() == 1 {
-		err = nil
+	want := shellcheckHits(t, shellcheck, scripts)
+	require.GreaterOrEqual(t, len(want), 3)
+	require.Equal(t, sorted(want), forkscanHits(t, "shellcheck", root, "-s", "exec", "--tool", "shellcheck"))
+}
+
+// banditHits runs `bandit -r` over root, as its users run it, and
+// returns its findings.
+func banditHits(tb testing.TB, bandit, root string) []hit {
+	tb.Helper()
+	var report struct {
+		Results []struct {
+			Filename string `json:"filename"`
+			Line     int    `json:"line_number"`
+			TestID   string `json:"test_id"`
+		} `json:"results"`
 	}
-	require.NoError(t, err)
+	toolReport(tb, exec.Command(bandit, "-q", "-r", "-f", "json", root), &report)
+	var hits []hit
+	for _, r := range report.Results {
+		hits = append(hits, hit{r.Filename, r.Line, r.TestID})
+	}
+	return sorted(hits)
+}
+
+// shellcheckHits runs one shellcheck over scripts and returns its
+// findings.
+func shellcheckHits(tb testing.TB, shellcheck string, scripts []string) []hit {
+	tb.Helper()
 	var report struct {
 		Comments []struct {
 			File string `json:"file"`
@@ -115,44 +123,26 @@ func TestShellcheckPresetFindsWhatShellcheckFinds(t *testing.T) {
 			Code int    `json:"code"`
 		} `json:"comments"`
 	}
-	require.NoError(t, json.Unmarshal(out, &report))
-	var want []hit
+	toolReport(tb, exec.Command(shellcheck, append([]string{"-f", "json1"}, scripts...)...), &report)
+	var hits []hit
 	for _, c := range report.Comments {
-		want = append(want, hit{c.File, c.Line, "SC" + itoa(c.Code)})
+		hits = append(hits, hit{c.File, c.Line, fmt.Sprintf("SC%d", c.Code)})
 	}
-	require.GreaterOrEqual(t, len(want), 3)
-	require.Equal(t, sorted(want), forkscanHits(t, "shellcheck", root, "-s", "exec", "--tool", "shellcheck"))
+	return sorted(hits)
 }
 
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
-
-func TestToolFlags(t *testing.T) {
-	root := t.TempDir()
-	write(t, filepath.Join(root, "a.py"), "x = 1\n")
-	write(t, filepath.Join(root, "b.py"), "y = 2\n")
-	code, _, errOut := cli(t, "scan", "--tool", "nope", root)
-	require.Equal(t, exitUsage, code)
-	require.Contains(t, errOut, `unknown tool "nope" (known: bandit, semgrep, shellcheck`)
-
-	code, out, _ := cli(t, "tools")
-	require.Equal(t, exitOK, code)
-	for _, name := range []string{"bandit", "semgrep", "shellcheck"} {
-		require.Contains(t, out, name)
+// toolReport runs cmd, a tool that exits 1 when it found something, and
+// decodes the JSON it printed into report.
+func toolReport(tb testing.TB, cmd *exec.Cmd, report any) {
+	tb.Helper()
+	out, err := cmd.Output()
+	if e, ok := err.(*exec.ExitError); ok && e.ExitCode() == 1 {
+		err = nil
 	}
-	require.Contains(t, out, "*.py")
-
-	if _, err := exec.LookPath("forkscan-no-such-tool"); err == nil {
-		t.Skip("a tool of that name exists here")
+	if err == nil {
+		err = json.Unmarshal(out, report)
 	}
-	config := filepath.Join(t.TempDir(), "forkscan.toml")
-	write(t, config, "[[exec]]\nname = \"bandit\"\ncommand = \"forkscan-no-such-tool {}\"\n")
-	code, out, errOut = cli(t, "scan", "--config", config, "--tool", "bandit", "-s", "exec", "--format", "jsonl", root)
-	require.Equal(t, exitFailures, code, errOut)
-	require.Equal(t, "TOOL_NOT_FOUND", records(t, out)["a.py|exec"].Error.Category.String(), "the config's bandit, not the preset")
-	require.Equal(t, 1, strings.Count(errOut, "failed with TOOL_NOT_FOUND"), "once in the summary:\n%s", errOut)
-	require.Contains(t, errOut, "2 records failed with TOOL_NOT_FOUND")
-	require.Contains(t, errOut, "install the required tool or check PATH")
+	if err != nil {
+		tb.Fatalf("%s: %v", cmd, err)
+	}
 }
