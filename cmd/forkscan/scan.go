@@ -58,7 +58,8 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	signals.OnSecond(run.Kill)
 	prog.start(run)
 	for r := range run.Results() {
-		src.out.Write(r.Record, r.Meta.(*output.File))
+		file, _ := r.Meta.(*output.File) // every job of source has one
+		src.out.Write(r.Record, file)
 	}
 	st, runErr := run.Wait()
 	prog.end()
