@@ -35,7 +35,10 @@
 // of jobs: the queue, each worker's window and the results channel are
 // all bounded, and each window is sized from how long the worker's jobs
 // take (see pacer), so slow jobs spread over every worker and fast ones
-// travel in batches.
+// travel in batches. A run with a batch scanner (scan.Def.Batch) sizes
+// each window as the worker's fair share of the jobs left instead (see
+// share), since its workers group what they hold into calls of many
+// files.
 //
 // Costs, measured by the benchmarks named (see the README for figures):
 // per-job overhead through worker processes (BenchmarkThroughputNoop), time
