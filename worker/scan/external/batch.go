@@ -2,6 +2,7 @@ package external
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 
@@ -74,7 +75,7 @@ type splitRun struct {
 // runSplit runs t on names; if the run fails and has more than one file,
 // it runs each half again, and so on, so that only the files that fail
 // alone get the failure. A cancelled job is not split: every file gets
-// its error. A batch of n files with one file that fails costs at most
+// its error. A tool whose findings name no file runs each file alone. A batch of n files with one file that fails costs at most
 // 1 + 2·log2(n) runs; with every file failing, 2n−1.
 func (t Tool) runSplit(ctx context.Context, names []string) []splitRun {
 	found, err := t.run(ctx, names)
@@ -89,6 +90,13 @@ func (t Tool) runSplit(ctx context.Context, names []string) []splitRun {
 		out := make([]splitRun, len(names))
 		for i := range out {
 			out[i].err = err
+		}
+		return out
+	}
+	if errors.Is(err, errUnnamed) { // halves would fail the same way
+		var out []splitRun
+		for _, n := range names {
+			out = append(out, t.runSplit(ctx, []string{n})...)
 		}
 		return out
 	}

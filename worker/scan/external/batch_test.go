@@ -199,3 +199,19 @@ func TestCancelledBatchIsNotSplit(t *testing.T) {
 	}
 	require.Equal(t, []int{3}, runs(t, log))
 }
+
+// A tool whose findings name no file cannot be understood in a batch: its
+// files are run one at a time (a run for the batch, then one a file), each
+// getting its own findings.
+func TestToolThatNamesNoFileRunsPerFile(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "runs.log")
+	tool := external.Tool{Name: "mute", Format: "json", Command: []string{script(t, dir, "mute",
+		`echo "$PPID $#" >> "`+log+`"; echo '[{"rule":"r","line":1}]'`), "{}"}}
+	outs := batchScanner(t, tool).ScanBatch(context.Background(), files(t, []string{"a", "b", "c", "d"}, func(string) bool { return false }))
+	for _, o := range outs {
+		require.NoError(t, o.Err)
+		require.Len(t, o.Report.Findings, 1)
+	}
+	require.Equal(t, []int{4, 1, 1, 1, 1}, runs(t, log))
+}

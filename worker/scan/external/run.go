@@ -118,7 +118,7 @@ func (t Tool) attribute(found []located, names []string, out []fileRun) error {
 		case len(names) == 1:
 			i = 0
 		case l.file == "":
-			return scan.Errorf(scan.ToolError, "exec: tool %q reported a finding that names no file, in a run of %d files", t.name(), len(names))
+			return scan.Errorf(scan.ToolError, "exec: tool %q reported a finding that names no file, in a run of %d files: %w", t.name(), len(names), errUnnamed)
 		case !ok:
 			return scan.Errorf(scan.ToolError, "exec: tool %q reported a finding for %q, which is not a file it was given (%s)", t.name(), l.file, describe(names))
 		}
@@ -126,6 +126,11 @@ func (t Tool) attribute(found []located, names []string, out []fileRun) error {
 	}
 	return nil
 }
+
+// errUnnamed is a finding without a file in a run of several: the tool
+// does not say which file its findings are in, and takes one file at a
+// time to be understood.
+var errUnnamed = errors.New("the tool names no file")
 
 // describe names the files of a run for a message.
 func describe(names []string) string {
