@@ -143,3 +143,26 @@ func TestBatchScannerPanicIsAnError(t *testing.T) {
 	require.Contains(t, o.results, o.only(pair{"panic-c", "grouper"}))
 	require.Equal(t, engine.StatusError, o.only(pair{"panic-c", "grouper"}).Status)
 }
+
+// A binary file is skipped by a batch scanner that does not take binary
+// files, in a batch as alone, as any scanner skips it.
+func TestBatchScannerSkipsBinaryFiles(t *testing.T) {
+	contents := map[string]string{}
+	for i := range 20 {
+		contents[fmt.Sprintf("text-%d", i)] = "plain\n"
+		contents[fmt.Sprintf("bin-%d", i)] = "\x00\x01binary"
+	}
+	_, jobs := files(t, contents)
+	cfg := engine.DefaultConfig()
+	cfg.Scanners, cfg.Workers, cfg.Tasks = []string{"todo", "grouper"}, 1, 2
+	o := runAll(t, context.Background(), cfg, jobs)
+	require.NoError(t, o.err)
+	require.Len(t, o.results, 80)
+	for _, r := range o.results {
+		binary := strings.HasPrefix(filepath.Base(r.Path), "bin-")
+		require.Equal(t, binary, r.Status == engine.StatusSkipped, "%s %s: %+v", r.Path, r.Scanner, r)
+		if binary {
+			require.Equal(t, "binary file", r.Reason)
+		}
+	}
+}

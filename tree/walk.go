@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -93,7 +94,7 @@ func Root(root string) string {
 func Roots(roots []string) []string {
 	var out []string
 	for _, r := range roots {
-		if r := Root(r); !contains(out, r) {
+		if r := Root(r); !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
@@ -239,15 +240,6 @@ func relTo(root, path string) string {
 
 func within(root, path string) bool {
 	return path == root || strings.HasPrefix(path, strings.TrimSuffix(root, string(filepath.Separator))+string(filepath.Separator))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func kind(t fs.FileMode) string {

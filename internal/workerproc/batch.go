@@ -62,7 +62,11 @@ func (s *session) runGroup(t *task, g []wire.Job) {
 		var ids []uint64
 		var batch []*scan.File
 		for k, job := range g {
-			if s.setOf(job)&(1<<i) != 0 {
+			switch {
+			case s.setOf(job)&(1<<i) == 0:
+			case files[k].Binary && !s.scanners[i].def.Binary: // as runJob skips it
+				s.out.add(skipResult(job.ID, i, "binary file"))
+			default:
 				ids, batch = append(ids, job.ID), append(batch, &files[k])
 			}
 		}

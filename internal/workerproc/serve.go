@@ -237,8 +237,6 @@ func (s *session) take(batch *pb.Jobs) error {
 	if s.draining {
 		return fmt.Errorf("%w: jobs after Drain or Shutdown", ErrProtocol)
 	}
-	s.arriving.Lock() // a task forming a batch waits for the whole message
-	defer s.arriving.Unlock()
 	push := func(j wire.Job) {
 		select {
 		case s.jobs <- j:
@@ -248,6 +246,8 @@ func (s *session) take(batch *pb.Jobs) error {
 	if s.batch == 0 {
 		return wire.EachJob(batch, push)
 	}
+	s.arriving.Lock() // a task forming a batch waits for the whole message
+	defer s.arriving.Unlock()
 	var jobs []wire.Job
 	if err := wire.EachJob(batch, func(j wire.Job) { jobs = append(jobs, j) }); err != nil {
 		return err

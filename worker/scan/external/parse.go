@@ -2,6 +2,7 @@ package external
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,19 +111,12 @@ func finding(obj map[string]any) located {
 		Match:     text(obj, "match", "code", "Match", "extra.lines"),
 	}
 	if code, ok := obj["code"].(json.Number); ok { // shellcheck's numbered checks: SC2086
-		f.Rule, f.Match = cmpOr(f.Rule, "SC"+code.String()), ""
+		f.Rule, f.Match = cmp.Or(f.Rule, "SC"+code.String()), ""
 	}
 	if f.Rule == "" {
 		f.Rule = "finding"
 	}
 	return located{text(obj, "filename", "file", "path", "File", "location.file", "location.path", "extra.path"), f}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // lookup finds the first of paths ("a.b" descends into objects) in obj.
