@@ -118,6 +118,27 @@ func TestBatchScannerGroupsJobs(t *testing.T) {
 	}
 }
 
+// When a batch scanner is a job's only work, a worker runs what it holds
+// in one call, not one per task: every call of a tool pays its start-up
+// again. The jobs are dealt to the workers in even shares.
+func TestBatchScannerAloneMakesOneCallPerWorker(t *testing.T) {
+	t.Setenv(groupersEnv, t.TempDir())
+	cfg := engine.DefaultConfig()
+	cfg.Scanners, cfg.Workers, cfg.Tasks = []string{"grouper"}, 2, 2
+	o := runAll(t, context.Background(), cfg, jobsOf(30, "job"))
+	require.NoError(t, o.err)
+	require.Len(t, o.results, 30)
+	perWorker := map[int]int{} // pid → files its calls had
+	for _, r := range o.results {
+		require.Equal(t, engine.StatusOK, r.Status, "%+v", r)
+		var g grouped
+		require.NoError(t, json.Unmarshal(r.Data, &g))
+		require.Equal(t, 15, g.Batch, "%s: one call of half the files", r.Path)
+		perWorker[g.PID]++
+	}
+	require.Len(t, perWorker, 2, "a call on each worker: %v", perWorker)
+}
+
 // A batch scanner that panics costs its batch an error record each, not
 // the worker.
 func TestBatchScannerPanicIsAnError(t *testing.T) {

@@ -114,7 +114,11 @@ func (r *Run) send(p *proc) {
 			break
 		}
 		var ok bool
-		buf, ok = ipc.Gather(p.quit, r.queue, buf[:0], n)
+		if r.batching {
+			buf, ok = r.deal(p.quit, buf[:0], n)
+		} else {
+			buf, ok = ipc.Gather(p.quit, r.queue, buf[:0], n)
+		}
 		p.credits.Return(n - len(buf))
 		if !ok {
 			break

@@ -37,8 +37,8 @@
 // take (see pacer), so slow jobs spread over every worker and fast ones
 // travel in batches. A run with a batch scanner (scan.Def.Batch) sizes
 // each window as the worker's fair share of the jobs left instead (see
-// share), since its workers group what they hold into calls of many
-// files.
+// share), dealt from the queue as an even cross-section of it (see deck),
+// since its workers group what they hold into calls of many files.
 //
 // Costs, measured by the benchmarks named (see the README for figures):
 // per-job overhead through worker processes (BenchmarkThroughputNoop), time

@@ -127,6 +127,9 @@ func (r *Run) failRest() {
 	r.mu.Unlock()
 	dead := &proc{}
 	e := &scan.Error{Category: scan.ProcessCrash, Message: fmt.Sprintf("no worker is left to run this job: %v", why), Retryable: true}
+	if jobs := r.deck.takeAll(); len(jobs) > 0 {
+		r.fail(jobs, dead, e)
+	}
 	for {
 		select {
 		case jb := <-r.queue:

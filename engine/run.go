@@ -66,6 +66,7 @@ type Run struct {
 	slots       atomic.Int32    // slots still supervised
 	serving     atomic.Int32    // workers enlisted and not yet ended
 	queue       chan *job       // producer → senders; bounded
+	deck        deck            // a batch run's queued jobs, dealt from (see deck)
 	out         chan []Result   // receivers → Results; bounded
 	pending     atomic.Int64    // jobs not yet terminal, plus one while producing
 	drained     chan struct{}   // closed when pending reaches zero

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/worker"
 	"github.com/forkscan/forkscan/worker/scan"
+	"github.com/forkscan/forkscan/worker/scan/external"
 )
 
 // TestMain lets this test binary serve as the CLI's workers: the engine
@@ -247,6 +250,15 @@ func TestScannersAndVersion(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	require.Contains(t, out, "inventory")
 	require.Contains(t, out, "flagger")
+	code, out, _ = cli(t, "tools")
+	require.Equal(t, exitOK, code)
+	for _, tool := range external.Presets() {
+		installed := "yes"
+		if _, err := exec.LookPath(tool.Command[0]); err != nil {
+			installed = "no: " + tool.Install
+		}
+		require.Regexp(t, `(?m)^`+tool.Name+` .* `+regexp.QuoteMeta(installed)+`$`, out)
+	}
 	code, out, _ = cli(t, "version")
 	require.Equal(t, exitOK, code)
 	require.True(t, strings.HasPrefix(out, "forkscan "), out)

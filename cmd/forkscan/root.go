@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -91,13 +92,17 @@ func toolsCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tFILES\tFORMAT\tOK EXIT\tCOMMAND")
+			fmt.Fprintln(w, "NAME\tFILES\tFORMAT\tOK EXIT\tCOMMAND\tINSTALLED")
 			for _, t := range external.Presets() {
 				files := strings.Join(t.Include, " ")
 				if len(t.Shebang) > 0 {
 					files += " #!" + strings.Join(t.Shebang, ",")
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", t.Name, cmp.Or(files, "all"), t.Format, t.OKExit, strings.Join(t.Command, " "))
+				installed := "yes"
+				if _, err := exec.LookPath(t.Command[0]); err != nil {
+					installed = "no: " + t.Install
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", t.Name, cmp.Or(files, "all"), t.Format, t.OKExit, strings.Join(t.Command, " "), installed)
 			}
 			return w.Flush()
 		},

@@ -11,21 +11,43 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-// group returns first and, when it is for a batch scanner, the jobs queued
-// behind it that this task takes along: those here now (a batch never
-// waits for company, so a lone file is never held back), up to its share
-// of them, ceil(queued / idle tasks), so that the worker's idle tasks
-// split what it holds, and at most the largest batch its batch scanners
-// take. (Dividing by every task, busy ones too, would leave each later
-// task half of what the one before it left.)
-func (s *session) group(first wire.Job) []wire.Job {
-	if s.setOf(first)&s.batch == 0 {
-		return []wire.Job{first}
+// next takes a task's next job and, in a session with batch scanners, the
+// group it heads (see group); ok is false once the jobs have ended. One
+// task forms its group at a time, so that a task never takes a job from
+// the middle of another's group.
+func (s *session) next() (job wire.Job, g []wire.Job, ok bool) {
+	if s.batch == 0 {
+		job, ok = <-s.jobs
+		return job, nil, ok
 	}
+	s.forming.Lock()
+	defer s.forming.Unlock()
+	if job, ok = <-s.jobs; !ok || s.ctx.Err() != nil || s.setOf(job)&s.batch == 0 {
+		return job, nil, ok
+	}
+	return job, s.group(job), true
+}
+
+// group returns first, a batch scanner's job, and the jobs queued behind
+// it that this task takes along: those here now (a batch never waits for
+// company, so a lone file is never held back), at most the largest batch
+// the batch scanners take, and of those:
+//   - all, when the batch scanners are the only work of first: every call
+//     of a tool pays its start-up again, and one call per worker is one
+//     per core (as pre-commit runs one batch per CPU);
+//   - else a share, ceil(queued / idle tasks), so that the worker's idle
+//     tasks split the files' other scanners between them. (Dividing by
+//     every task, busy ones too, would leave each later task half of
+//     what the one before it left.)
+func (s *session) group(first wire.Job) []wire.Job {
 	s.arriving.Lock() // the rest of first's message, if it is on its way
 	s.arriving.Unlock()
-	idle := max(s.idleTasks(), 1)
-	share := min(s.batchMost, (len(s.jobs)+1+idle-1)/idle)
+	share := len(s.jobs) + 1
+	if s.setOf(first)&^s.batch != 0 {
+		idle := max(s.idleTasks(), 1)
+		share = (share + idle - 1) / idle
+	}
+	share = min(s.batchMost, share)
 	g := []wire.Job{first}
 	for len(g) < share {
 		select {

@@ -41,6 +41,10 @@ type session struct {
 	// forming a batch sees all of it: jobs never fills up (it holds a
 	// window), so the holder never waits for a task.
 	arriving  sync.Mutex
+	// forming is held by the task that takes the next job, while it forms
+	// its group: the other tasks take theirs after, from what is left.
+	// Only in a session with batch scanners.
+	forming   sync.Mutex
 	maxSize   int64
 	ctx       context.Context // cancelled by Shutdown or a broken stream
 	cancel    context.CancelFunc

@@ -49,11 +49,15 @@ func newTask(index int, parent context.Context) *task {
 }
 
 func (t *task) run(s *session) {
-	for job := range s.jobs {
+	for {
+		job, g, ok := s.next()
+		if !ok {
+			break
+		}
 		if s.ctx.Err() != nil {
 			continue // shutting down: the parent counts these as not started
 		}
-		if g := s.group(job); len(g) > 1 {
+		if len(g) > 1 {
 			s.runGroup(t, g)
 			continue
 		}

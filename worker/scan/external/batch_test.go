@@ -215,3 +215,48 @@ func TestToolThatNamesNoFileRunsPerFile(t *testing.T) {
 	}
 	require.Equal(t, []int{4, 1, 1, 1, 1}, runs(t, log))
 }
+
+// Names that a tool's JSON changes (a newline escaped, bytes that are not
+// UTF-8 printed as U+FFFD) still come back to their files in one run; two
+// names that the tool prints alike cannot be told apart in a run, and are
+// run apart.
+func TestBatchNamesThatJSONChanges(t *testing.T) {
+	tests := []struct {
+		name  string
+		files []string
+		runs  []int
+	}{
+		{"escaped, one run", []string{"new\nline.py", "\xff.py", "plain.py", "caf\xe9 \xff\xfe.py"}, []int{4}},
+		{"alike, run apart", []string{"\xff.py", "\xfe.py", "plain.py"}, []int{3, 1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exe, err := os.Executable()
+			require.NoError(t, err)
+			log := filepath.Join(t.TempDir(), "runs.log")
+			t.Setenv(jsonToolEnv, log)
+			tool := external.Tool{Name: "named", Format: "json", Command: []string{exe, "{}"}}
+			batch := files(t, tt.files, func(string) bool { return false })
+			outs := batchScanner(t, tool).ScanBatch(context.Background(), batch)
+			for k, o := range outs {
+				require.NoError(t, o.Err, "%q", tt.files[k])
+				require.Len(t, o.Report.Findings, 1, "%q", tt.files[k])
+			}
+			require.Equal(t, tt.runs, runs(t, log))
+		})
+	}
+}
+
+// A tool runs on none of a batch's files that its Include and Shebang do
+// not take: each is skipped with a reason, and the tool never starts.
+func TestBatchOfFilesNoToolTakes(t *testing.T) {
+	tool, log := batchTool(t, "json")
+	tool.Include = []string{"*.py"}
+	outs := batchScanner(t, tool).ScanBatch(context.Background(), files(t, []string{"a.md", "b.txt", "c"}, func(string) bool { return true }))
+	for _, o := range outs {
+		reason, skipped := scan.IsSkip(o.Err)
+		require.True(t, skipped, "%v", o.Err)
+		require.Contains(t, reason, "no exec tool")
+	}
+	require.NoFileExists(t, log, "the tool never ran")
+}

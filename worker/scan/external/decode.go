@@ -23,6 +23,7 @@ import (
 //	per_file = false               # true: one file per run
 //	timeout = "30s"
 //	limit   = 2
+//	install = "pip install mylint" # said when the program is not found
 //
 // A table may start from a preset (Presets): preset = "bandit" with the
 // keys to change, or name = "bandit" and no command (an override of the
@@ -70,6 +71,8 @@ func decodeTool(m map[string]any) (Tool, error) {
 			t.Shebang, err = strs(k, v)
 		case "per_file":
 			t.PerFile, err = as[bool](k, v)
+		case "install":
+			t.Install, err = as[string](k, v)
 		case "limit":
 			t.Limit, err = as[int64](k, v)
 		case "timeout":
@@ -78,7 +81,7 @@ func decodeTool(m map[string]any) (Tool, error) {
 				t.Timeout, err = time.ParseDuration(s)
 			}
 		default:
-			err = fmt.Errorf("unknown key %q (known: name, preset, command, format, json, ok_exit, include, shebang, per_file, limit, timeout)", k)
+			err = fmt.Errorf("unknown key %q (known: name, preset, command, format, json, ok_exit, include, shebang, per_file, install, limit, timeout)", k)
 		}
 		if err != nil {
 			return t, err

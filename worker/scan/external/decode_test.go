@@ -12,14 +12,14 @@ import (
 func TestDecodeTools(t *testing.T) {
 	tables := []any{
 		map[string]any{"name": "b", "command": "bandit -q -f json {}", "json": true, "ok_exit": []any{int64(0), int64(1)},
-			"include": []any{"*.py"}, "timeout": "30s", "limit": int64(2)},
+			"include": []any{"*.py"}, "timeout": "30s", "limit": int64(2), "install": "apt-get install bandit"},
 		map[string]any{"command": []any{"tool", "{}"}},
 	}
 	tools, err := external.DecodeTools(tables)
 	require.NoError(t, err)
 	require.Equal(t, []external.Tool{
 		{Name: "b", Command: []string{"bandit", "-q", "-f", "json", "{}"}, JSON: true, OKExit: []int{0, 1},
-			Include: []string{"*.py"}, Timeout: 30 * time.Second, Limit: 2},
+			Include: []string{"*.py"}, Timeout: 30 * time.Second, Limit: 2, Install: "apt-get install bandit"},
 		{Command: []string{"tool", "{}"}},
 	}, tools)
 

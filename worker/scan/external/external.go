@@ -121,6 +121,10 @@ type Tool struct {
 	// the arguments budget allows (a placeholder inside an argument,
 	// "--file={}", is one file per run either way).
 	PerFile bool `json:"per_file,omitempty"`
+	// Install says how to install the program, for the error of a run that
+	// cannot find it ("apt-get install bandit"). If empty, the error says
+	// only that it was not found.
+	Install string `json:"install,omitempty"`
 }
 
 // The formats a Tool's output may have.

@@ -3,6 +3,7 @@ package external_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,7 +19,42 @@ import (
 	"github.com/forkscan/forkscan/worker/scan/external"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// jsonToolEnv makes the test binary a tool (see jsonTool) instead of
+// running the tests.
+const jsonToolEnv = "FORKSCAN_TEST_JSON_TOOL"
+
+func TestMain(m *testing.M) {
+	if log := os.Getenv(jsonToolEnv); log != "" {
+		jsonTool(log, os.Args[1:])
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// jsonTool is a tool that prints its findings as tools do, with a JSON
+// encoder: a finding for each file it is given, its name escaped (a
+// newline as \n, each byte that is not UTF-8 as U+FFFD, as Go, Python's
+// json module and Node print them). It logs how many files it was given
+// to log.
+func jsonTool(log string, files []string) {
+	type finding struct {
+		Filename string `json:"filename"`
+		Line     int    `json:"line"`
+		Rule     string `json:"rule"`
+	}
+	var out []finding
+	for _, f := range files {
+		out = append(out, finding{f, 1, "named"})
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		os.Exit(2)
+	}
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err == nil {
+		_, _ = fmt.Fprintf(f, "%d %d\n", os.Getppid(), len(files))
+		_ = f.Close()
+	}
+}
 
 // script writes an executable shell script and returns its path.
 func script(t *testing.T, dir, name, body string) string {
@@ -62,6 +98,8 @@ func TestToolsEndInTheirCategory(t *testing.T) {
 		{"invalid JSON", external.Tool{JSON: true, Command: []string{script(t, dir, "garbage.sh", `echo 'Traceback (most recent call last): oops'`), "{}"}},
 			scan.ToolError, `first bytes: "Traceback (most recent call last): oops`, 0},
 		{"not found", external.Tool{Command: []string{"forkscan-no-such-tool", "{}"}}, scan.ToolNotFound, "not found", 0},
+		{"not found, how to install it", external.Tool{Command: []string{"forkscan-no-such-tool", "{}"}, Install: "apt-get install it"},
+			scan.ToolNotFound, `"forkscan-no-such-tool" not found: exec: "forkscan-no-such-tool": executable file not found in $PATH; to install it: apt-get install it`, 0},
 		{"not executable", external.Tool{Command: []string{target, "{}"}}, scan.PermissionDenied, "cannot be run", 0},
 		{"killed by a signal", external.Tool{Command: []string{script(t, dir, "crash.sh", `kill -SEGV $$`), "{}"}},
 			scan.ProcessCrash, "killed by signal", 0},

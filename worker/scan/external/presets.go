@@ -16,6 +16,7 @@ var presets = []Tool{
 		Format:  "json",
 		OKExit:  []int{0, 1}, // 1: it found something
 		Include: []string{"*.py"},
+		Install: "apt-get install bandit, or pip install bandit",
 	},
 	{
 		Name:    "shellcheck",
@@ -24,12 +25,14 @@ var presets = []Tool{
 		OKExit:  []int{0, 1}, // 1: it found something
 		Include: []string{"*.sh", "*.bash", "*.ksh", "*.dash"},
 		Shebang: []string{"sh", "bash", "dash", "ksh"},
+		Install: "apt-get install shellcheck, or see https://github.com/koalaman/shellcheck#installing",
 	},
 	{
 		Name:    "semgrep",
 		Command: []string{"semgrep", "scan", "--sarif", "--quiet", "--metrics", "off", "--config", "auto", Placeholder},
 		Format:  "sarif",
 		OKExit:  []int{0, 1},
+		Install: "pip install semgrep, or brew install semgrep",
 	},
 }
 

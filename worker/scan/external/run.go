@@ -101,19 +101,16 @@ func (t Tool) parse(stdout []byte) ([]located, error) {
 // attribute gives each finding to the file of names it names (matched as
 // normalPath says: relative, absolute, "./"-prefixed, file: URIs), its
 // rule prefixed with the tool's name. In a run of one file every finding
-// is that file's, whatever path the tool printed for it (a name with a
-// newline or bytes that are not UTF-8 comes back changed from JSON); in a
-// run of several, a finding that names no file of the run is an error,
+// is that file's, whatever path the tool printed for it; in a run of
+// several, a finding that names no file of the run is an error,
 // which splits the run (see runSplit): never dropped, never given to the
 // wrong file.
 func (t Tool) attribute(found []located, names []string, out []fileRun) error {
-	index := make(map[string]int, len(names))
-	for i, n := range names {
-		index[normalPath(n)] = i
-	}
+	index := pathIndex(names)
 	for _, l := range found {
 		l.finding.Rule = t.name() + "/" + l.finding.Rule
 		i, ok := index[normalPath(l.file)]
+		ok = ok && i >= 0
 		switch {
 		case len(names) == 1:
 			i = 0
@@ -125,6 +122,30 @@ func (t Tool) attribute(found []located, names []string, out []fileRun) error {
 		out[i].findings = append(out[i].findings, l.finding)
 	}
 	return nil
+}
+
+// pathIndex maps the normalPath of each of names to its index, and also
+// the name as a JSON encoder prints a name that is not UTF-8 (each byte
+// that is not as U+FFFD, as Go, Python and Node do), when no other name
+// reads the same; two names that read the same map to -1.
+func pathIndex(names []string) map[string]int {
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[normalPath(n)] = i
+	}
+	for i, n := range names {
+		p := normalPath(n)
+		lossy := string([]rune(p)) // each invalid byte as U+FFFD
+		if lossy == p {
+			continue
+		}
+		if _, taken := index[lossy]; taken {
+			index[lossy] = -1
+		} else {
+			index[lossy] = i
+		}
+	}
+	return index
 }
 
 // errUnnamed is a finding without a file in a run of several: the tool
@@ -209,7 +230,11 @@ func (t Tool) failure(err error, stderr []byte) *scan.Error {
 	var exitErr *exec.ExitError
 	switch {
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
-		return scan.Errorf(scan.ToolNotFound, "exec: tool %q: %q not found: %w", name, t.Command[0], err)
+		e := scan.Errorf(scan.ToolNotFound, "exec: tool %q: %q not found: %w", name, t.Command[0], err)
+		if t.Install != "" {
+			e.Message += "; to install it: " + t.Install
+		}
+		return e
 	case errors.Is(err, fs.ErrPermission):
 		return scan.Errorf(scan.PermissionDenied, "exec: tool %q: %q cannot be run: %w", name, t.Command[0], err)
 	case errors.Is(err, errStdoutTooLong):
