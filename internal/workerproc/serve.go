@@ -40,7 +40,7 @@ type session struct {
 	// arriving is held while a Jobs message is put on jobs, so that a task
 	// forming a batch sees all of it: jobs never fills up (it holds a
 	// window), so the holder never waits for a task.
-	arriving  sync.Mutex
+	arriving sync.Mutex
 	// forming is held by the task that takes the next job, while it forms
 	// its group: the other tasks take theirs after, from what is left.
 	// Only in a session with batch scanners.
