@@ -59,6 +59,12 @@ type Config struct {
 	// for. The zero value declares none and lets the first request for a
 	// name set its capacity (see package semregistry).
 	Semaphores semregistry.Config
+	// Registry, if set, is where the run's semaphores live instead: one
+	// registry shared by several runs, so that a limit holds across all of
+	// them (a server's scans running at once). Semaphores is then unused;
+	// the registry's own Config declares the capacities. Nil: a registry
+	// of the run's own, made from Semaphores.
+	Registry *semregistry.Registry
 	// InProcess runs the workers as goroutines in this process, over
 	// in-memory streams: no crash isolation, no kill, for debugging and as
 	// the baseline the benchmarks compare the process mode with.

@@ -55,7 +55,6 @@ type Run struct {
 	lastFailure *startError // the last worker that did not start
 	cause       error       // why the run could not go on: a permanent start failure, or every worker lost
 
-	holders     atomic.Uint64
 	retries     retries
 	aux         sync.WaitGroup  // goroutines that may start late: waited for after wg
 	ending      chan struct{}   // closed once wg is done: the monitor stops
@@ -164,8 +163,10 @@ func newRun(ctx context.Context, cfg Config) (*Run, error) {
 		r.scanIndex[name] = i
 	}
 	var err error
-	if r.sems, err = semregistry.New(cfg.Semaphores); err != nil {
-		return nil, fmt.Errorf("%w: Semaphores: %w", ErrConfig, err)
+	if r.sems = cfg.Registry; r.sems == nil {
+		if r.sems, err = semregistry.New(cfg.Semaphores); err != nil {
+			return nil, fmt.Errorf("%w: Semaphores: %w", ErrConfig, err)
+		}
 	}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	r.hurry, r.hurryNow = context.WithCancel(context.Background())

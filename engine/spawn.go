@@ -20,6 +20,11 @@ import (
 	"github.com/forkscan/forkscan/semregistry"
 )
 
+// holders numbers the workers of every run of this process, as holders of
+// semaphores: runs may share a registry (Config.Registry), and a worker's
+// leases must never be taken for another's.
+var holders atomic.Uint64
+
 // proc is the parent's handle on one worker, process or goroutine.
 type proc struct {
 	slot      int // place in the pool, kept by its replacements
@@ -105,7 +110,7 @@ func (p *proc) kill(k *kill) {
 func (r *Run) newProc(slot int) *proc {
 	pace := newPacer(r.cfg.Tasks, r.cfg.Window)
 	p := &proc{slot: slot, pace: pace, credits: ipc.NewCredits(pace.first()), quit: make(chan struct{}), window: newWindow(r.cfg.Window),
-		holder: semregistry.Holder(r.holders.Add(1)), waiting: make(map[uint64]*semregistry.Wait),
+		holder: semregistry.Holder(holders.Add(1)), waiting: make(map[uint64]*semregistry.Wait),
 		cancelled: make(map[uint64]bool), stderr: newTail(stderrTail), gone: make(chan struct{})}
 	p.heard.Store(time.Now().UnixNano())
 	return p

@@ -17,7 +17,7 @@ const configName = "forkscan.toml"
 
 // pathSettings are the settings that name files: relative names are taken
 // from the config file's directory, not from where forkscan runs.
-var pathSettings = []string{"secrets-config", "output"}
+var pathSettings = []string{"secrets-config", "output", "data", "root", "token-file"}
 
 // loadConfig applies a config file: --config FILE, or forkscan.toml in the
 // first PATH if that is a directory and has one. Its keys are the long
@@ -57,6 +57,14 @@ func (f *scanFlags) loadConfig(fl *pflag.FlagSet, args []string) error {
 		return usageErr("%s: %w", path, err)
 	}
 	for key, val := range doc {
+		if table, ok := val.(map[string]any); ok && key == "serve" && fl.Lookup("root") != nil {
+			for k, v := range table {
+				if err := setFlag(fl, k, v, filepath.Dir(path)); err != nil {
+					return usageErr("%s: [serve]: %w", path, err)
+				}
+			}
+			continue
+		}
 		if key == "exec" {
 			if f.tools, err = external.DecodeTools(val); err != nil {
 				return usageErr("%s: [[exec]]: %w", path, err)

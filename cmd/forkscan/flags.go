@@ -62,6 +62,7 @@ type scanFlags struct {
 	noProgress bool
 	color      string
 	configFile string
+	listen     string
 
 	scannersGiven bool            // -s was given (on the command line or in the config)
 	tools         []external.Tool // [[exec]] tables of the config file
@@ -147,6 +148,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal), bar, plain (a line every few seconds) or off")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress on stderr (same as --progress off)")
 	fl.StringVar(&f.color, "color", "auto", "colour in text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fl.StringVar(&f.listen, "listen", "", "serve /metrics (Prometheus) and /healthz on ADDR while the scan runs (host:port)")
 	fl.StringVar(&f.configFile, "config", "", "read flags from this TOML file (default: forkscan.toml in the first PATH, if there is one)")
 }
 

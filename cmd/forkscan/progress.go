@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/scanrun"
 )
 
 // plainEvery is how often --progress plain prints its line.
@@ -40,7 +41,7 @@ func isTerminal(w io.Writer) bool {
 // failures and replaced workers; or, in plain mode, the same as a line
 // every few seconds, for logs. A nil *progress shows nothing.
 type progress struct {
-	src   *source
+	src   *scanrun.Source
 	run   *engine.Run
 	w     io.Writer
 	every time.Duration
@@ -53,7 +54,7 @@ type progress struct {
 }
 
 // newProgress makes the display of mode (bar or plain); nil for off.
-func newProgress(mode string, w io.Writer, src *source) *progress {
+func newProgress(mode string, w io.Writer, src *scanrun.Source) *progress {
 	if mode != "bar" && mode != "plain" {
 		return nil
 	}
@@ -106,9 +107,9 @@ func (p *progress) loop() {
 }
 
 func (p *progress) show() {
-	t := p.src.out.Tally() // before p.mu: the output holds its lock when it clears the bar
-	c := p.src.walker.Counts()
-	kept, keptBytes := p.src.kept.Load(), p.src.keptBytes.Load()
+	t := p.src.Out.Tally() // before p.mu: the output holds its lock when it clears the bar
+	c := p.src.Walker.Counts()
+	kept, keptBytes := p.src.Kept()
 	done := int64(t.Files.Done+t.Files.Failed+t.Files.Unscanned) + kept
 	total := fmt.Sprint(c.Found)
 	if !c.Ended {

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/output"
 	"github.com/forkscan/forkscan/resume"
+	"github.com/forkscan/forkscan/scanrun"
+	"github.com/forkscan/forkscan/service"
 	"github.com/forkscan/forkscan/shutdown"
 	"github.com/forkscan/forkscan/tree"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -27,14 +31,14 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
 	defer signals.Stop()
 	roots := tree.Roots(args)
-	src := &source{walker: &tree.Walker{Roots: args, Filter: f.filter()}, scanners: cfg.Scanners}
+	src := &scanrun.Source{Walker: &tree.Walker{Roots: args, Filter: f.filter()}, Scanners: cfg.Scanners}
 	var resumed *resume.Report
 	if f.resume {
 		prior, rep, err := resume.Load(ctx, f.output, roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume")})
 		if err != nil {
 			return resumeFailed(ctx, f.output, err)
 		}
-		src.done, resumed = prior, &rep
+		src.Done, resumed = prior, &rep
 	}
 	out, closeOut, err := openOutput(f.output, f.resume, stdout)
 	if err != nil {
@@ -42,14 +46,20 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	}
 	defer closeOut()
 	prog := newProgress(progressMode(f, stderr), stderr, src)
-	src.out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: roots, BeforeWrite: prog.clearIfOn(out)})
+	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: roots, BeforeWrite: prog.clearIfOn(out)})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}
-	start := time.Now()
-	run, err := engine.Start(ctx, cfg, src.jobs())
+	metrics, stopMetrics, err := serveMetrics(f.listen, stderr)
 	if err != nil {
-		_ = src.out.Close()
+		_ = src.Out.Close()
+		return exitUsage, err
+	}
+	defer stopMetrics()
+	start := time.Now()
+	run, err := engine.Start(ctx, cfg, src.Jobs())
+	if err != nil {
+		_ = src.Out.Close()
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "forkscan: interrupted while the workers started: no file was scanned")
 		}
@@ -58,15 +68,16 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	signals.OnSecond(run.Kill)
 	prog.start(run)
 	for r := range run.Results() {
-		file, _ := r.Meta.(*output.File) // every job of source has one
-		src.out.Write(r.Record, file)
+		src.Write(r)
+		metrics.Record(r)
 	}
 	st, runErr := run.Wait()
 	prog.end()
-	if err := src.out.Close(); err != nil {
+	metrics.RunEnded(st, src.Out.Tally().Bytes)
+	if err := src.Out.Close(); err != nil {
 		return exitCannotRun, &exitError{exitCannotRun, fmt.Errorf("writing records: %w", err)}
 	}
-	sum := src.summary(st, cfg, time.Since(start), resumed, ctx.Err() != nil)
+	sum := src.Summary(st, cfg, time.Since(start), resumed, ctx.Err() != nil)
 	sum.Print(stderr)
 	return exitCode(ctx, sum, runErr)
 }
@@ -174,4 +185,24 @@ func warnTo(stderr io.Writer, what string) func(string) {
 func workDir() string {
 	wd, _ := os.Getwd()
 	return wd
+}
+
+// serveMetrics serves /metrics and /healthz on addr for the length of a
+// run (--listen); with no addr, the metrics are kept and not served.
+func serveMetrics(addr string, stderr io.Writer) (*service.Metrics, func(), error) {
+	m := service.NewMetrics()
+	if addr == "" {
+		return m, func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, usageErr("--listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	fmt.Fprintf(stderr, "forkscan: metrics on http://%s/metrics\n", ln.Addr())
+	return m, func() { _ = hs.Close() }, nil
 }

@@ -20,6 +20,9 @@
 //     any scanner.
 //   - tree, resume and output are libraries for programs around the engine,
 //     on record (output also on resume and semregistry).
+//   - scanrun is one scan of trees into an output, on those and the engine;
+//     service (forkscan serve) sits on scanrun and may name scanners, since
+//     a request names them; neither knows flags.
 //   - cmd/... and examples/... are programs: they may import anything.
 //
 // It is to the import graph what go vet is to code: a check that runs with

@@ -57,6 +57,13 @@ var allowed = map[string][]string{
 	"resume": {"record"},
 	"output": {"record", "resume", "semregistry"},
 
+	// One scan of trees into an output, on those libraries and the engine.
+	"scanrun": {"engine", "tree", "output", "resume", "record"},
+
+	// The service: scans submitted over HTTP, on scanrun; it names the
+	// scanners and tools a request may ask for.
+	"service": {"scanrun", "engine", "tree", "output", "resume", "record", "semregistry", "shutdown", "worker/scan", "worker/scan/"},
+
 	// Programs.
 	"cmd/":      {"*"},
 	"examples/": {"*"},

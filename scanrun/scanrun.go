@@ -1,0 +1,107 @@
+// Package scanrun is one scan of trees into an output, the part that
+// `forkscan scan` and each scan of `forkscan serve` share: the walk's
+// entries become the engine's jobs (largest files first), less what an
+// earlier output already holds (package resume); an entry that cannot be
+// scanned becomes its records at once; the run's results go to the
+// output's writer; and the end is a summary for people.
+//
+// It is to the engine what a test runner's "package main" is to the
+// testing package: the wiring of layers that each know nothing of the
+// others (the walk of formats, the writer of processes), and nothing of
+// flags or HTTP itself.
+//
+//	src := &scanrun.Source{Walker: w, Scanners: cfg.Scanners, Out: out}
+//	run, err := engine.Start(ctx, cfg, src.Jobs())
+//	for r := range run.Results() {
+//		src.Write(r)
+//	}
+//	st, err := run.Wait()
+//	sum := src.Summary(st, cfg, took, nil, ctx.Err() != nil)
+package scanrun
+
+import (
+	"iter"
+	"sync/atomic"
+	"time"
+
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/output"
+	"github.com/forkscan/forkscan/record"
+	"github.com/forkscan/forkscan/resume"
+	"github.com/forkscan/forkscan/tree"
+)
+
+// Source wires a walk to a run and the run to an output. Its zero value
+// is not usable: Walker and Out are needed.
+type Source struct {
+	Walker   *tree.Walker
+	Scanners []string      // the run's scanners, as in engine.Config
+	Done     *resume.Prior // what an earlier output holds; nil: nothing
+	Out      *output.Writer
+
+	kept      atomic.Int64 // files an earlier run had done, not scanned again
+	keptBytes atomic.Int64
+}
+
+// Jobs returns the run's jobs, largest files first. An entry the walk
+// cannot scan is written as its records instead.
+func (s *Source) Jobs() iter.Seq[engine.Job] {
+	return func(yield func(engine.Job) bool) {
+		for e := range tree.LargestFirst(s.Walker.Walk) {
+			if e.Err != nil || e.Skip != "" {
+				s.records(e)
+				continue
+			}
+			left := s.Done.Left(e.Root, e.Path, s.Scanners)
+			if len(left) == 0 {
+				s.kept.Add(1)
+				s.keptBytes.Add(e.Size)
+				continue
+			}
+			j := engine.Job{Root: e.Root, Path: e.Path, Meta: output.Track(len(left), e.Size, true)}
+			if len(left) < len(s.Scanners) {
+				j.Scanners = left
+			}
+			if !yield(j) {
+				return
+			}
+		}
+	}
+}
+
+// Write writes a result of a run of Jobs.
+func (s *Source) Write(r engine.Result) {
+	file, _ := r.Meta.(*output.File) // every job of Jobs has one
+	s.Out.Write(r.Record, file)
+}
+
+// Kept reports the files an earlier output had done, and their bytes:
+// files not scanned again.
+func (s *Source) Kept() (files, bytes int64) { return s.kept.Load(), s.keptBytes.Load() }
+
+// records writes one record per scanner for an entry that gets no job.
+func (s *Source) records(e tree.Entry) {
+	f := output.Track(len(s.Scanners), 0, false)
+	rec := record.Record{Root: e.Root, Path: e.Path, Status: record.StatusSkipped, Reason: e.Skip}
+	if e.Err != nil {
+		rec.Status, rec.Error = record.StatusError, e.Err
+	}
+	for _, sc := range s.Scanners {
+		rec.Scanner = sc
+		s.Out.Write(rec, f)
+	}
+}
+
+// Summary is the end of a run, for people: st and took are the run's,
+// resumed what Done came from (nil if none).
+func (s *Source) Summary(st engine.Stats, cfg engine.Config, took time.Duration, resumed *resume.Report, interrupted bool) output.Summary {
+	sum := output.Summary{
+		Tally: s.Out.Tally(), Jobs: st.Jobs, Workers: cfg.Workers, InProcess: cfg.InProcess, Took: took,
+		Ignored: s.Walker.Counts().Ignored, Resumed: resumed, NotRescanned: int(s.kept.Load()),
+		Restarts: st.Restarts, Retries: st.Retries, Interrupted: interrupted, Semaphores: st.Semaphores,
+	}
+	if len(st.Stop.Processes) > 0 {
+		sum.Stopped = st.Stop.String()
+	}
+	return sum
+}

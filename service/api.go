@@ -1,0 +1,417 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forkscan/forkscan/output"
+	"github.com/forkscan/forkscan/record"
+	"github.com/forkscan/forkscan/tree"
+)
+
+// Handler is the server's HTTP API, status page and probes. With a
+// token, every request but the probes (/healthz, /readyz) must carry it
+// as "Authorization: Bearer TOKEN".
+func (s *Server) Handler(token string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/scans", s.postScan)
+	mux.HandleFunc("GET /v1/scans", s.listScans)
+	mux.HandleFunc("GET /v1/scans/{id}", s.getScan)
+	mux.HandleFunc("GET /v1/scans/{id}/results", s.getResults)
+	mux.HandleFunc("POST /v1/scans/{id}/cancel", s.cancelScan)
+	mux.HandleFunc("DELETE /v1/scans/{id}", s.deleteScan)
+	mux.HandleFunc("GET /v1/stats", s.getStats)
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.HandleFunc("GET /{$}", s.pageIndex)
+	mux.HandleFunc("GET /scans/{id}", s.pageScan)
+	probes := http.NewServeMux()
+	probes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	probes.HandleFunc("GET /readyz", s.ready)
+	probes.Handle("/", authorize(token, s.log, mux))
+	return probes
+}
+
+// authorize lets through requests that carry token, or every request if
+// token is empty.
+func authorize(token string, log interface{ Warn(string, ...any) }, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			log.Warn("refused a request without a valid token", "remote", r.RemoteAddr, "path", r.URL.Path)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="forkscan"`)
+			writeError(w, http.StatusUnauthorized, errors.New("a valid token is needed: Authorization: Bearer TOKEN"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if err := s.store.db.PingContext(r.Context()); err != nil || stopping {
+		writeError(w, http.StatusServiceUnavailable, cmpErr(err, ErrStopping))
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func (s *Server) postScan(w http.ResponseWriter, r *http.Request) {
+	var req Request
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value")
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the body is over %d bytes", ErrBadRequest, tooBig.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%w: %w", ErrBadRequest, err))
+		return
+	}
+	sc, err := s.Submit(r.Context(), req)
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	w.Header().Set("Location", "/v1/scans/"+sc.ID)
+	writeJSON(w, http.StatusCreated, sc)
+}
+
+func (s *Server) listScans(w http.ResponseWriter, r *http.Request) {
+	offset, err1 := intParam(r, "offset", 0)
+	limit, err2 := intParam(r, "limit", 50)
+	if err := errors.Join(err1, err2); err != nil || offset < 0 || limit < 1 || limit > 500 {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%w: offset ≥ 0 and limit from 1 to 500: %v", ErrBadRequest, err))
+		return
+	}
+	list, err := s.Scans(r.Context(), offset, limit)
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scans": list, "offset": offset, "limit": limit})
+}
+
+func intParam(r *http.Request, name string, or int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return or, nil
+	}
+	return strconv.Atoi(v)
+}
+
+// Scans returns scans newest first, running ones as they are now.
+func (s *Server) Scans(ctx context.Context, offset, limit int) ([]*Scan, error) {
+	running := s.running()
+	list, err := s.store.list(ctx, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i, sc := range list {
+		if a := running[sc.ID]; a != nil {
+			list[i] = s.view(a)
+		}
+	}
+	return list, nil
+}
+
+// Get returns a scan, a running one as it is now.
+func (s *Server) Get(ctx context.Context, id string) (*Scan, error) {
+	running := s.running()
+	sc, err := s.store.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a := running[id]; a != nil {
+		return s.view(a), nil
+	}
+	return sc, nil
+}
+
+// running returns the running scans, read before the database: a scan
+// writes its end to the database before it leaves them, so a row read
+// after is never older than the scan that left.
+func (s *Server) running() map[string]*active {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.active)
+}
+
+func (s *Server) getScan(w http.ResponseWriter, r *http.Request) {
+	sc, err := s.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+// Cancel stops a running scan in phases (its records are kept), or
+// takes a queued one off the queue; either ends cancelled. A scan that
+// has ended is ErrConflict.
+func (s *Server) Cancel(ctx context.Context, id string) (*Scan, error) {
+	s.mu.Lock()
+	a := s.active[id]
+	s.mu.Unlock()
+	if a != nil {
+		a.stop(true)
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return s.Get(ctx, id)
+	}
+	s.queueMu.Lock()     // not started meanwhile
+	if s.isRunning(id) { // it started before the lock
+		s.queueMu.Unlock()
+		return s.Cancel(ctx, id)
+	}
+	defer s.queueMu.Unlock()
+	sc, err := s.store.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if sc.State != Queued && sc.State != Interrupted {
+		return nil, fmt.Errorf("%w: scan %s is %s", ErrConflict, id, sc.State)
+	}
+	now := time.Now()
+	sc.State, sc.Ended = Cancelled, &now
+	return sc, s.store.update(ctx, sc)
+}
+
+func (s *Server) cancelScan(w http.ResponseWriter, r *http.Request) {
+	sc, err := s.Cancel(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+// Delete removes a scan that has ended, its records with it.
+func (s *Server) Delete(ctx context.Context, id string) error {
+	sc, err := s.store.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !sc.State.Ended() {
+		return fmt.Errorf("%w: scan %s is %s: cancel it first", ErrConflict, id, sc.State)
+	}
+	return s.remove(ctx, id)
+}
+
+func (s *Server) deleteScan(w http.ResponseWriter, r *http.Request) {
+	if err := s.Delete(r.Context(), r.PathValue("id")); err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) getResults(w http.ResponseWriter, r *http.Request) {
+	sc, err := s.store.get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "", output.JSONL:
+		w.Header().Set("Content-Type", "application/jsonl")
+		s.streamRecords(r.Context(), w, sc.ID, r.URL.Query().Get("follow") == "1")
+	case output.SARIF, output.Text:
+		s.convertRecords(w, sc, format)
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%w: format %q: jsonl, sarif or text", ErrBadRequest, format))
+	}
+}
+
+// streamRecords writes the scan's records file as it is, whole lines
+// only; with follow, it goes on writing what is added until the scan is
+// no longer running (or the client goes).
+func (s *Server) streamRecords(ctx context.Context, w http.ResponseWriter, id string, follow bool) {
+	f, err := os.Open(s.recordsPath(id))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if f == nil { // not started yet
+		if !follow {
+			return
+		}
+		f = s.waitForRecords(ctx, id)
+		if f == nil {
+			return
+		}
+	}
+	defer f.Close()
+	flusher, _ := w.(http.Flusher)
+	var partial []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			data := append(partial, buf[:n]...)
+			end := strings.LastIndexByte(string(data), '\n') + 1
+			if _, werr := w.Write(data[:end]); werr != nil {
+				return
+			}
+			partial = append([]byte(nil), data[end:]...)
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return
+		}
+		if !follow || !s.isRunning(id) && !s.queued(ctx, id) {
+			if follow && s.hasMore(f) {
+				continue // written between the last read and the end
+			}
+			return
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// hasMore reports whether f has bytes past its offset.
+func (s *Server) hasMore(f *os.File) bool {
+	off, err1 := f.Seek(0, io.SeekCurrent)
+	st, err2 := f.Stat()
+	return err1 == nil && err2 == nil && st.Size() > off
+}
+
+// waitForRecords waits until a queued scan's records file exists.
+func (s *Server) waitForRecords(ctx context.Context, id string) *os.File {
+	for {
+		if f, err := os.Open(s.recordsPath(id)); err == nil {
+			return f
+		}
+		if !s.isRunning(id) && !s.queued(ctx, id) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Server) isRunning(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active[id] != nil
+}
+
+func (s *Server) queued(ctx context.Context, id string) bool {
+	sc, err := s.store.get(ctx, id)
+	return err == nil && sc.State == Queued
+}
+
+// convertRecords writes the scan's records in format, as the CLI writes
+// them: read back from its JSON lines.
+func (s *Server) convertRecords(w http.ResponseWriter, sc *Scan, format string) {
+	out, err := output.New(w, format, output.Options{Roots: tree.Roots(sc.Request.Paths)})
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if format == output.SARIF {
+		w.Header().Set("Content-Type", "application/sarif+json")
+	} else {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	_ = s.eachRecord(sc.ID, func(rec record.Record) bool {
+		out.Write(rec, nil)
+		return true
+	})
+	_ = out.Close()
+}
+
+// eachRecord calls fn with each whole record of a scan's file.
+func (s *Server) eachRecord(id string, fn func(record.Record) bool) error {
+	f, err := os.Open(s.recordsPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for sc.Scan() {
+		var rec record.Record
+		if json.Unmarshal(sc.Bytes(), &rec) != nil {
+			continue // a line cut short by a crash: the next run drops it
+		}
+		if !fn(rec) {
+			break
+		}
+	}
+	return sc.Err()
+}
+
+// statusOf is the HTTP status of an error of the service.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrNoScan):
+		return http.StatusNotFound
+	case errors.Is(err, ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, ErrQueueFull):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrStopping):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}

@@ -1,0 +1,90 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+
+	"github.com/forkscan/forkscan/service"
+)
+
+// chromium returns the path of Debian's Chromium, or skips the test
+// saying why (outside CI: .ci/run installs it and sets
+// FORKSCAN_REAL_TOOLS, and then a missing browser fails the test).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("FORKSCAN_REAL_TOOLS") != "" {
+		t.Fatal("chromium is not installed, and FORKSCAN_REAL_TOOLS says the real tools are (apt-get install chromium)")
+	}
+	t.Skip("skipped: chromium is not installed (apt-get install chromium)")
+	return ""
+}
+
+// The status page in a real browser: headless Chromium loads / while a
+// scan runs, and the page it rendered shows the scan running with files
+// done; loaded again at the end, done with every file.
+func TestStatusPageInChromium(t *testing.T) {
+	bin := chromium(t)
+	f := start(t, service.Config{}, "")
+	files := map[string]string{}
+	for i := range 300 {
+		files[fmt.Sprintf("f%03d", i)] = "x"
+	}
+	tree(t, f.root, files)
+	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
+	for sc := f.get(t, id); sc.State != service.Running || sc.Progress.FilesDone == 0; sc = f.get(t, id) {
+		require.False(t, sc.State.Ended(), "the scan ended before the browser could see it run")
+		time.Sleep(10 * time.Millisecond)
+	}
+	state, done, found := pageInChromium(t, bin, f.http.URL+"/", id)
+	require.Equal(t, "running", state)
+	require.Positive(t, done)
+	require.LessOrEqual(t, done, found)
+
+	f.wait(t, id)
+	state, done, found = pageInChromium(t, bin, f.http.URL+"/", id)
+	require.Equal(t, "done", state)
+	require.Equal(t, 300, done)
+	require.Equal(t, 300, found)
+}
+
+// pageInChromium loads url in headless Chromium and reads, from the DOM
+// it rendered, scan id's state and its files done and found.
+func pageInChromium(t *testing.T, bin, url, id string) (state string, done, found int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// The flags of a browser on a machine with no network beyond loopback.
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"), "--dump-dom", url)
+	dom, err := cmd.Output()
+	require.NoError(t, err)
+	doc, err := html.Parse(strings.NewReader(string(dom)))
+	require.NoError(t, err)
+	rows := find(doc, func(n *html.Node) bool { return attr(n, "data-id") == id })
+	require.Len(t, rows, 1, "%s", dom)
+	cells := find(rows[0], func(n *html.Node) bool { return attr(n, "class") == "files" })
+	require.Len(t, cells, 1)
+	fields := strings.Fields(strings.TrimSuffix(text(cells[0]), "+")) // "N of M", "+" while walking
+	require.Len(t, fields, 3, "%q", text(cells[0]))
+	done, err = strconv.Atoi(fields[0])
+	require.NoError(t, err)
+	found, err = strconv.Atoi(fields[2])
+	require.NoError(t, err)
+	return attr(rows[0], "data-state"), done, found
+}

@@ -1,0 +1,225 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/record"
+	"github.com/forkscan/forkscan/service"
+	"github.com/forkscan/forkscan/worker"
+	"github.com/forkscan/forkscan/worker/scan"
+)
+
+// TestMain lets this test binary serve as the workers of the scans its
+// tests submit: the engine re-execs it, and worker.Main serves.
+func TestMain(m *testing.M) {
+	worker.Main()
+	// Spare the workers the second the race runtime sleeps at exit (its
+	// atexit_sleep_ms), which every scan's end would wait for under -race.
+	_ = os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	goleak.VerifyTestMain(m)
+}
+
+// Test-only scanners, registered in the test process and its workers:
+// marker finds each line that says SECRET; slow takes 20ms a file,
+// honouring its context; holder holds the run-wide semaphore "svc-sem"
+// for 20ms a file and notes in $FORKSCAN_TEST_HOLDS when it does.
+func init() {
+	scan.Register(scan.Def{Name: "marker", Content: true, New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(_ context.Context, f *scan.File) (scan.Report, error) {
+			var rep scan.Report
+			for i, line := range bytes.Split(f.Data, []byte("\n")) {
+				if bytes.Contains(line, []byte("SECRET")) {
+					rep.Findings = append(rep.Findings, scan.Finding{Rule: "secret-word", Line: i + 1})
+				}
+			}
+			return rep, nil
+		}), nil
+	}})
+	scan.Register(scan.Def{Name: "slow", New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(ctx context.Context, _ *scan.File) (scan.Report, error) {
+			select {
+			case <-time.After(20 * time.Millisecond):
+				return scan.Report{}, nil
+			case <-ctx.Done():
+				return scan.Report{}, ctx.Err()
+			}
+		}), nil
+	}})
+	scan.Register(scan.Def{Name: "holder", New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(ctx context.Context, _ *scan.File) (scan.Report, error) {
+			sem := scan.Semaphore(ctx, "svc-sem", 0)
+			if err := sem.Acquire(ctx, 1); err != nil {
+				return scan.Report{}, err
+			}
+			note(fmt.Sprintf("+%d\n", time.Now().UnixNano()))
+			time.Sleep(20 * time.Millisecond)
+			note(fmt.Sprintf("-%d\n", time.Now().UnixNano()))
+			return scan.Report{}, sem.Release(1)
+		}), nil
+	}})
+}
+
+const holdsEnv = "FORKSCAN_TEST_HOLDS"
+
+// note appends a line to the file $FORKSCAN_TEST_HOLDS names.
+func note(line string) {
+	f, err := os.OpenFile(os.Getenv(holdsEnv), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err == nil {
+		_, _ = f.WriteString(line)
+		_ = f.Close()
+	}
+}
+
+// fixture is a server on a loopback port, with its roots.
+type fixture struct {
+	srv    *service.Server
+	http   *httptest.Server
+	root   string // a tree clients may scan
+	token  string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// start makes a server over a new root (and data directory), with cfg's
+// settings, serving until the test ends.
+func start(t *testing.T, cfg service.Config, token string) *fixture {
+	t.Helper()
+	f := &fixture{root: filepath.Join(t.TempDir(), "root"), token: token, done: make(chan struct{})}
+	require.NoError(t, os.MkdirAll(f.root, 0o755))
+	if cfg.Data == "" {
+		cfg.Data = filepath.Join(t.TempDir(), "data")
+	}
+	cfg.Roots = append(cfg.Roots, f.root)
+	if cfg.Engine.Workers == 0 {
+		cfg.Engine = engine.DefaultConfig()
+		cfg.Engine.Workers = 1
+	}
+	cfg.Engine.Scanners = []string{"marker"}
+	srv, err := service.New(context.Background(), cfg)
+	require.NoError(t, err)
+	f.srv = srv
+	f.http = httptest.NewServer(srv.Handler(token)) // 127.0.0.1 only
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	go func() {
+		defer close(f.done)
+		_ = srv.Run(ctx)
+	}()
+	t.Cleanup(f.stop)
+	return f
+}
+
+// stop stops the server and checks it left no worker behind.
+func (f *fixture) stop() {
+	f.cancel()
+	<-f.done
+	f.http.Close()
+	_ = f.srv.Close()
+	_ = proctest.WaitGone(proctest.Children(os.Getpid()), 10*time.Second)
+}
+
+// do sends a request with the fixture's token and returns the status and body.
+func (f *fixture) do(t *testing.T, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		require.NoError(t, err)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, f.http.URL+path, rd)
+	require.NoError(t, err)
+	if f.token != "" {
+		req.Header.Set("Authorization", "Bearer "+f.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, data
+}
+
+// submit posts a scan and returns its id.
+func (f *fixture) submit(t *testing.T, req service.Request) string {
+	t.Helper()
+	code, body := f.do(t, "POST", "/v1/scans", req)
+	require.Equal(t, http.StatusCreated, code, "%s", body)
+	var sc service.Scan
+	require.NoError(t, json.Unmarshal(body, &sc))
+	require.Equal(t, service.Queued, sc.State)
+	return sc.ID
+}
+
+// get returns a scan.
+func (f *fixture) get(t *testing.T, id string) service.Scan {
+	t.Helper()
+	code, body := f.do(t, "GET", "/v1/scans/"+id, nil)
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	var sc service.Scan
+	require.NoError(t, json.Unmarshal(body, &sc))
+	return sc
+}
+
+// wait polls a scan until it has ended (30s at most).
+func (f *fixture) wait(t *testing.T, id string) service.Scan {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		sc := f.get(t, id)
+		if sc.State.Ended() || time.Now().After(deadline) {
+			require.True(t, sc.State.Ended(), "scan %s is still %s", id, sc.State)
+			return sc
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// results reads a scan's records, one per (path, scanner).
+func (f *fixture) results(t *testing.T, id string) map[string]record.Record {
+	t.Helper()
+	code, body := f.do(t, "GET", "/v1/scans/"+id+"/results", nil)
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	got := map[string]record.Record{}
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		if line == "" {
+			continue
+		}
+		var r record.Record
+		require.NoError(t, json.Unmarshal([]byte(line), &r), "%q", line)
+		key := r.Path + "|" + r.Scanner
+		require.NotContains(t, got, key, "two records for one file and scanner")
+		got[key] = r
+	}
+	return got
+}
+
+// tree writes files under dir: name → content.
+func tree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	}
+}

@@ -1,0 +1,112 @@
+package service
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/forkscan/forkscan/engine"
+)
+
+// Metrics are the Prometheus metrics of runs and their records, in a
+// registry of their own (never the global one: a program may hold two):
+// what a server exports at /metrics, and what `forkscan scan --listen`
+// exports for the length of one run. Safe for concurrent use.
+type Metrics struct {
+	reg      *prometheus.Registry
+	files    *prometheus.CounterVec // records by scanner and status
+	findings prometheus.Counter
+	bytes    prometheus.Counter
+	restarts prometheus.Counter
+	retries  prometheus.Counter
+}
+
+// NewMetrics makes the metrics, with Go's and the process's own.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		files: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forkscan_files_scanned_total",
+			Help: "Records made: one per file and scanner, by scanner and status (ok, error, skipped)."}, []string{"scanner", "status"}),
+		findings: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_findings_total", Help: "Findings in the records made."}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_bytes_scanned_total",
+			Help: "Bytes of the files scanned, counted when each run ends."}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_worker_restarts_total",
+			Help: "Worker processes started to replace one that ended early, counted when each run ends."}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_job_retries_total",
+			Help: "Jobs sent again after a failure or a worker's death, counted when each run ends."}),
+	}
+	m.reg.MustRegister(m.files, m.findings, m.bytes, m.restarts, m.retries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Record counts a result.
+func (m *Metrics) Record(r engine.Result) {
+	m.files.WithLabelValues(r.Scanner, r.Status.String()).Inc()
+	m.findings.Add(float64(len(r.Findings)))
+}
+
+// RunEnded counts what a run's Stats say at its end, and the bytes of the
+// files it scanned.
+func (m *Metrics) RunEnded(st engine.Stats, bytes int64) {
+	m.bytes.Add(float64(bytes))
+	m.restarts.Add(float64(st.Restarts))
+	m.retries.Add(float64(st.Retries))
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// serverMetrics are a server's: the run metrics, and what only a server has.
+type serverMetrics struct {
+	*Metrics
+	submitted prometheus.Counter
+	endings   *prometheus.CounterVec
+}
+
+func newServerMetrics(s *Server) *serverMetrics {
+	m := &serverMetrics{Metrics: NewMetrics(),
+		submitted: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_scans_submitted_total", Help: "Scans accepted."}),
+		endings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forkscan_scan_endings_total",
+			Help: "Runs of scans that ended, by how (done, failed, cancelled, interrupted)."}, []string{"state"}),
+	}
+	m.reg.MustRegister(m.submitted, m.endings, &serverCollector{s})
+	return m
+}
+
+func (m *serverMetrics) ended(state State) { m.endings.WithLabelValues(string(state)).Inc() }
+
+// serverCollector reads what is a state, not an event, when scraped: the
+// scans by state and the shared semaphores' waits.
+type serverCollector struct{ s *Server }
+
+var (
+	scansDesc = prometheus.NewDesc("forkscan_scans", "Scans the server holds, by state.", []string{"state"}, nil)
+	waitDesc  = prometheus.NewDesc("forkscan_semaphore_wait_seconds_total",
+		"Time requests for a run-wide semaphore waited, over every scan.", []string{"name"}, nil)
+	heldDesc = prometheus.NewDesc("forkscan_semaphore_acquires_total", "Grants of a run-wide semaphore.", []string{"name"}, nil)
+)
+
+func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- scansDesc
+	ch <- waitDesc
+	ch <- heldDesc
+}
+
+func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
+	counts, err := c.s.store.counts(context.Background())
+	if err == nil {
+		for _, st := range States {
+			ch <- prometheus.MustNewConstMetric(scansDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
+		}
+	}
+	for _, st := range c.s.sems.Stats() {
+		ch <- prometheus.MustNewConstMetric(waitDesc, prometheus.CounterValue, st.Wait.Seconds(), st.Name)
+		ch <- prometheus.MustNewConstMetric(heldDesc, prometheus.CounterValue, float64(st.Acquires), st.Name)
+	}
+}

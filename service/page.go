@@ -1,0 +1,69 @@
+package service
+
+import (
+	"embed"
+	"html/template"
+	"net/http"
+
+	"github.com/forkscan/forkscan/record"
+)
+
+//go:embed page/*.html
+var pageFiles embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"pct": func(done int, found int64) int {
+		if found == 0 {
+			return 0
+		}
+		return min(int(int64(done)*100/found), 100)
+	},
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+}).ParseFS(pageFiles, "page/*.html"))
+
+// pageFindings is the most findings and errors a scan's page lists.
+const pageFindings = 1000
+
+func (s *Server) pageIndex(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Scans(r.Context(), 0, 100)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	refresh := false
+	for _, sc := range list {
+		refresh = refresh || sc.State == Running || sc.State == Queued
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pages.ExecuteTemplate(w, "index.html", map[string]any{"Scans": list, "Refresh": refresh})
+}
+
+func (s *Server) pageScan(w http.ResponseWriter, r *http.Request) {
+	sc, err := s.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		http.Error(w, err.Error(), statusOf(err))
+		return
+	}
+	var notable []record.Record
+	more := false
+	_ = s.eachRecord(sc.ID, func(rec record.Record) bool {
+		if len(rec.Findings) == 0 && rec.Status != record.StatusError {
+			return true
+		}
+		if len(notable) == pageFindings {
+			more = true
+			return false
+		}
+		notable = append(notable, rec)
+		return true
+	})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pages.ExecuteTemplate(w, "scan.html", map[string]any{"Scan": sc, "Records": notable, "More": more,
+		"Refresh": sc.State == Running || sc.State == Queued})
+}

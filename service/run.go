@@ -1,0 +1,347 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/output"
+	"github.com/forkscan/forkscan/resume"
+	"github.com/forkscan/forkscan/scanrun"
+	"github.com/forkscan/forkscan/tree"
+	"github.com/forkscan/forkscan/worker/scan"
+	"github.com/forkscan/forkscan/worker/scan/external"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
+)
+
+// active is a running scan.
+type active struct {
+	scan   *Scan
+	cancel context.CancelFunc
+	done   chan struct{} // closed when it has ended
+
+	mu        sync.Mutex
+	src       *scanrun.Source
+	run       *engine.Run
+	cancelled bool // by the client: ends cancelled, not interrupted
+}
+
+// stop stops the scan in phases; byClient says the client asked.
+func (a *active) stop(byClient bool) {
+	a.mu.Lock()
+	a.cancelled = a.cancelled || byClient
+	a.mu.Unlock()
+	a.cancel()
+}
+
+// Submit checks a request and queues it as a new scan.
+func (s *Server) Submit(ctx context.Context, req Request) (*Scan, error) {
+	req, err := s.check(req)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		return nil, ErrStopping
+	}
+	counts, err := s.store.counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if counts[Queued] >= s.cfg.MaxQueued {
+		return nil, ErrQueueFull
+	}
+	sc := &Scan{ID: newID(), State: Queued, Request: req, Created: time.Now()}
+	if err := s.store.insert(ctx, sc); err != nil {
+		return nil, err
+	}
+	s.metrics.submitted.Inc()
+	s.poke()
+	return sc, nil
+}
+
+// check validates a request and returns it with its paths resolved
+// (absolute, symlinks followed) and its scanners settled.
+func (s *Server) check(req Request) (Request, error) {
+	switch {
+	case len(req.Paths) == 0:
+		return req, fmt.Errorf("%w: no paths to scan", ErrBadRequest)
+	case len(req.Paths) > s.cfg.MaxPaths:
+		return req, fmt.Errorf("%w: %d paths, at most %d", ErrBadRequest, len(req.Paths), s.cfg.MaxPaths)
+	}
+	paths := make([]string, len(req.Paths))
+	for i, p := range req.Paths {
+		abs, err := s.inRoots(p)
+		if err != nil {
+			return req, err
+		}
+		paths[i] = abs
+	}
+	req.Paths = paths
+	if err := (tree.Filter{Include: req.Include, Exclude: req.Exclude}).Check(); err != nil {
+		return req, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if len(req.Scanners) == 0 { // the server's, with exec when tools are asked for
+		req.Scanners = slices.DeleteFunc(slices.Clone(cmpOr(s.cfg.Engine.Scanners, []string{secrets.Name})),
+			func(name string) bool { return name == external.Name })
+		if len(req.Tools) > 0 {
+			req.Scanners = append(req.Scanners, external.Name)
+		}
+	}
+	for _, name := range req.Scanners {
+		if _, ok := scan.Lookup(name); !ok {
+			return req, fmt.Errorf("%w: unknown scanner %q", ErrBadRequest, name)
+		}
+	}
+	if _, err := s.tools(req.Tools); err != nil {
+		return req, err
+	}
+	if len(req.Tools) > 0 != slices.Contains(req.Scanners, external.Name) {
+		return req, fmt.Errorf("%w: tools need the exec scanner, and exec needs tools", ErrBadRequest)
+	}
+	return req, nil
+}
+
+func cmpOr[T any](v, or []T) []T {
+	if len(v) == 0 {
+		return or
+	}
+	return v
+}
+
+// inRoots resolves p and checks it lies inside a root: ".." and
+// symlinks out of a root are refused as any other path outside them.
+func (s *Server) inRoots(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("%w: %q is not an absolute path", ErrBadRequest, p)
+	}
+	abs, err := resolve(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s does not exist", ErrBadRequest, p)
+	} else if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrBadRequest, p, err)
+	}
+	for _, root := range s.roots {
+		if abs == root || strings.HasPrefix(abs, root+string(filepath.Separator)) {
+			return abs, nil
+		}
+	}
+	s.log.Warn("refused a path outside the roots", "path", p, "resolved", abs)
+	return "", fmt.Errorf("%w: %s", ErrForbidden, p)
+}
+
+// resolve makes p absolute, clean and free of symlinks.
+func resolve(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// tools returns the tools named: the server's own first, then presets.
+func (s *Server) tools(names []string) ([]external.Tool, error) {
+	var out []external.Tool
+	for _, name := range names {
+		i := slices.IndexFunc(s.cfg.Tools, func(t external.Tool) bool { return t.Name == name })
+		if i >= 0 {
+			out = append(out, s.cfg.Tools[i])
+			continue
+		}
+		t, ok := external.Preset(name)
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown tool %q (known: %s, and the server's own)", ErrBadRequest, name, strings.Join(external.PresetNames(), ", "))
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// launch starts a queued scan.
+func (s *Server) launch(ctx context.Context, sc *Scan) {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &active{scan: sc, cancel: cancel, done: make(chan struct{})}
+	now := time.Now()
+	sc.State, sc.Started, sc.Ended = Running, &now, nil
+	s.mu.Lock()
+	s.active[sc.ID] = a // before the row says running: a reader never finds it neither queued nor running
+	s.mu.Unlock()
+	if err := s.store.update(ctx, sc); err != nil {
+		s.log.Error("starting a scan", "id", sc.ID, "error", err)
+		s.mu.Lock()
+		delete(s.active, sc.ID)
+		s.mu.Unlock()
+		cancel()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(a.done)
+		defer cancel()
+		s.execute(ctx, a)
+		s.mu.Lock()
+		delete(s.active, sc.ID)
+		s.mu.Unlock()
+		s.poke()
+	}()
+}
+
+// execute runs a scan to its end and records how it ended.
+func (s *Server) execute(ctx context.Context, a *active) {
+	sum, err := s.runScan(ctx, a)
+	s.progress(a)
+	a.mu.Lock()
+	sc := a.scan
+	switch {
+	case a.cancelled:
+		sc.State = Cancelled
+	case ctx.Err() != nil:
+		sc.State = Interrupted // the server is stopping: its next start carries on
+	case err != nil:
+		sc.State, sc.Error = Failed, err.Error()
+	default:
+		sc.State = Done
+	}
+	if sc.State != Interrupted {
+		now := time.Now()
+		sc.Ended = &now
+	}
+	if sum != nil {
+		var b bytes.Buffer
+		sum.Print(&b)
+		sc.Summary = b.String()
+	}
+	ended := *sc
+	a.mu.Unlock()
+	if err := s.store.update(context.WithoutCancel(ctx), &ended); err != nil {
+		s.log.Error("recording the end of a scan", "id", sc.ID, "error", err)
+	}
+	s.metrics.ended(ended.State)
+	s.log.Info("scan ended", "id", sc.ID, "state", ended.State, "error", ended.Error)
+}
+
+// runScan is forkscan scan --resume -o ID.jsonl over the request's paths.
+func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error) {
+	req := a.scan.Request
+	cfg, err := s.engineConfig(req)
+	if err != nil {
+		return nil, err
+	}
+	path, roots := s.recordsPath(a.scan.ID), tree.Roots(req.Paths)
+	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Warn: func(msg string) {
+		s.log.Warn("carrying on a scan", "id", a.scan.ID, "warning", msg)
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("reading the scan's records: %w", err)
+	}
+	f, err := resume.Append(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	out, err := output.New(f, output.JSONL, output.Options{Roots: roots})
+	if err != nil {
+		return nil, err
+	}
+	src := &scanrun.Source{Walker: &tree.Walker{Roots: req.Paths, Filter: tree.Filter{Include: req.Include, Exclude: req.Exclude}},
+		Scanners: cfg.Scanners, Done: prior, Out: out}
+	start := time.Now()
+	run, err := engine.Start(ctx, cfg, src.Jobs())
+	if err != nil {
+		_ = out.Close()
+		return nil, err
+	}
+	a.mu.Lock()
+	a.src, a.run = src, run
+	a.mu.Unlock()
+	for r := range run.Results() {
+		src.Write(r)
+		s.metrics.Record(r)
+	}
+	st, runErr := run.Wait()
+	if err := out.Close(); err != nil {
+		return nil, fmt.Errorf("writing records: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("writing records: %w", err)
+	}
+	s.metrics.RunEnded(st, out.Tally().Bytes)
+	var resumed *resume.Report
+	if rep.Kept > 0 || rep.Dropped > 0 {
+		resumed = &rep
+	}
+	sum := src.Summary(st, cfg, time.Since(start), resumed, ctx.Err() != nil)
+	if runErr != nil && !errors.Is(runErr, engine.ErrAllWorkersLost) && ctx.Err() == nil {
+		return &sum, runErr
+	}
+	return &sum, nil
+}
+
+// engineConfig is the run of a request: the server's engine settings,
+// the request's scanners and their options, the server's registry.
+func (s *Server) engineConfig(req Request) (engine.Config, error) {
+	cfg := s.cfg.Engine
+	cfg.Scanners, cfg.Registry = req.Scanners, s.sems
+	cfg.ScannerOptions = map[string][]byte{}
+	if slices.Contains(req.Scanners, secrets.Name) {
+		o, err := secrets.Find(req.Paths, "", false)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ScannerOptions[secrets.Name] = o.Encode()
+	}
+	if slices.Contains(req.Scanners, external.Name) {
+		tools, err := s.tools(req.Tools)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ScannerOptions[external.Name] = external.Options{Tools: tools}.Encode()
+	}
+	return cfg, nil
+}
+
+// progress updates a scan's progress from its run, if it has one.
+func (s *Server) progress(a *active) {
+	a.mu.Lock()
+	src, run := a.src, a.run
+	a.mu.Unlock()
+	if src == nil {
+		return
+	}
+	c, t, p := src.Walker.Counts(), src.Out.Tally(), run.Progress()
+	kept, _ := src.Kept()
+	prog := Progress{
+		FilesFound: c.Found, WalkEnded: c.Ended, FilesDone: t.Files.Done + t.Files.Failed + t.Files.Unscanned, FilesKept: kept,
+		Bytes: t.Bytes, Records: t.Records, Findings: t.Findings, Errors: t.Errors, Retries: p.Retries,
+		WorkersLost: p.Restarts, WorkersServed: p.Workers,
+	}
+	a.mu.Lock()
+	a.scan.Progress = prog
+	a.mu.Unlock()
+}
+
+// view is a copy of a running scan as it is now, with its workers.
+func (s *Server) view(a *active) *Scan {
+	s.progress(a)
+	a.mu.Lock()
+	sc := *a.scan
+	run := a.run
+	a.mu.Unlock()
+	if run != nil {
+		for _, w := range run.Workers() {
+			sc.Workers = append(sc.Workers, Worker{PID: w.PID, RSSBytes: w.RSSBytes, Files: w.Files})
+		}
+	}
+	return &sc
+}

@@ -1,0 +1,86 @@
+package service
+
+import (
+	"errors"
+	"time"
+)
+
+// State is where a scan is in its life.
+type State string
+
+// The states of a scan. queued → running → done | failed | cancelled;
+// a server stopped under a running scan leaves it interrupted, and the
+// next start of the server carries on with it (and with the queued ones).
+const (
+	Queued      State = "queued"
+	Running     State = "running"
+	Done        State = "done"
+	Failed      State = "failed"
+	Cancelled   State = "cancelled"
+	Interrupted State = "interrupted"
+)
+
+// States lists every state, in the order of a scan's life.
+var States = []State{Queued, Running, Done, Failed, Cancelled, Interrupted}
+
+// Ended reports whether a scan in state s has ended for good.
+func (s State) Ended() bool { return s == Done || s == Failed || s == Cancelled }
+
+// Errors of the service's operations, each answered with its HTTP status.
+var (
+	ErrNoScan     = errors.New("service: no such scan")                                  // 404
+	ErrBadRequest = errors.New("service: bad request")                                   // 400
+	ErrForbidden  = errors.New("service: path outside the roots the server may scan")    // 403
+	ErrQueueFull  = errors.New("service: too many scans waiting; try again later")       // 429
+	ErrConflict   = errors.New("service: the scan is not in a state that allows this")   // 409
+	ErrStopping   = errors.New("service: the server is stopping and takes no new scans") // 503
+)
+
+// Request is what a client asks to scan. It names scanners and tools;
+// it never carries a command line: tools are presets or tools the
+// server's own configuration defines.
+type Request struct {
+	Paths    []string `json:"paths"`
+	Scanners []string `json:"scanners,omitempty"` // default: the server's
+	Tools    []string `json:"tools,omitempty"`    // exec tools by name
+	Include  []string `json:"include,omitempty"`  // doublestar globs, as --include
+	Exclude  []string `json:"exclude,omitempty"`
+}
+
+// Scan is a scan as the API shows it.
+type Scan struct {
+	ID       string     `json:"id"`
+	State    State      `json:"state"`
+	Request  Request    `json:"request"`
+	Created  time.Time  `json:"created"`
+	Started  *time.Time `json:"started,omitempty"`
+	Ended    *time.Time `json:"ended,omitempty"`
+	Resumes  int        `json:"resumes"`         // times the scan was carried on after the server stopped under it
+	Error    string     `json:"error,omitempty"` // why it failed
+	Progress Progress   `json:"progress"`
+	Workers  []Worker   `json:"workers,omitempty"` // while it runs
+	Summary  string     `json:"summary,omitempty"` // the CLI's summary, once it has ended
+}
+
+// Progress is how far a scan has got. Counts are of this server's runs
+// of the scan, what earlier runs had done included.
+type Progress struct {
+	FilesFound    int64 `json:"files_found"`
+	WalkEnded     bool  `json:"walk_ended"`
+	FilesDone     int   `json:"files_done"`
+	FilesKept     int64 `json:"files_kept"` // done by an earlier run of the scan, not scanned again
+	Bytes         int64 `json:"bytes"`
+	Records       int   `json:"records"`
+	Findings      int   `json:"findings"`
+	Errors        int   `json:"errors"`
+	Retries       int   `json:"retries"`
+	WorkersLost   int   `json:"workers_replaced"`
+	WorkersServed int   `json:"workers"`
+}
+
+// Worker is a worker process of a running scan.
+type Worker struct {
+	PID      int      `json:"pid"`
+	RSSBytes int64    `json:"rss_bytes"`
+	Files    []string `json:"files,omitempty"` // being scanned now
+}
