@@ -26,6 +26,10 @@ var States = []State{Queued, Running, Done, Failed, Cancelled, Interrupted}
 // Ended reports whether a scan in state s has ended for good.
 func (s State) Ended() bool { return s == Done || s == Failed || s == Cancelled }
 
+// Running reports whether a scan in state s is on its way: queued or
+// running (an interrupted one waits for the server's next start).
+func (s State) Running() bool { return s == Queued || s == Running }
+
 // Errors of the service's operations, each answered with its HTTP status.
 var (
 	ErrNoScan     = errors.New("service: no such scan")                                  // 404

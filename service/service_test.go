@@ -287,19 +287,11 @@ func TestManyScansAtOnce(t *testing.T) {
 		wg.Go(func() { ids[i] = f.submit(t, service.Request{Paths: []string{dir}}) })
 	}
 	wg.Wait()
-	stop := make(chan struct{})
 	var pollers sync.WaitGroup
-	for i := range polls {
+	for i := range polls { // each polls its scan until it has ended
 		pollers.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				code, _ := f.do(t, "GET", "/v1/scans/"+ids[i%scans], nil)
-				require.Equal(t, http.StatusOK, code)
-				time.Sleep(100 * time.Millisecond)
+			for f.get(t, ids[i%scans]).State.Running() {
+				time.Sleep(200 * time.Millisecond)
 			}
 		})
 	}
@@ -309,7 +301,6 @@ func TestManyScansAtOnce(t *testing.T) {
 		require.Len(t, f.results(t, id), 5)
 		require.Equal(t, 2, sc.Progress.Findings)
 	}
-	close(stop)
 	pollers.Wait()
 	metrics := f.metrics(t)
 	require.Equal(t, float64(scans*5), metrics[`forkscan_files_scanned_total{scanner="marker",status="ok"}`])
