@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -340,7 +341,8 @@ func (s *Server) view(a *active) *Scan {
 	a.mu.Unlock()
 	if run != nil {
 		for _, w := range run.Workers() {
-			sc.Workers = append(sc.Workers, Worker{PID: w.PID, RSSBytes: w.RSSBytes, Files: w.Files})
+			h := procHealth(strconv.Itoa(w.PID))
+			sc.Workers = append(sc.Workers, Worker{PID: w.PID, RSSBytes: w.RSSBytes, CPUSeconds: h.CPUSeconds, Threads: h.Threads, Files: w.Files})
 		}
 	}
 	return &sc

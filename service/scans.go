@@ -84,7 +84,9 @@ type Progress struct {
 
 // Worker is a worker process of a running scan.
 type Worker struct {
-	PID      int      `json:"pid"`
-	RSSBytes int64    `json:"rss_bytes"`
-	Files    []string `json:"files,omitempty"` // being scanned now
+	PID        int      `json:"pid"`
+	RSSBytes   int64    `json:"rss_bytes"`
+	CPUSeconds float64  `json:"cpu_seconds"`
+	Threads    int      `json:"threads"`
+	Files      []string `json:"files,omitempty"` // being scanned now
 }

@@ -182,7 +182,8 @@ func TestRefusals(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, code)
 }
 
-// A running scan cancelled stops in phases and ends cancelled with the
+// A running scan shows its worker: pid, memory, threads, the file it is
+// on. Cancelled, it stops in phases and ends cancelled with the
 // records it made; a finished one cannot be cancelled (409) but can be
 // deleted, its records with it; a running one cannot be deleted.
 func TestCancelAndDelete(t *testing.T) {
@@ -196,6 +197,16 @@ func TestCancelAndDelete(t *testing.T) {
 	for f.get(t, id).Progress.FilesDone < 5 {
 		time.Sleep(10 * time.Millisecond)
 	}
+	var w service.Worker
+	for deadline := time.Now().Add(10 * time.Second); len(w.Files) == 0; time.Sleep(5 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "no worker seen on a file")
+		if running := f.get(t, id); len(running.Workers) > 0 {
+			require.Len(t, running.Workers, 1, "a running scan shows its worker")
+			w = running.Workers[0]
+		}
+	}
+	require.True(t, w.PID > 0 && w.RSSBytes > 0 && w.Threads > 0, "%+v", w)
+	require.Contains(t, w.Files[0], f.rootResolved(t))
 	code, body := f.do(t, "DELETE", "/v1/scans/"+id, nil)
 	require.Equal(t, http.StatusConflict, code, "%s", body)
 	code, body = f.do(t, "POST", "/v1/scans/"+id+"/cancel", nil)

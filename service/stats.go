@@ -83,8 +83,16 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 // processHealth reads this process's memory, CPU time and threads from
 // /proc (zeros where it cannot).
 func processHealth() ProcessHealth {
-	h := ProcessHealth{Goroutines: runtime.NumGoroutine(), CPUs: runtime.NumCPU()}
-	if data, err := os.ReadFile("/proc/self/status"); err == nil {
+	h := procHealth("self")
+	h.Goroutines, h.CPUs = runtime.NumGoroutine(), runtime.NumCPU()
+	return h
+}
+
+// procHealth reads process pid's ("self": this one) resident memory,
+// threads and CPU time from /proc; zeros where it cannot.
+func procHealth(pid string) ProcessHealth {
+	var h ProcessHealth
+	if data, err := os.ReadFile("/proc/" + pid + "/status"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
 			key, val, _ := strings.Cut(line, ":")
 			fields := strings.Fields(val)
@@ -100,14 +108,14 @@ func processHealth() ProcessHealth {
 			}
 		}
 	}
-	if data, err := os.ReadFile("/proc/self/stat"); err == nil {
-		// Fields after the command (in parentheses): utime and stime are 14 and 15.
+	if data, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil {
+		// After the command, in parentheses: utime and stime are the 12th and 13th fields.
 		if i := strings.LastIndexByte(string(data), ')'); i > 0 {
 			f := strings.Fields(string(data)[i+1:])
 			if len(f) > 12 {
 				ut, _ := strconv.ParseFloat(f[11], 64)
-				stt, _ := strconv.ParseFloat(f[12], 64)
-				h.CPUSeconds = (ut + stt) / 100 // clock ticks: USER_HZ is 100 on Linux
+				st, _ := strconv.ParseFloat(f[12], 64)
+				h.CPUSeconds = (ut + st) / 100 // clock ticks: USER_HZ is 100 on Linux
 			}
 		}
 	}
