@@ -66,9 +66,10 @@ func TestBadExecFlags(t *testing.T) {
 }
 
 // TestExecLimitHoldsAcrossWorkers: with --limit exec:TOOL=1, two worker
-// processes of two tasks each never run the tool twice at once. The tool
-// takes a lock directory for its run and records any run that finds it
-// taken; without the limit, runs do overlap (the control).
+// processes of two tasks each never run a tool that takes one file per
+// run twice at once. The tool takes a lock directory for its run and
+// records any run that finds it taken; without the limit, runs do overlap
+// (the control: the four tasks run the files side by side).
 func TestExecLimitHoldsAcrossWorkers(t *testing.T) {
 	root := t.TempDir()
 	for i := range 24 {
@@ -86,7 +87,7 @@ fi`, state))
 		_ = os.Remove(filepath.Join(state, "overlaps"))
 		return strings.Count(string(b), "overlap")
 	}
-	args := []string{"scan", "-s", "exec", "-w", "2", "--tasks", "2", "--exec-cmd", tool + " {}"}
+	args := []string{"scan", "-s", "exec", "-w", "2", "--tasks", "2", "--exec-cmd", tool + " {}", "--exec-per-file"}
 	code, _, errOut := cli(t, append(args, "--limit", "exec:exclusive=1", root)...)
 	require.Equal(t, exitOK, code, errOut)
 	require.Zero(t, overlaps(), "the limit of one holds across processes")

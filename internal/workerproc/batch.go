@@ -11,6 +11,19 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
+// batchMost is the most files scanner sc (of def) takes in one call: 1
+// for a scanner that is not a BatchScanner, or says it takes one (see
+// scan.BatchSizer).
+func batchMost(def scan.Def, sc scan.Scanner) int {
+	if _, ok := sc.(scan.BatchScanner); !ok {
+		return 1
+	}
+	if bs, ok := sc.(scan.BatchSizer); ok {
+		return min(def.Batch, bs.BatchMost())
+	}
+	return def.Batch
+}
+
 // next takes a task's next job and, in a session with batch scanners, the
 // group it heads (see group); ok is false once the jobs have ended. One
 // task forms its group at a time, so that a task never takes a job from

@@ -137,9 +137,9 @@ func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 		}
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
 		s.all |= 1 << i
-		if _, ok := sc.(scan.BatchScanner); ok && def.Batch > 1 {
+		if most := batchMost(def, sc); most > 1 {
 			s.batch |= 1 << i
-			s.batchMost = max(s.batchMost, def.Batch)
+			s.batchMost = max(s.batchMost, most)
 		}
 	}
 	if s.sems, err = newSemClient(line); err != nil {

@@ -28,6 +28,15 @@ type BatchScanner interface {
 	ScanBatch(ctx context.Context, files []*File) []Outcome
 }
 
+// BatchSizer is a BatchScanner that says, once built with its options,
+// the most files it takes in one call: the exec scanner with only tools
+// that take one file per run says 1, and its worker then runs its files
+// one per task, side by side, as any scanner's. Def.Batch stays the most
+// any configuration takes.
+type BatchSizer interface {
+	BatchMost() int
+}
+
 // Outcome is what a BatchScanner made of one file of a batch: its Report,
 // or the error Scan would have returned for it (a *SkipError to skip it).
 type Outcome struct {

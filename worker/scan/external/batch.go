@@ -11,7 +11,10 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-var _ scan.BatchScanner = (*Scanner)(nil)
+var (
+	_ scan.BatchScanner = (*Scanner)(nil)
+	_ scan.BatchSizer   = (*Scanner)(nil)
+)
 
 // maxBatch is the most files the exec scanner takes in one ScanBatch
 // call; the arguments budget (argBudget) splits a call into as many runs
@@ -102,6 +105,16 @@ func (t Tool) runSplit(ctx context.Context, names []string) []splitRun {
 	}
 	half := len(names) / 2
 	return append(t.runSplit(ctx, names[:half]), t.runSplit(ctx, names[half:])...)
+}
+
+// BatchMost is the most files a call of ScanBatch takes: 1 when no tool
+// takes more than one file per run, so that the worker's tasks run the
+// files side by side instead (scan.BatchSizer).
+func (s *Scanner) BatchMost() int {
+	if slices.ContainsFunc(s.tools, Tool.batchable) {
+		return maxBatch
+	}
+	return 1
 }
 
 // batchable reports whether t takes many files in one run: it is not

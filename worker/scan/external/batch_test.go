@@ -260,3 +260,24 @@ func TestBatchOfFilesNoToolTakes(t *testing.T) {
 	}
 	require.NoFileExists(t, log, "the tool never ran")
 }
+
+// The scanner says it takes many files a call only when a tool of its
+// does: with tools that take one file per run, the worker's tasks run
+// the files side by side instead.
+func TestBatchMost(t *testing.T) {
+	tests := []struct {
+		name  string
+		tools []external.Tool
+		most  int
+	}{
+		{"a placeholder alone", []external.Tool{{Command: []string{"lint", "{}"}}}, 1024},
+		{"per file", []external.Tool{{Command: []string{"lint", "{}"}, PerFile: true}}, 1},
+		{"inside an argument", []external.Tool{{Command: []string{"lint", "--file={}"}}}, 1},
+		{"one of two batches", []external.Tool{{Command: []string{"a", "--file={}"}}, {Command: []string{"b", "{}"}}}, 1024},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.most, build(t, tt.tools...).(scan.BatchSizer).BatchMost())
+		})
+	}
+}
