@@ -2,6 +2,7 @@ package service
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -65,17 +66,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	stopping := s.stopping
 	s.mu.Unlock()
 	if err := s.store.db.PingContext(r.Context()); err != nil || stopping {
-		writeError(w, http.StatusServiceUnavailable, cmpErr(err, ErrStopping))
+		writeError(w, http.StatusServiceUnavailable, cmp.Or(err, ErrStopping))
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 func (s *Server) postScan(w http.ResponseWriter, r *http.Request) {

@@ -38,8 +38,8 @@ type Config struct {
 	Retain time.Duration
 	// Engine is each scan's run: workers, tasks, time limits, the worker
 	// command. Its Scanners are the scanners of a request that names
-	// none (if none, secrets). Its Registry and Semaphores are the
-	// server's: see Limits.
+	// none (if none, secrets). Its Registry is the server's (see Limits);
+	// of its Semaphores only DeclaredOnly is taken.
 	Engine engine.Config
 	// Tools are tools the server defines for requests to name, beside
 	// the presets (external.Presets); a tool of a preset's name wins.
@@ -113,7 +113,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.store, err = openStore(ctx, filepath.Join(cfg.Data, "forkscan.db")); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
 	}
-	if s.sems, err = semregistry.New(semregistry.Config{Capacities: s.capacities()}); err != nil {
+	sems := semregistry.Config{Capacities: s.capacities(), DeclaredOnly: cfg.Engine.Semaphores.DeclaredOnly}
+	if s.sems, err = semregistry.New(sems); err != nil {
 		_ = s.store.close()
 		return nil, fmt.Errorf("%w: limits: %w", engine.ErrConfig, err)
 	}
