@@ -62,8 +62,9 @@ type Config struct {
 	// Registry, if set, is where the run's semaphores live instead: one
 	// registry shared by several runs, so that a limit holds across all of
 	// them (a server's scans running at once). Semaphores is then unused;
-	// the registry's own Config declares the capacities. Nil: a registry
-	// of the run's own, made from Semaphores.
+	// the registry's own Config declares the capacities, and the run's
+	// Stats.Semaphores are the registry's, every run's use together. Nil:
+	// a registry of the run's own, made from Semaphores.
 	Registry *semregistry.Registry
 	// InProcess runs the workers as goroutines in this process, over
 	// in-memory streams: no crash isolation, no kill, for debugging and as
