@@ -48,7 +48,19 @@ func (r *Run) close() []*proc {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.over = true
+	return r.currentLocked()
+}
+
+// currentLocked returns the workers on their slots now; r.mu is held.
+func (r *Run) currentLocked() []*proc {
 	return slices.DeleteFunc(slices.Clone(r.current), func(p *proc) bool { return p == nil })
+}
+
+// currentProcs returns the workers on their slots now.
+func (r *Run) currentProcs() []*proc {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.currentLocked()
 }
 
 // Kill ends the run at once, as a second Ctrl-C does in the CLI: it

@@ -33,14 +33,7 @@ func (r *Run) monitor() {
 		case <-r.ending:
 			return
 		}
-		r.mu.Lock()
-		live := make([]*proc, 0, len(r.current))
-		for _, p := range r.current {
-			if p != nil {
-				live = append(live, p)
-			}
-		}
-		r.mu.Unlock()
+		live := r.currentProcs()
 		now := time.Now()
 		r.checkLost(now)
 		for _, p := range live {

@@ -16,14 +16,7 @@ type WorkerStatus struct {
 // they are on, for a status page. It reads /proc once per worker: call it
 // when someone asks, not per job.
 func (r *Run) Workers() []WorkerStatus {
-	r.mu.Lock()
-	procs := make([]*proc, 0, len(r.current))
-	for _, p := range r.current {
-		if p != nil {
-			procs = append(procs, p)
-		}
-	}
-	r.mu.Unlock()
+	procs := r.currentProcs()
 	out := make([]WorkerStatus, 0, len(procs))
 	for _, p := range procs {
 		w := WorkerStatus{PID: p.pid}

@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,11 +39,7 @@ func chromium(t *testing.T) string {
 func TestStatusPageInChromium(t *testing.T) {
 	bin := chromium(t)
 	f := start(t, service.Config{}, "")
-	files := map[string]string{}
-	for i := range 300 {
-		files[fmt.Sprintf("f%03d", i)] = "x"
-	}
-	tree(t, f.root, files)
+	tree(t, f.root, numbered(300))
 	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
 	for sc := f.get(t, id); sc.State != service.Running || sc.Progress.FilesDone == 0; sc = f.get(t, id) {
 		require.False(t, sc.State.Ended(), "the scan ended before the browser could see it run")

@@ -214,6 +214,15 @@ func (f *fixture) results(t *testing.T, id string) map[string]record.Record {
 	return got
 }
 
+// numbered is n files f000, f001, … holding "x", for tree.
+func numbered(n int) map[string]string {
+	files := make(map[string]string, n)
+	for i := range n {
+		files[fmt.Sprintf("f%03d", i)] = "x"
+	}
+	return files
+}
+
 // tree writes files under dir: name → content.
 func tree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()

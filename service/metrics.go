@@ -14,7 +14,9 @@ import (
 // Metrics are the Prometheus metrics of runs and their records, in a
 // registry of their own (never the global one: a program may hold two):
 // what a server exports at /metrics, and what `forkscan scan --listen`
-// exports for the length of one run. Safe for concurrent use.
+// exports for the length of one run. Safe for concurrent use. A nil
+// *Metrics counts nothing: a run that nobody scrapes pays nothing per
+// record.
 type Metrics struct {
 	reg      *prometheus.Registry
 	files    *prometheus.CounterVec // records by scanner and status
@@ -45,6 +47,9 @@ func NewMetrics() *Metrics {
 
 // Record counts a result.
 func (m *Metrics) Record(r engine.Result) {
+	if m == nil {
+		return
+	}
 	m.files.WithLabelValues(r.Scanner, r.Status.String()).Inc()
 	m.findings.Add(float64(len(r.Findings)))
 }
@@ -52,6 +57,9 @@ func (m *Metrics) Record(r engine.Result) {
 // RunEnded counts what a run's Stats say at its end, and the bytes of the
 // files it scanned.
 func (m *Metrics) RunEnded(st engine.Stats, bytes int64) {
+	if m == nil {
+		return
+	}
 	m.bytes.Add(float64(bytes))
 	m.restarts.Add(float64(st.Restarts))
 	m.retries.Add(float64(st.Retries))

@@ -188,11 +188,7 @@ func TestRefusals(t *testing.T) {
 // deleted, its records with it; a running one cannot be deleted.
 func TestCancelAndDelete(t *testing.T) {
 	f := start(t, service.Config{}, "")
-	files := map[string]string{}
-	for i := range 400 {
-		files[fmt.Sprintf("f%03d.txt", i)] = "x"
-	}
-	tree(t, f.root, files)
+	tree(t, f.root, numbered(400))
 	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
 	for f.get(t, id).Progress.FilesDone < 5 {
 		time.Sleep(10 * time.Millisecond)
@@ -327,11 +323,7 @@ func TestManyScansAtOnce(t *testing.T) {
 // A full queue answers 429; a queued scan cancelled makes room.
 func TestQueueFull(t *testing.T) {
 	f := start(t, service.Config{MaxQueued: 1}, "")
-	files := map[string]string{}
-	for i := range 200 {
-		files[fmt.Sprintf("f%03d", i)] = "x"
-	}
-	tree(t, f.root, files)
+	tree(t, f.root, numbered(200))
 	first := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
 	for f.get(t, first).State != service.Running {
 		time.Sleep(5 * time.Millisecond)
@@ -417,11 +409,7 @@ func TestBadDataDirectory(t *testing.T) {
 // the scan ends: every record, each once, in whole lines.
 func TestResultsFollow(t *testing.T) {
 	f := start(t, service.Config{}, "")
-	files := map[string]string{}
-	for i := range 100 {
-		files[fmt.Sprintf("f%03d", i)] = "x"
-	}
-	tree(t, f.root, files)
+	tree(t, f.root, numbered(100))
 	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
 	code, body := f.do(t, "GET", "/v1/scans/"+id+"/results?follow=1", nil)
 	require.Equal(t, http.StatusOK, code)

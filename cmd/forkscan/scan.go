@@ -188,12 +188,12 @@ func workDir() string {
 }
 
 // serveMetrics serves /metrics and /healthz on addr for the length of a
-// run (--listen); with no addr, the metrics are kept and not served.
+// run (--listen); with no addr there are none (nil counts nothing).
 func serveMetrics(addr string, stderr io.Writer) (*service.Metrics, func(), error) {
-	m := service.NewMetrics()
 	if addr == "" {
-		return m, func() {}, nil
+		return nil, func() {}, nil
 	}
+	m := service.NewMetrics()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, usageErr("--listen: %w", err)
