@@ -13,8 +13,9 @@ import (
 type format interface {
 	// add takes one record of the file f (nil: it stands alone).
 	add(buf *bytes.Buffer, rec record.Record, f *File) error
-	// end writes what the format held back, once the run is over.
-	end(buf *bytes.Buffer) error
+	// end writes what the format held back, once the run is over, and a
+	// shard's end (nil if the output is not a shard's).
+	end(buf *bytes.Buffer, shard *record.ShardEnd) error
 }
 
 // jsonlFormat writes one JSON object a line, each record as it comes.
@@ -31,4 +32,10 @@ func (j *jsonlFormat) add(buf *bytes.Buffer, rec record.Record, _ *File) error {
 	return j.enc.Encode(rec) // one whole line
 }
 
-func (*jsonlFormat) end(*bytes.Buffer) error { return nil }
+// end writes a shard's end line.
+func (j *jsonlFormat) end(buf *bytes.Buffer, shard *record.ShardEnd) error {
+	if shard == nil {
+		return nil
+	}
+	return json.NewEncoder(buf).Encode(shard)
+}

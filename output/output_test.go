@@ -134,3 +134,51 @@ func TestSARIF(t *testing.T) {
 		})
 	}
 }
+
+// A shard's output says what it is: JSON lines begin with the header and
+// end with the end line (a resumed output has its header already); SARIF
+// keeps both in run.properties, with an automation id per shard.
+func TestShardHeaderAndEnd(t *testing.T) {
+	h := &record.ShardHeader{Shard: 2, Shards: 3, Split: "size", Roots: []string{"/r"}, Scanners: []string{"s1"}, Settings: "f00", Version: "v1"}
+	end := record.ShardEnd{State: record.Finished, Files: 1, Bytes: 10, Tree: "abc"}
+	run := func(format string, o output.Options) string {
+		var out syncBuffer
+		w, err := output.New(&out, format, o)
+		require.NoError(t, err)
+		w.Write(ok("a.go", "s1"), nil)
+		w.End(end)
+		require.NoError(t, w.Close())
+		return out.String()
+	}
+
+	lines := strings.Split(strings.TrimSuffix(run(output.JSONL, output.Options{Shard: h}), "\n"), "\n")
+	require.Len(t, lines, 3)
+	m, isMeta := record.ParseMeta([]byte(lines[0]))
+	require.True(t, isMeta)
+	require.Equal(t, h, m.Header)
+	m, isMeta = record.ParseMeta([]byte(lines[2]))
+	require.True(t, isMeta)
+	require.Equal(t, &end, m.End)
+
+	resumed := run(output.JSONL, output.Options{Shard: h, Resumed: true})
+	require.False(t, strings.HasPrefix(resumed, `{"type":"shard"`), resumed)
+	require.Equal(t, 2, strings.Count(resumed, "\n"))
+
+	sarif := run(output.SARIF, output.Options{Shard: h, Roots: []string{"/r"}})
+	require.NoError(t, sarifschema.Validate([]byte(sarif)))
+	var doc struct {
+		Runs []struct {
+			AutomationDetails struct{ ID string }
+			Properties        map[string]map[string]any
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(sarif), &doc))
+	require.Equal(t, "forkscan/shard-2-of-3/", doc.Runs[0].AutomationDetails.ID)
+	props := doc.Runs[0].Properties["forkscan"]
+	require.Equal(t, "2/3", props["shard"])
+	require.Equal(t, "size", props["split"])
+	require.Equal(t, "f00", props["settings"])
+	require.Equal(t, "finished", props["state"])
+	require.Equal(t, "abc", props["tree"])
+	require.NotContains(t, run(output.SARIF, output.Options{}), `"forkscan": {`, "a scan that is not a shard has no shard properties")
+}

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"fmt"
 	"net/url"
 	"path/filepath"
 
@@ -21,13 +22,24 @@ type sarifFormat struct {
 	single bool // one root: locations are relative to it
 }
 
-func newSARIF(roots []string) *sarifFormat {
+func newSARIF(roots []string, shard *record.ShardHeader) *sarifFormat {
 	s := &sarifFormat{
 		run:    sarif.NewRunWithInformationURI("forkscan", "https://github.com/forkscan/forkscan"),
 		inv:    sarif.NewInvocation().WithExecutionSuccessful(true),
 		single: len(roots) == 1,
 	}
 	s.run.AddInvocation(s.inv)
+	if shard != nil {
+		// What the shard is, where code-scanning services keep a run's
+		// facts; the id keeps two shards' uploads apart.
+		bag := sarif.NewPropertyBag()
+		bag.Properties["forkscan"] = map[string]any{
+			"shard": shard.String(), "split": shard.Split, "roots": shard.Roots, "scanners": shard.Scanners,
+			"settings": shard.Settings, "version": shard.Version, "state": record.Interrupted,
+		}
+		s.run.WithProperties(bag)
+		s.run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(fmt.Sprintf("forkscan/shard-%d-of-%d/", shard.Shard, shard.Shards)))
+	}
 	return s
 }
 
@@ -72,7 +84,13 @@ func (s *sarifFormat) add(_ *bytes.Buffer, rec record.Record, _ *File) error {
 	return nil
 }
 
-func (s *sarifFormat) end(buf *bytes.Buffer) error {
+func (s *sarifFormat) end(buf *bytes.Buffer, shard *record.ShardEnd) error {
+	if props, ok := s.props(); ok && shard != nil {
+		props["state"], props["files"], props["bytes"] = shard.State, shard.Files, shard.Bytes
+		if shard.Tree != "" {
+			props["tree"] = shard.Tree
+		}
+	}
 	rep := sarif.NewReport()
 	rep.AddRun(s.run)
 	if err := rep.PrettyWrite(buf); err != nil {
@@ -82,6 +100,15 @@ func (s *sarifFormat) end(buf *bytes.Buffer) error {
 		buf.WriteByte('\n') // a text file ends with a newline
 	}
 	return nil
+}
+
+// props is the run's forkscan properties, if it has them.
+func (s *sarifFormat) props() (map[string]any, bool) {
+	if s.run.Properties == nil {
+		return nil, false
+	}
+	p, ok := s.run.Properties.Properties["forkscan"].(map[string]any)
+	return p, ok
 }
 
 // location names a record's file: relative to the root when the run has

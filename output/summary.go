@@ -18,6 +18,7 @@ type Summary struct {
 	Jobs      int  // files sent to be scanned
 	Workers   int  // worker processes, or goroutines when InProcess
 	InProcess bool // the workers ran in the scanning process
+	Merged    int  // shards merged, for a merge (then Workers is 0)
 	Took      time.Duration
 	Ignored   int64 // entries the walk's filter left out (tree.Counts)
 	// Resumed, if set, is what resuming an earlier output kept and
@@ -31,17 +32,26 @@ type Summary struct {
 	Interrupted bool
 	Stopped     string
 	Semaphores  []semregistry.Stat
+	// Shard, if set, says what part of a tree the scan was (a line of its
+	// own).
+	Shard string
 }
 
 // Print writes the summary, a line per topic, each beginning "forkscan: ".
 func (s Summary) Print(w io.Writer) {
 	t := s.Tally
 	mode := fmt.Sprintf("%d worker processes", s.Workers)
-	if s.InProcess {
+	switch {
+	case s.Merged > 0:
+		mode = fmt.Sprintf("merged from %d shards", s.Merged)
+	case s.InProcess:
 		mode = fmt.Sprintf("%d in-process workers", s.Workers)
 	}
 	fmt.Fprintf(w, "forkscan: %d files, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
 		s.Jobs+t.Files.Unscanned, t.Records, t.OK, t.Errors, t.Skipped, t.Findings, mode, s.Took.Round(time.Millisecond))
+	if s.Shard != "" {
+		fmt.Fprintf(w, "forkscan: %s\n", s.Shard)
+	}
 	for _, c := range slices.Sorted(maps.Keys(t.Failures)) {
 		f := t.Failures[c]
 		fmt.Fprintf(w, "forkscan: %d %s: %s (%s)\n", f.Count, plural(f.Count, "record", "records")+" failed with "+c.String(), f.First, c.Remediation())

@@ -44,7 +44,7 @@ func (t *textFormat) add(buf *bytes.Buffer, rec record.Record, f *File) error {
 
 // end writes the files of an interrupted run that did not get all their
 // records.
-func (t *textFormat) end(buf *bytes.Buffer) error {
+func (t *textFormat) end(buf *bytes.Buffer, _ *record.ShardEnd) error {
 	files := slices.Collect(maps.Keys(t.pending))
 	sortFiles(files)
 	for _, f := range files {

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -47,6 +48,13 @@ type Options struct {
 	// writer, with the Writer's lock held: a progress bar on the same
 	// terminal clears itself there, so records never interleave with it.
 	BeforeWrite func()
+	// Shard, if set, says the output is one shard's of a scan spread over
+	// machines: JSON lines begin with it (unless Resumed) and end with
+	// the line Writer.End gives; SARIF has both in run.properties.
+	Shard *record.ShardHeader
+	// Resumed says the output continues a file that begins with Shard
+	// already (resume.Load leaves it so).
+	Resumed bool
 }
 
 // Writer writes records in arrival order in one format, whole lines at a
@@ -59,6 +67,7 @@ type Writer struct {
 	format format
 	before func()
 	err    error // the first write error
+	shard  *record.ShardEnd
 	tally  Tally
 	stop   chan struct{}
 	done   chan struct{}
@@ -75,25 +84,39 @@ func New(w io.Writer, name string, o Options) (*Writer, error) {
 	case Text:
 		f = &textFormat{color: o.Color, base: o.Base, pending: map[*File][]record.Record{}}
 	case SARIF:
-		f = newSARIF(o.Roots)
+		f = newSARIF(o.Roots, o.Shard)
 	default:
 		return nil, fmt.Errorf("output: unknown format %q (known: %s)", name, strings.Join(Formats, ", "))
 	}
 	wr := &Writer{w: w, format: f, before: o.BeforeWrite, stop: make(chan struct{}), done: make(chan struct{})}
+	if o.Shard != nil && name == JSONL && !o.Resumed {
+		if err := json.NewEncoder(&wr.buf).Encode(o.Shard); err != nil {
+			return nil, err
+		}
+	}
 	go wr.tick()
 	return wr, nil
 }
 
 // Write adds one record of the file f (nil for a record that stands
 // alone).
-func (w *Writer) Write(rec record.Record, f *File) {
+func (w *Writer) Write(rec record.Record, f *File) { w.WriteLine(rec, nil, f) }
+
+// WriteLine is Write of a record read back from JSON lines, with its line
+// (newline included): the JSON lines format writes the line as it is,
+// rather than encoding the record again.
+func (w *Writer) WriteLine(rec record.Record, line []byte, f *File) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.tally.add(rec, f)
 	if w.err != nil {
 		return
 	}
-	w.err = w.format.add(&w.buf, rec, f)
+	if _, jsonl := w.format.(*jsonlFormat); jsonl && line != nil {
+		w.buf.Write(line)
+	} else {
+		w.err = w.format.add(&w.buf, rec, f)
+	}
 	if w.buf.Len() >= flushAt {
 		w.flushLocked()
 	}
@@ -127,6 +150,15 @@ func (w *Writer) flushLocked() {
 	w.buf.Reset()
 }
 
+// End sets the end line of a shard's output (Options.Shard), which Close
+// writes after the last record. Without it, a shard's output ends as a
+// killed run's does: with no end line.
+func (w *Writer) End(e record.ShardEnd) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.shard = &e
+}
+
 // Tally returns the tally so far.
 func (w *Writer) Tally() Tally {
 	w.mu.Lock()
@@ -145,7 +177,7 @@ func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err == nil {
-		w.err = w.format.end(&w.buf)
+		w.err = w.format.end(&w.buf, w.shard)
 	}
 	w.flushLocked()
 	return w.err

@@ -1,7 +1,6 @@
 package resume
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -25,6 +24,11 @@ import (
 // ErrRootMismatch is returned when an output holds records of roots the
 // run does not scan, and Options.Force is not set.
 var ErrRootMismatch = errors.New("the output was written for a different root")
+
+// ErrShardMismatch is returned when an output is another shard's than the
+// run's (Options.Header), or a shard's and the run is not one, or the
+// other way round.
+var ErrShardMismatch = errors.New("the output is of another shard")
 
 // fileKey names a file across runs: its root and its exact path bytes.
 type fileKey struct{ root, path string }
@@ -74,6 +78,10 @@ type Options struct {
 	// Warn, if set, is told of each of the first lines that are not
 	// records, and of how many there were in all.
 	Warn func(message string)
+	// Header, if set, says the run is a shard of a scan: the output must
+	// be that shard's (or new), and is left beginning with Header. Its
+	// old end line is dropped: the run writes its own.
+	Header *record.ShardHeader
 }
 
 // line is one record of the earlier output, with its bytes as written.
@@ -100,14 +108,20 @@ func Load(ctx context.Context, path string, roots []string, o Options) (*Prior, 
 	rep := Report{From: path}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if o.Header != nil {
+			return &Prior{done: map[fileKey][]string{}}, rep, os.WriteFile(path, headerLine(o.Header), 0o644)
+		}
 		return &Prior{done: map[fileKey][]string{}}, rep, nil
 	}
 	if err != nil {
 		return nil, rep, err
 	}
-	lines, garbage, err := readRecords(f, path, o.Warn)
+	lines, garbage, header, err := readRecords(f, path, o.Warn)
 	_ = f.Close()
 	if err != nil {
+		return nil, rep, err
+	}
+	if err := sameShard(header, o.Header, len(lines) > 0); err != nil {
 		return nil, rep, err
 	}
 	rep.Garbage = garbage
@@ -121,6 +135,9 @@ func Load(ctx context.Context, path string, roots []string, o Options) (*Prior, 
 	}
 	p := &Prior{done: map[fileKey][]string{}}
 	var out bytes.Buffer
+	if o.Header != nil {
+		out.Write(headerLine(o.Header))
+	}
 	for i, l := range lines {
 		switch {
 		case foreign[i]:
@@ -139,54 +156,71 @@ func Load(ctx context.Context, path string, roots []string, o Options) (*Prior, 
 }
 
 // readRecords reads every line of r; it returns the records, the last of
-// each (root, path, scanner), and how many lines were not records.
-func readRecords(r io.Reader, name string, warn func(string)) ([]line, int, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+// each (root, path, scanner), how many lines were neither records nor a
+// shard's header or end, and the first header.
+func readRecords(r io.Reader, name string, warn func(string)) ([]line, int, *record.ShardHeader, error) {
 	var lines []line
+	var header *record.ShardHeader
 	at := map[string]int{} // root, path, scanner → index in lines
 	garbage := 0
-	for n := 1; ; n++ {
-		text, err := br.ReadBytes('\n')
-		if len(text) == 0 && errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, 0, fmt.Errorf("reading %s: %w", name, err)
-		}
-		l, why := parseLine(text)
-		if why != "" {
+	for l, err := range Lines(r) {
+		switch {
+		case err != nil:
+			return nil, 0, nil, fmt.Errorf("reading %s: %w", name, err)
+		case l.Bad != "":
 			garbage++
 			if garbage <= 5 && warn != nil {
-				warn(fmt.Sprintf("%s:%d: %s; ignored", name, n, why))
+				warn(fmt.Sprintf("%s:%d: %s; ignored", name, l.N, l.Bad))
 			}
 			continue
+		case l.Meta.Header != nil && header == nil:
+			header = l.Meta.Header
+		case l.Meta.Header != nil && !sameIdentity(*header, *l.Meta.Header):
+			return nil, 0, nil, fmt.Errorf("%w: %s has headers of shard %s and of shard %s (outputs joined?)", ErrShardMismatch, name, header, l.Meta.Header)
 		}
-		id := l.key.root + "\x00" + l.key.path + "\x00" + l.rec.Scanner
+		if !l.IsRecord() {
+			continue
+		}
+		rec := line{rec: l.Record, key: fileKey{l.Record.Root, l.Record.Path}, text: l.Text}
+		id := rec.key.root + "\x00" + rec.key.path + "\x00" + rec.rec.Scanner
 		if i, seen := at[id]; seen {
-			lines[i] = l // the later record wins
+			lines[i] = rec // the later record wins
 			continue
 		}
 		at[id] = len(lines)
-		lines = append(lines, l)
+		lines = append(lines, rec)
 	}
 	if garbage > 5 && warn != nil {
 		warn(fmt.Sprintf("%s: %d lines in all were not records; ignored", name, garbage))
 	}
-	return lines, garbage, nil
+	return lines, garbage, header, nil
 }
 
-// parseLine parses one output line; why says what is wrong with it.
-func parseLine(text []byte) (line, string) {
-	if !bytes.HasSuffix(text, []byte("\n")) {
-		return line{}, "the last line is cut short (no newline)"
+// sameShard checks that an output (the header it had, if any, and whether
+// it has records) may be resumed by a run that is shard want (nil: not a
+// shard).
+func sameShard(had, want *record.ShardHeader, records bool) error {
+	switch {
+	case want == nil && had != nil:
+		return fmt.Errorf("%w: it is the output of shard %s (split by %s); resume it with --shard %s", ErrShardMismatch, had, had.Split, had)
+	case want != nil && had == nil && records:
+		return fmt.Errorf("%w: it is the output of a scan that was not sharded, and this run is shard %s", ErrShardMismatch, want)
+	case want != nil && had != nil && !sameIdentity(*had, *want):
+		return fmt.Errorf("%w: it is the output of shard %s split by %s, and this run is shard %s split by %s", ErrShardMismatch, had, had.Split, want, want.Split)
 	}
-	var rec record.Record
-	if err := json.Unmarshal(text, &rec); errors.Is(err, record.ErrNotRecord) {
-		return line{}, err.Error()
-	} else if err != nil {
-		return line{}, fmt.Sprintf("not a JSON record (%v)", err)
-	}
-	return line{rec: rec, key: fileKey{rec.Root, rec.Path}, text: text}, ""
+	return nil
+}
+
+// sameIdentity reports whether two headers name the same shard of the
+// same split.
+func sameIdentity(a, b record.ShardHeader) bool {
+	return a.Shard == b.Shard && a.Shards == b.Shards && a.Split == b.Split
+}
+
+// headerLine is h as its line.
+func headerLine(h *record.ShardHeader) []byte {
+	b, _ := json.Marshal(h) // strings and numbers: it cannot fail
+	return append(b, '\n')
 }
 
 // adopt applies the root rule to lines; it returns the indexes of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,4 +83,94 @@ func TestLoadOfNoFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, rep.Kept)
 	require.Equal(t, []string{"a"}, prior.Left("/r", "x", []string{"a"}))
+}
+
+// A shard's output resumes only as that shard: its header stays first, its
+// end line goes (the run writes its own); another shard, or a run that is
+// not a shard, is refused with ErrShardMismatch.
+func TestLoadOfAShard(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "a.txt"), []byte("a"), 0o644))
+	h := record.ShardHeader{Shard: 2, Shards: 3, Split: "hash", Roots: []string{root}, Scanners: []string{"s"}, Settings: "x", Version: "v1"}
+	meta := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b) + "\n"
+	}
+	shardOut := meta(h) + line(t, root, "a.txt", "s", "a") + meta(record.ShardEnd{State: record.Interrupted, Files: 4})
+	other := h
+	other.Shard = 1
+	bySize := h
+	bySize.Split = "size"
+	newer := h
+	newer.Version = "v2"
+	cases := []struct {
+		name    string
+		content string // "" for no file
+		header  *record.ShardHeader
+		err     string
+		want    string // the output after Load
+	}{
+		{"same shard", shardOut, &h, "", meta(h) + line(t, root, "a.txt", "s", "a")},
+		{"same shard, a newer forkscan", shardOut, &newer, "", meta(newer) + line(t, root, "a.txt", "s", "a")},
+		{"no file", "", &h, "", meta(h)},
+		{"only a header", meta(h), &h, "", meta(h)},
+		{"another shard", shardOut, &other, "it is the output of shard 2/3 split by hash, and this run is shard 1/3 split by hash", ""},
+		{"another split", shardOut, &bySize, "and this run is shard 2/3 split by size", ""},
+		{"not a shard now", shardOut, nil, "resume it with --shard 2/3", ""},
+		{"not a shard then", line(t, root, "a.txt", "s", "a"), &h, "not sharded, and this run is shard 2/3", ""},
+		{"two shards in one file", shardOut + meta(other), &h, "headers of shard 2/3 and of shard 1/3", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.jsonl")
+			if c.content != "" {
+				require.NoError(t, os.WriteFile(out, []byte(c.content), 0o644))
+			}
+			_, rep, err := resume.Load(context.Background(), out, []string{root}, resume.Options{Header: c.header})
+			if c.err != "" {
+				require.ErrorIs(t, err, resume.ErrShardMismatch)
+				require.ErrorContains(t, err, c.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Zero(t, rep.Garbage, "header and end lines are not garbage")
+			got, err := os.ReadFile(out)
+			require.NoError(t, err)
+			require.Equal(t, c.want, string(got))
+		})
+	}
+}
+
+// Lines numbers the lines and says what each is.
+func TestLines(t *testing.T) {
+	h, _ := json.Marshal(record.ShardHeader{Shard: 1, Shards: 1, Split: "hash"})
+	in := string(h) + "\n" + line(t, "/r", "a", "s", "a") + "[1,2]\n" + `{"type":"end","state":"finished"}` + "\n" + `{"root":"/r"`
+	var got []string
+	for l, err := range resume.Lines(strings.NewReader(in)) {
+		require.NoError(t, err)
+		switch {
+		case l.Meta.Header != nil:
+			got = append(got, fmt.Sprintf("%d header", l.N))
+		case l.Meta.End != nil:
+			got = append(got, fmt.Sprintf("%d end %s", l.N, l.Meta.End.State))
+		case l.IsRecord():
+			got = append(got, fmt.Sprintf("%d record %s", l.N, l.Record.Path))
+		default:
+			got = append(got, fmt.Sprintf("%d bad: %s", l.N, l.Bad))
+		}
+	}
+	require.Equal(t, []string{
+		"1 header", "2 record a",
+		"3 bad: not a JSON record (json: cannot unmarshal array into Go value of type record.line)",
+		"4 end finished", "5 bad: the last line is cut short (no newline)",
+	}, got)
+
+	long := strings.Repeat("x", resume.MaxLine+10) + "\n" + line(t, "/r", "b", "s", "b")
+	got = nil
+	for l, err := range resume.Lines(strings.NewReader(long)) {
+		require.NoError(t, err)
+		got = append(got, fmt.Sprintf("%d %s%s", l.N, l.Bad, l.Record.Path))
+	}
+	require.Equal(t, []string{"1 longer than 64 MiB", "2 b"}, got, "a line too long is read past, not held")
 }

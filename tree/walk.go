@@ -44,11 +44,18 @@ type Walker struct {
 	Roots []string
 	// Filter says which entries the walk leaves out.
 	Filter Filter
+	// Shard, if set, is the part of the tree this walk yields; the zero
+	// Shard yields all of it.
+	Shard Shard
+	// Done, if set, ends the walk when it is closed, the listing a split
+	// by size makes before it yields anything included.
+	Done <-chan struct{}
 
 	found   atomic.Int64 // entries yielded
 	bytes   atomic.Int64 // sizes of the files yielded
 	ignored atomic.Int64 // entries the filter left out (a directory counts once)
 	ended   atomic.Bool  // the walk is over
+	tree    atomic.Value // string: the digest of a split by size's listing
 }
 
 // Counts is how far a walk has got.
@@ -57,18 +64,33 @@ type Counts struct {
 	Bytes   int64 // the sizes of the files yielded
 	Ignored int64 // entries the filter left out; a directory counts once for all it holds
 	Ended   bool  // the walk has ended
+	// Tree is, for a split by size, the digest of the listing the split
+	// was made from (record.ShardEnd.Tree); "" otherwise.
+	Tree string
 }
 
 // Counts returns the counts so far.
 func (w *Walker) Counts() Counts {
-	return Counts{Found: w.found.Load(), Bytes: w.bytes.Load(), Ignored: w.ignored.Load(), Ended: w.ended.Load()}
+	tree, _ := w.tree.Load().(string)
+	return Counts{Found: w.found.Load(), Bytes: w.bytes.Load(), Ignored: w.ignored.Load(), Ended: w.ended.Load(), Tree: tree}
 }
 
-// Walk yields every entry of the roots, in walk order, in the caller's
-// goroutine. It stops when yield returns false.
+// Walk yields every entry of the roots (of the Shard's part, when one is
+// set), in walk order, in the caller's goroutine. It stops when yield
+// returns false or Done is closed.
 func (w *Walker) Walk(yield func(Entry) bool) {
 	defer w.ended.Store(true)
+	mine, ok := w.sharder()
+	if !ok {
+		return
+	}
 	give := func(e Entry) bool {
+		if w.Stopped() {
+			return false
+		}
+		if !mine(e) {
+			return true
+		}
 		w.found.Add(1)
 		w.bytes.Add(e.Size)
 		return yield(e)
@@ -77,6 +99,47 @@ func (w *Walker) Walk(yield func(Entry) bool) {
 		if !w.walkRoot(root, give) {
 			return
 		}
+	}
+}
+
+// sharder returns what says whether an entry is of the walk's shard; for
+// a split by size it lists the tree first (false if Done ended that).
+func (w *Walker) sharder() (func(Entry) bool, bool) {
+	s := w.Shard
+	switch {
+	case s.Count == 0:
+		return func(Entry) bool { return true }, true
+	case s.Split() == ByHash:
+		return func(e Entry) bool { return HashShard(e.Path, s.Count) == s.Index }, true
+	}
+	var files []listed
+	all := &Walker{Roots: w.Roots, Filter: w.Filter, Done: w.Done}
+	for e := range all.Walk {
+		if e.Err == nil && e.Skip == "" {
+			files = append(files, listed{pathHash(e.Path), e.Size})
+		}
+	}
+	if w.Stopped() {
+		return nil, false
+	}
+	plan := planBySize(files, s.Count)
+	w.tree.Store(plan.digest)
+	return func(e Entry) bool {
+		if e.Err != nil || e.Skip != "" {
+			return HashShard(e.Path, s.Count) == s.Index
+		}
+		return plan.of(e.Path, s.Count) == s.Index
+	}, true
+}
+
+// Stopped reports whether Done is closed: a walk that ended then may not
+// have yielded everything.
+func (w *Walker) Stopped() bool {
+	select {
+	case <-w.Done:
+		return true
+	default:
+		return false
 	}
 }
 
