@@ -41,6 +41,7 @@ type Source struct {
 
 	kept      atomic.Int64 // files an earlier run had done, not scanned again
 	keptBytes atomic.Int64
+	walked    atomic.Bool // every entry of the walk became a job or records
 }
 
 // Jobs returns the run's jobs, largest files first. An entry the walk
@@ -66,7 +67,20 @@ func (s *Source) Jobs() iter.Seq[engine.Job] {
 				return
 			}
 		}
+		s.walked.Store(!s.Walker.Stopped())
 	}
+}
+
+// End is the end line of a shard's output (output.Writer.End): finished
+// if the run did (ran says its engine ended with every job done, not
+// interrupted or failed) and the walk was handed out whole.
+func (s *Source) End(ran bool) record.ShardEnd {
+	c := s.Walker.Counts()
+	e := record.ShardEnd{State: record.Interrupted, Files: c.Found, Bytes: c.Bytes, Tree: c.Tree}
+	if ran && s.walked.Load() {
+		e.State = record.Finished
+	}
+	return e
 }
 
 // Write writes a result of a run of Jobs.

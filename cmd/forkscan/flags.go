@@ -64,6 +64,8 @@ type scanFlags struct {
 	configFile string
 	listen     string
 
+	shard shardFlags // scan's alone: serve has none
+
 	scannersGiven bool            // -s was given (on the command line or in the config)
 	tools         []external.Tool // [[exec]] tables of the config file
 }
@@ -105,6 +107,7 @@ written, whole. --resume -o FILE then carries on where the run stopped.`,
 		},
 	}
 	f.register(cmd.Flags())
+	f.shard.register(cmd.Flags())
 	return cmd
 }
 

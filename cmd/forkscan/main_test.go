@@ -29,6 +29,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(cliEnv) != "" { // the CLI itself, for tests that signal it
 		os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
+	// A run inside a Kubernetes Indexed Job or a GitLab parallel job
+	// would be a shard: the tests say when they want one.
+	for _, name := range []string{envJobIndex, envShards, envCIIndex, envCITotal} {
+		_ = os.Unsetenv(name)
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -57,7 +57,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
-	root.AddCommand(scanCommand(&code), serveCommand(&code), scannersCommand(), toolsCommand(), versionCommand())
+	root.AddCommand(scanCommand(&code), mergeCommand(&code), serveCommand(&code), scannersCommand(), toolsCommand(), versionCommand())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "forkscan:", err)
 		var e *exitError
@@ -115,15 +115,18 @@ func versionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := version
-			if info, ok := debug.ReadBuildInfo(); ok && v == "" {
-				v = info.Main.Version
-			}
-			if v == "" {
-				v = "(devel)"
-			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "forkscan %s (secrets regex engine: %s)\n", v, regexp.Version)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "forkscan %s (secrets regex engine: %s)\n", versionString(), regexp.Version)
 			return err
 		},
 	}
+}
+
+// versionString is this forkscan's version: set at build time, else the
+// module's, else "(devel)".
+func versionString() string {
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok && v == "" {
+		v = info.Main.Version
+	}
+	return cmp.Or(v, "(devel)")
 }

@@ -28,13 +28,18 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	if err != nil {
 		return exitUsage, err
 	}
+	shard, err := f.shard.resolve(os.Getenv)
+	if err != nil {
+		return exitUsage, err
+	}
 	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
 	defer signals.Stop()
 	roots := tree.Roots(args)
-	src := &scanrun.Source{Walker: &tree.Walker{Roots: args, Filter: f.filter()}, Scanners: cfg.Scanners}
+	header := shardHeader(shard, roots, cfg, f)
+	src := &scanrun.Source{Walker: &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}, Scanners: cfg.Scanners}
 	var resumed *resume.Report
 	if f.resume {
-		prior, rep, err := resume.Load(ctx, f.output, roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume")})
+		prior, rep, err := resume.Load(ctx, f.output, roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header})
 		if err != nil {
 			return resumeFailed(ctx, f.output, err)
 		}
@@ -46,7 +51,7 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	}
 	defer closeOut()
 	prog := newProgress(progressMode(f, stderr), stderr, src)
-	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: roots, BeforeWrite: prog.clearIfOn(out)})
+	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: roots, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}
@@ -74,10 +79,14 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	st, runErr := run.Wait()
 	prog.end()
 	metrics.RunEnded(st, src.Out.Tally().Bytes)
+	if header != nil {
+		src.Out.End(src.End(ctx.Err() == nil && runErr == nil))
+	}
 	if err := src.Out.Close(); err != nil {
 		return exitCannotRun, &exitError{exitCannotRun, fmt.Errorf("writing records: %w", err)}
 	}
 	sum := src.Summary(st, cfg, time.Since(start), resumed, ctx.Err() != nil)
+	sum.Shard = sayShard(header)
 	sum.Print(stderr)
 	return exitCode(ctx, sum, runErr)
 }

@@ -19,7 +19,8 @@
 //     nothing of the walk (tree), the formats (output), resume, the CLI or
 //     any scanner.
 //   - tree, resume and output are libraries for programs around the engine,
-//     on record (output also on resume and semregistry).
+//     on record (output also on resume and semregistry); merge joins the
+//     outputs of a scan's shards, on resume and output.
 //   - scanrun is one scan of trees into an output, on those and the engine;
 //     service (forkscan serve) sits on scanrun and may name scanners, since
 //     a request names them; neither knows flags.

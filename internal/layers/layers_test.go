@@ -56,6 +56,8 @@ var allowed = map[string][]string{
 	"tree":   {"record"},
 	"resume": {"record"},
 	"output": {"record", "resume", "semregistry"},
+	// Joining shards' outputs: reads them back (resume), writes one (output).
+	"merge": {"record", "resume", "output"},
 
 	// One scan of trees into an output, on those libraries and the engine.
 	"scanrun": {"engine", "tree", "output", "resume", "record"},

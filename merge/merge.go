@@ -1,0 +1,276 @@
+// Package merge joins the outputs of a scan's shards (`forkscan scan
+// --shard I/N`, JSON lines) into the output one scan of the whole tree
+// would have written, after checking that the pieces belong together:
+// every shard of 1 to N there once, all of the same roots, settings and
+// forkscan, every one finished, and no file in two of them.
+//
+// It is what Playwright's merge-reports is to its --shard, and what
+// `sort -m` is to sorted runs: it reads its inputs as streams, holding
+// one line at a time and 12 bytes or so per file (to find a file two
+// shards recorded), never the records. It reads each input twice: once
+// to check, once to write, so that a merge it refuses writes nothing.
+//
+// It knows nothing of the walk, the engine or the CLI: it reads records
+// and shards' header and end lines (package resume's Lines) and writes
+// records to an output.Writer.
+package merge
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/forkscan/forkscan/output"
+	"github.com/forkscan/forkscan/record"
+	"github.com/forkscan/forkscan/resume"
+)
+
+// The ways a merge is refused; each error names its shard files.
+var (
+	ErrNotShard  = errors.New("not a forkscan shard output")
+	ErrMissing   = errors.New("a shard is missing")
+	ErrDuplicate = errors.New("a shard is given twice")
+	ErrMismatch  = errors.New("the shards are of different scans")
+	ErrOverlap   = errors.New("a file is recorded by two shards")
+	ErrPartial   = errors.New("a shard did not finish")
+	ErrBadLines  = errors.New("lines that are not records")
+)
+
+// Options says what a merge accepts. The zero value accepts only a whole
+// scan.
+type Options struct {
+	// AllowPartial merges what there is when shards are missing, did not
+	// finish, or have lines that are not records (those lines are left
+	// out); Plan.Partial then says what is missing.
+	AllowPartial bool
+}
+
+// Shard is one input, as the check found it.
+type Shard struct {
+	Name    string // the file
+	Header  record.ShardHeader
+	End     *record.ShardEnd // nil: the output was cut short (its run killed)
+	Records int
+	Bad     []string // "NAME:N: why", the first few
+	BadN    int      // lines that are not records, in all
+}
+
+// Plan is a merge that passed its check: the shards in order, and what a
+// partial merge lacks.
+type Plan struct {
+	Shards []Shard
+	// Files counts the distinct files recorded.
+	Files int
+	// Partial says, a line each, what a merge Options.AllowPartial let
+	// through is missing; empty for a whole scan.
+	Partial []string
+	opts    Options
+}
+
+// maxBad is how many bad lines of a shard are named.
+const maxBad = 5
+
+// Check reads the shard outputs named and returns the plan of their
+// merge, or an error wrapping each reason it is refused (errors.Join).
+func Check(names []string, o Options) (*Plan, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: no shard output given", ErrMissing)
+	}
+	p := &Plan{opts: o}
+	seen := &fileSet{seed: maphash.MakeSeed(), slot: map[uint64]int32{}}
+	var errs []error
+	for i, name := range names {
+		s, err := readShard(name, int32(i), seen)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.Shards = append(p.Shards, s)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	slices.SortStableFunc(p.Shards, func(a, b Shard) int { return a.Header.Shard - b.Header.Shard })
+	errs = append(errs, p.checkSet()...)
+	apart := !slices.ContainsFunc(errs, func(err error) bool {
+		return errors.Is(err, ErrDuplicate) || errors.Is(err, ErrMismatch)
+	}) // else every file of a shard given twice would be named
+	errs = append(errs, p.checkEach()...)
+	if len(seen.suspects) > 0 && apart {
+		errs = append(errs, overlaps(names, seen)...)
+	}
+	p.Files = len(seen.slot)
+	return p, errors.Join(errs...)
+}
+
+// readShard reads one input through: its header, records, end and bad
+// lines; its files go into seen, as slot.
+func readShard(name string, slot int32, seen *fileSet) (Shard, error) {
+	s := Shard{Name: name}
+	f, err := os.Open(name)
+	if err != nil {
+		return s, fmt.Errorf("%w: %w", ErrNotShard, err)
+	}
+	defer f.Close()
+	var last resume.Line
+	for l, err := range resume.Lines(f) {
+		if err != nil {
+			return s, fmt.Errorf("%w: %s: %w", ErrNotShard, name, err)
+		}
+		switch {
+		case l.N == 1 && l.Meta.Header == nil:
+			return s, fmt.Errorf("%w: %s: its first line is not a shard's header (merge reads the JSON lines of forkscan scan --shard I/N -o FILE)", ErrNotShard, name)
+		case l.N == 1:
+			s.Header = *l.Meta.Header
+		case l.Bad != "":
+			s.BadN++
+			if len(s.Bad) < maxBad {
+				s.Bad = append(s.Bad, fmt.Sprintf("%s:%d: %s", name, l.N, l.Bad))
+			}
+		case l.Meta.Header != nil:
+			return s, fmt.Errorf("%w: %s: line %d is a second header (shard %s): outputs joined into one file", ErrMismatch, name, l.N, l.Meta.Header)
+		case l.IsRecord():
+			s.Records++
+			seen.add(l.Record.Root, l.Record.Path, slot)
+		}
+		last = l
+	}
+	if last.N == 0 {
+		return s, fmt.Errorf("%w: %s is empty", ErrNotShard, name)
+	}
+	s.End = last.Meta.End // an end line before the last is not the end
+	return s, nil
+}
+
+// checkSet checks that the shards are one scan's, each once, all there.
+func (p *Plan) checkSet() []error {
+	var errs []error
+	first := p.Shards[0]
+	at := map[int]string{}
+	for _, s := range p.Shards {
+		if why := differ(first.Header, s.Header); why != "" {
+			errs = append(errs, fmt.Errorf("%w: %s and %s differ in %s", ErrMismatch, first.Name, s.Name, why))
+			continue
+		}
+		if other, twice := at[s.Header.Shard]; twice {
+			errs = append(errs, fmt.Errorf("%w: shard %s is both %s and %s", ErrDuplicate, s.Header, other, s.Name))
+		}
+		at[s.Header.Shard] = s.Name
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	for i := 1; i <= first.Header.Shards; i++ {
+		if _, ok := at[i]; !ok {
+			errs = p.partial(errs, fmt.Errorf("%w: shard %d/%d (given: %s)", ErrMissing, i, first.Header.Shards, p.given()))
+		}
+	}
+	return append(errs, p.checkTrees()...)
+}
+
+// differ says how two headers differ in what must be the same; "" if not.
+func differ(a, b record.ShardHeader) string {
+	switch {
+	case a.Shards != b.Shards:
+		return fmt.Sprintf("their shard count (%d, %d)", a.Shards, b.Shards)
+	case a.Split != b.Split:
+		return fmt.Sprintf("how they split the tree (by %s, by %s)", a.Split, b.Split)
+	case !slices.Equal(a.Roots, b.Roots):
+		return fmt.Sprintf("their roots (%s; %s)", strings.Join(a.Roots, ", "), strings.Join(b.Roots, ", "))
+	case a.Version != b.Version:
+		return fmt.Sprintf("their forkscan version (%s, %s)", a.Version, b.Version)
+	case !slices.Equal(a.Scanners, b.Scanners) || a.Settings != b.Settings:
+		return fmt.Sprintf("their settings (scanners %s, settings %s; scanners %s, settings %s): scanners, their options, --include/--exclude/--no-ignore or --max-file-size",
+			strings.Join(a.Scanners, ","), a.Settings, strings.Join(b.Scanners, ","), b.Settings)
+	}
+	return ""
+}
+
+// checkTrees checks that shards split by size listed the same tree.
+func (p *Plan) checkTrees() []error {
+	var ref *Shard
+	for i := range p.Shards {
+		s := &p.Shards[i]
+		if s.End == nil || s.End.Tree == "" {
+			continue
+		}
+		if ref == nil {
+			ref = s
+		} else if s.End.Tree != ref.End.Tree {
+			return []error{fmt.Errorf("%w: %s and %s split different trees (listings %s and %s): the tree changed between their runs",
+				ErrMismatch, ref.Name, s.Name, ref.End.Tree, s.End.Tree)}
+		}
+	}
+	return nil
+}
+
+// checkEach checks that each shard finished and has only good lines.
+func (p *Plan) checkEach() []error {
+	var errs []error
+	for _, s := range p.Shards {
+		switch {
+		case s.End == nil:
+			errs = p.partial(errs, fmt.Errorf("%w: %s (shard %s) has no end line: its run was killed, or is still running (forkscan scan --resume carries it on)", ErrPartial, s.Name, s.Header))
+		case s.End.State != record.Finished:
+			errs = p.partial(errs, fmt.Errorf("%w: %s (shard %s) was %s with %d records of its %d files found so far (forkscan scan --resume carries it on)", ErrPartial, s.Name, s.Header, s.End.State, s.Records, s.End.Files))
+		}
+		if s.BadN > 0 {
+			more := ""
+			if s.BadN > len(s.Bad) {
+				more = fmt.Sprintf("; %d such lines in all", s.BadN)
+			}
+			errs = p.partial(errs, fmt.Errorf("%w: %s%s", ErrBadLines, strings.Join(s.Bad, "; "), more))
+		}
+	}
+	return errs
+}
+
+// partial adds err to errs, or with AllowPartial notes it as missing.
+func (p *Plan) partial(errs []error, err error) []error {
+	if p.opts.AllowPartial {
+		p.Partial = append(p.Partial, err.Error())
+		return errs
+	}
+	return append(errs, err)
+}
+
+// given lists the shards given, for a message.
+func (p *Plan) given() string {
+	var parts []string
+	for _, s := range p.Shards {
+		parts = append(parts, fmt.Sprintf("%s is %s", s.Name, s.Header))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Write writes the records of every shard, in shard order, to w. Lines
+// that are not records are left out (Check refused them, unless
+// AllowPartial).
+func (p *Plan) Write(w *output.Writer) error {
+	for _, s := range p.Shards {
+		if err := copyRecords(s.Name, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyRecords(name string, w *output.Writer) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for l, err := range resume.Lines(f) {
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		if l.IsRecord() {
+			w.WriteLine(l.Record, l.Text, nil)
+		}
+	}
+	return nil
+}
