@@ -76,6 +76,7 @@ bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'ScanTree' -benchtime 5x -timeout 30m ./cmd/forkscan/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'ToolsVsPeers' -benchtime 3x ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'Shards|MergeMillion' -benchtime 3x -timeout 30m -v ./cmd/forkscan/
 
 ## fuzz: each fuzz target for a short while (FUZZTIME), keeping the inputs
 ## it found interesting in the package's testdata/fuzz, where plain
