@@ -215,7 +215,7 @@ func (p *Plan) checkEach() []error {
 		case s.End == nil:
 			errs = p.partial(errs, fmt.Errorf("%w: %s (shard %s) has no end line: its run was killed, or is still running (forkscan scan --resume carries it on)", ErrPartial, s.Name, s.Header))
 		case s.End.State != record.Finished:
-			errs = p.partial(errs, fmt.Errorf("%w: %s (shard %s) was %s with %d records of its %d files found so far (forkscan scan --resume carries it on)", ErrPartial, s.Name, s.Header, s.End.State, s.Records, s.End.Files))
+			errs = p.partial(errs, fmt.Errorf("%w: %s (shard %s) was %s: it has %d records, and its walk had found %d entries of its share (forkscan scan --resume carries it on)", ErrPartial, s.Name, s.Header, s.End.State, s.Records, s.End.Files))
 		}
 		if s.BadN > 0 {
 			more := ""

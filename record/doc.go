@@ -2,7 +2,8 @@
 // file is (a root and a path relative to it), what a scanner found in it
 // (Finding), how a (file, scanner) pair ended (Status, and an *Error with
 // a Category when it failed), and the Record that says all of it, one per
-// (file, scanner), as the JSON lines output writes it.
+// (file, scanner), as the JSON lines output writes it; for the output of
+// one shard of a scan, the ShardHeader and ShardEnd lines around them.
 //
 // It plays the part that net/url plays for net/http and its clients: the
 // shared nouns, with nothing behind them. It imports nothing of forkscan,

@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/forkscan/forkscan/internal/realtool"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -21,16 +21,7 @@ import (
 // FORKSCAN_REAL_TOOLS, and then a missing browser fails the test).
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("FORKSCAN_REAL_TOOLS") != "" {
-		t.Fatal("chromium is not installed, and FORKSCAN_REAL_TOOLS says the real tools are (apt-get install chromium)")
-	}
-	t.Skip("skipped: chromium is not installed (apt-get install chromium)")
-	return ""
+	return realtool.Need(t, "chromium", "chromium-browser")
 }
 
 // The status page in a real browser: headless Chromium loads / while a

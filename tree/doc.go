@@ -13,6 +13,11 @@
 // device. LargestFirst then orders what the walk finds, biggest files
 // first, within a bounded queue.
 //
+// A walk can also keep one Shard of a tree, as a test runner's --shard
+// keeps one part of a suite: every machine walks the whole tree and keeps
+// its part, by a stable hash of each path or balanced by size, so that the
+// parts are the tree and no file is in two, with no coordination.
+//
 // It knows nothing of processes, scanners or output formats: an entry
 // carries the record vocabulary's Root and Path (package record), and the
 // caller turns entries into jobs and records.

@@ -29,7 +29,8 @@ const (
 	// first, each to the shard with the fewest bytes so far, so the
 	// shards' bytes differ as little as they can: for trees where a few
 	// huge files would leave one hash shard with most of the work. Each
-	// shard holds 16 bytes per file of the tree while it lists.
+	// shard holds a path hash and a size per file of the tree while it
+	// lists, then a path hash and a shard number.
 	BySize Split = "size"
 )
 

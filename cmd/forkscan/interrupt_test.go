@@ -177,13 +177,21 @@ func (c *cliProcess) requireNothingLeft(t *testing.T, workers map[int]bool) {
 	require.Empty(t, proctest.Group(c.cmd.Process.Pid), "processes left in the CLI's process group")
 }
 
-func TestInterruptAtRandomMomentsThenResume(t *testing.T) {
-	const files = 600
-	root := t.TempDir()
-	for i := range files {
+// sluggishTree makes a tree of n files in 20 directories for runs that
+// are interrupted, and the arguments of such a run: two scanners, one of
+// which takes 4 ms a file, 2 workers × 2 tasks, 2 s of grace.
+func sluggishTree(t *testing.T, n int) (root string, args []string) {
+	t.Helper()
+	root = t.TempDir()
+	for i := range n {
 		write(t, filepath.Join(root, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("f%04d.txt", i)), strings.Repeat("x", i))
 	}
-	args := []string{"scan", "-s", "sluggish", "-s", "inventory", "-w", "2", "--tasks", "2", "--grace", "2s"}
+	return root, []string{"scan", "-s", "sluggish", "-s", "inventory", "-w", "2", "--tasks", "2", "--grace", "2s"}
+}
+
+func TestInterruptAtRandomMomentsThenResume(t *testing.T) {
+	const files = 600
+	root, args := sluggishTree(t, files)
 	want := fileRecords(t, runCLIToFile(t, args, root, false))
 	require.Len(t, want, 2*files)
 

@@ -64,6 +64,9 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	start := time.Now()
 	run, err := engine.Start(ctx, cfg, src.Jobs())
 	if err != nil {
+		if header != nil {
+			src.Out.End(src.End(false))
+		}
 		_ = src.Out.Close()
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "forkscan: interrupted while the workers started: no file was scanned")

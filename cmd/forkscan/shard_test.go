@@ -311,11 +311,7 @@ func TestShardFromFlagsAndEnvironment(t *testing.T) {
 // finishes, and the merge of the three shards is one run of the tree.
 func TestShardInterruptedResumedMerged(t *testing.T) {
 	const files = 600
-	root := t.TempDir()
-	for i := range files {
-		write(t, filepath.Join(root, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("f%04d.txt", i)), strings.Repeat("x", i))
-	}
-	args := []string{"scan", "-s", "sluggish", "-s", "inventory", "-w", "2", "--tasks", "2", "--grace", "2s"}
+	root, args := sluggishTree(t, files)
 	code, whole, errOut := cli(t, append(args, root)...)
 	require.Equal(t, exitOK, code, errOut)
 	want := comparable(t, whole)

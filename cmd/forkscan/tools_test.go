@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -12,22 +11,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-// needTool returns the path of the real tool name, or skips the test,
-// saying so, when it is not installed. Where FORKSCAN_REAL_TOOLS is set
-// (.ci/run sets it after installing them) a missing tool fails instead.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FORKSCAN_REAL_TOOLS") != "" {
-			t.Fatalf("%s is not installed, and FORKSCAN_REAL_TOOLS says it must be", name)
-		}
-		t.Skipf("skipped: %s is not installed (apt-get install %s)", name, name)
-	}
-	return path
-}
+	"github.com/forkscan/forkscan/internal/realtool"
+)
 
 // hit is one finding as (file, line, rule): what a tool and forkscan must
 // agree on.
@@ -64,7 +50,7 @@ func sorted(hits []hit) []hit {
 // same tree: the same files, lines and tests, file names with spaces and
 // a leading dash included.
 func TestBanditPresetFindsWhatBanditFinds(t *testing.T) {
-	bandit := needTool(t, "bandit")
+	bandit := realtool.Need(t, "bandit")
 	root := t.TempDir()
 	write(t, filepath.Join(root, "app.py"), "import subprocess\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n    return eval(cmd)\n")
 	write(t, filepath.Join(root, "pkg", "db.py"), "password = 'hunter2'\nassert password\n")
@@ -80,7 +66,7 @@ func TestBanditPresetFindsWhatBanditFinds(t *testing.T) {
 // With the shellcheck preset, forkscan finds what shellcheck -f json1
 // finds over the same files: shell scripts by extension and by shebang.
 func TestShellcheckPresetFindsWhatShellcheckFinds(t *testing.T) {
-	shellcheck := needTool(t, "shellcheck")
+	shellcheck := realtool.Need(t, "shellcheck")
 	root := t.TempDir()
 	write(t, filepath.Join(root, "build.sh"), "#!/bin/sh\nrm -rf $1/*\necho `date`\n")
 	write(t, filepath.Join(root, "bin", "deploy"), "#!/usr/bin/env bash\nfor f in $(ls); do echo $f; done\n")

@@ -24,6 +24,9 @@ import (
 	"github.com/rhysd/actionlint"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/forkscan/forkscan/examples/internal/standin"
+	"github.com/forkscan/forkscan/internal/realtool"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -38,8 +41,8 @@ func lint(t *testing.T, workflow []byte) []*actionlint.Error {
 	opts := &actionlint.LinterOptions{}
 	if path, err := exec.LookPath("shellcheck"); err == nil {
 		opts.Shellcheck = path
-	} else if os.Getenv("FORKSCAN_REAL_TOOLS") != "" {
-		t.Fatal("shellcheck is not installed, and FORKSCAN_REAL_TOOLS says it must be")
+	} else if os.Getenv(realtool.Env) != "" {
+		t.Fatal("shellcheck is not installed, and " + realtool.Env + " says it must be")
 	} else {
 		t.Log("shellcheck is not installed: the run scripts are not checked (apt-get install shellcheck)")
 	}
@@ -226,25 +229,7 @@ func (s sandbox) run(t *testing.T, script string, env ...string) (int, [][]strin
 	} else {
 		require.NoError(t, err, "%s", out)
 	}
-	data, err := os.ReadFile(s.log)
-	if errors.Is(err, os.ErrNotExist) {
-		return code, nil
-	}
-	require.NoError(t, err)
-	require.NoError(t, os.Remove(s.log))
-	var calls [][]string
-	for call := range strings.SplitSeq(strings.TrimSuffix(string(data), "\n\n"), "\n\n") {
-		calls = append(calls, strings.Split(call, "\n"))
-	}
-	return code, calls
-}
-
-// flag returns the value that follows name in args.
-func flag(t *testing.T, args []string, name string) string {
-	t.Helper()
-	i := slices.Index(args, name)
-	require.True(t, i >= 0 && i+1 < len(args), "%q has no %s", args, name)
-	return args[i+1]
+	return code, standin.Calls(t, s.log)
 }
 
 // One run of the workflow, job by job, with the stand-ins: forkscan is
@@ -254,7 +239,7 @@ func flag(t *testing.T, args []string, name string) string {
 // file and writes the log upload-sarif sends. Findings pass a shard and
 // fail the merge, which is the gate.
 func TestWorkflowRuns(t *testing.T) {
-	needTool(t, "bash")
+	realtool.Need(t, "bash")
 	w := parse(t)
 	shards := w.shards(t)
 	scan, merge := w.job(t, "scan"), w.job(t, "merge")
@@ -294,9 +279,9 @@ func TestWorkflowRuns(t *testing.T) {
 		require.Len(t, calls, 1)
 		args := calls[0]
 		require.Equal(t, []string{"forkscan", "scan"}, args[:2])
-		require.Equal(t, fmt.Sprintf("%s/%d", shard, len(shards)), flag(t, args, "--shard"))
+		require.Equal(t, fmt.Sprintf("%s/%d", shard, len(shards)), standin.Flag(t, args, "--shard"))
 		require.Equal(t, checkout, args[len(args)-1], "the shard scans the checkout")
-		output := flag(t, args, "-o")
+		output := standin.Flag(t, args, "-o")
 		require.NotContains(t, outputs, output, "each shard writes a file of its own")
 		require.False(t, strings.HasPrefix(path.Clean(output), path.Clean(checkout)+"/"), "the output is not in the tree it is a shard of")
 		outputs = append(outputs, output)
@@ -325,8 +310,8 @@ func TestWorkflowRuns(t *testing.T) {
 	require.Len(t, calls, 1)
 	args := calls[0]
 	require.Equal(t, []string{"forkscan", "merge"}, args[:2])
-	require.Equal(t, "sarif", flag(t, args, "--format"))
-	require.Equal(t, action(t, merge, "github/codeql-action/upload-sarif")["sarif_file"], flag(t, args, "-o"))
+	require.Equal(t, "sarif", standin.Flag(t, args, "--format"))
+	require.Equal(t, action(t, merge, "github/codeql-action/upload-sarif")["sarif_file"], standin.Flag(t, args, "-o"))
 	slices.Sort(outputs)
 	require.Equal(t, outputs, args[len(args)-len(shards):], "the merge is given every shard's file")
 	require.NotContains(t, args[:len(args)-len(shards)], outputs[0])
@@ -348,19 +333,4 @@ func modulePath(t *testing.T) string {
 	}
 	t.Fatal("go.mod names no module")
 	return ""
-}
-
-// needTool returns the path of the real tool name, or skips the test,
-// saying so, when it is not installed. Where FORKSCAN_REAL_TOOLS is set
-// (.ci/run sets it after installing them) a missing tool fails instead.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FORKSCAN_REAL_TOOLS") != "" {
-			t.Fatalf("%s is not installed, and FORKSCAN_REAL_TOOLS says it must be", name)
-		}
-		t.Skipf("skipped: %s is not installed (apt-get install %s)", name, name)
-	}
-	return path
 }

@@ -31,6 +31,9 @@ import (
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"mvdan.cc/sh/v3/syntax"
 	"sigs.k8s.io/yaml"
+
+	"github.com/forkscan/forkscan/examples/internal/standin"
+	"github.com/forkscan/forkscan/internal/realtool"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -447,25 +450,7 @@ func (s sandbox) run(t *testing.T, c *corev1.Container, env ...string) (int, str
 // forgets them.
 func (s sandbox) calls(t *testing.T) [][]string {
 	t.Helper()
-	data, err := os.ReadFile(s.log)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	require.NoError(t, err)
-	require.NoError(t, os.Remove(s.log))
-	var calls [][]string
-	for call := range strings.SplitSeq(strings.TrimSuffix(string(data), "\n\n"), "\n\n") {
-		calls = append(calls, strings.Split(call, "\n"))
-	}
-	return calls
-}
-
-// flag returns the value that follows name in args.
-func flag(t *testing.T, args []string, name string) string {
-	t.Helper()
-	i := slices.Index(args, name)
-	require.True(t, i >= 0 && i+1 < len(args), "%q has no %s", args, name)
-	return args[i+1]
+	return standin.Calls(t, s.log)
 }
 
 // One run of the shards and the merge, with the stand-in forkscan: pod I
@@ -474,7 +459,7 @@ func flag(t *testing.T, args []string, name string) string {
 // 1) succeed its pod, any other failure fails it with forkscan's code for
 // the pod failure policy to see; a pod after a failed one resumes.
 func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
-	needTool(t, "/bin/sh")
+	realtool.Need(t, "/bin/sh")
 	m := load(t)
 	job := m.jobs["forkscan-scan"]
 	shards := int(*job.Spec.Completions)
@@ -495,11 +480,11 @@ func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
 		args := calls[0]
 		require.Equal(t, "scan", args[0])
 		require.NotContains(t, args, "--shard", "the index comes from JOB_COMPLETION_INDEX")
-		require.Equal(t, strconv.Itoa(shards), flag(t, args, "--shard-count"), "--shard-count is the Job's completions")
-		require.Equal(t, "2", flag(t, args, "--workers"))
+		require.Equal(t, strconv.Itoa(shards), standin.Flag(t, args, "--shard-count"), "--shard-count is the Job's completions")
+		require.Equal(t, "2", standin.Flag(t, args, "--workers"))
 		require.NotContains(t, args, "--resume", "a first try starts afresh")
 		require.Equal(t, source, args[len(args)-1], "the scan reads the clone")
-		output := flag(t, args, "-o")
+		output := standin.Flag(t, args, "-o")
 		require.Equal(t, results, filepath.Dir(output), "the shard writes onto the shared volume")
 		require.NotContains(t, outputs, output, "each shard writes a file of its own")
 		outputs = append(outputs, output)
@@ -511,8 +496,8 @@ func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
 	require.Len(t, calls, 1)
 	args := calls[0]
 	require.Equal(t, "merge", args[0])
-	require.Equal(t, "sarif", flag(t, args, "--format"))
-	require.Equal(t, filepath.Join(results, "merged.sarif"), flag(t, args, "-o"))
+	require.Equal(t, "sarif", standin.Flag(t, args, "--format"))
+	require.Equal(t, filepath.Join(results, "merged.sarif"), standin.Flag(t, args, "-o"))
 	slices.Sort(outputs)
 	require.Equal(t, outputs, args[len(args)-shards:], "the merge is given every shard's output")
 	require.NotContains(t, args[1:len(args)-shards], outputs[0], "and nothing else")
@@ -534,7 +519,7 @@ func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
 // process, the shell: it hands it on to forkscan, waits for forkscan to
 // stop (and end the shard's output as interrupted), and exits as it did.
 func TestScanScriptPassesSIGTERMOn(t *testing.T) {
-	needTool(t, "/bin/sh")
+	realtool.Need(t, "/bin/sh")
 	m := load(t)
 	scan := container(t, &m.jobs["forkscan-scan"].Spec.Template.Spec, "scan")
 	s := newSandbox(t)
@@ -595,8 +580,8 @@ func catches(t *testing.T, pid int, sig syscall.Signal) bool {
 // The init container's script clones REPO_REF of REPO_URL to SOURCE_DIR:
 // a commit, or a branch.
 func TestCloneScript(t *testing.T) {
-	needTool(t, "/bin/sh")
-	needTool(t, "git")
+	realtool.Need(t, "/bin/sh")
+	realtool.Need(t, "git")
 	m := load(t)
 	job := m.jobs["forkscan-scan"]
 	clone := container(t, &job.Spec.Template.Spec, "clone")
@@ -638,7 +623,7 @@ func TestCloneScript(t *testing.T) {
 
 // shellcheck finds nothing to say about the scripts, read as POSIX sh.
 func TestScriptsPassShellcheck(t *testing.T) {
-	shellcheck := needTool(t, "shellcheck")
+	shellcheck := realtool.Need(t, "shellcheck")
 	m := load(t)
 	for _, p := range m.podSpecs() {
 		for _, c := range slices.Concat(p.spec.InitContainers, p.spec.Containers) {
@@ -651,19 +636,4 @@ func TestScriptsPassShellcheck(t *testing.T) {
 			require.NoError(t, err, "%s/%s:\n%s", p.name, c.Name, out)
 		}
 	}
-}
-
-// needTool returns the path of the real tool name, or skips the test,
-// saying so, when it is not installed. Where FORKSCAN_REAL_TOOLS is set
-// (.ci/run sets it after installing them) a missing tool fails instead.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FORKSCAN_REAL_TOOLS") != "" {
-			t.Fatalf("%s is not installed, and FORKSCAN_REAL_TOOLS says it must be", name)
-		}
-		t.Skipf("skipped: %s is not installed (apt-get install %s)", name, name)
-	}
-	return path
 }
