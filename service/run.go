@@ -55,11 +55,11 @@ func (s *Server) Submit(ctx context.Context, req Request) (*Scan, error) {
 	if stopping {
 		return nil, ErrStopping
 	}
-	counts, err := s.store.counts(ctx)
+	waiting, err := s.waiting(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if counts[Queued] >= s.cfg.MaxQueued {
+	if waiting >= s.cfg.MaxQueued {
 		return nil, ErrQueueFull
 	}
 	sc := &Scan{ID: newID(), State: Queued, Request: req, Created: time.Now()}
@@ -69,6 +69,25 @@ func (s *Server) Submit(ctx context.Context, req Request) (*Scan, error) {
 	s.metrics.submitted.Inc()
 	s.poke()
 	return sc, nil
+}
+
+// waiting counts the scans waiting to start: queued in the database, less
+// those being launched (in the live set, their row not yet running, and
+// already running to a client that asks). The database is read before
+// the live set, so a scan launched in between is not counted.
+func (s *Server) waiting(ctx context.Context) (int, error) {
+	queued, err := s.store.inStates(ctx, Queued)
+	if err != nil {
+		return 0, err
+	}
+	running := s.running()
+	n := 0
+	for _, sc := range queued {
+		if running[sc.ID] == nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // check validates a request and returns it with its paths resolved
