@@ -102,8 +102,11 @@ func Check(names []string, o Options) (*Plan, error) {
 	if len(seen.suspects) > 0 && apart {
 		errs = append(errs, overlaps(names, seen)...)
 	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	p.Files = len(seen.slot)
-	return p, errors.Join(errs...)
+	return p, nil
 }
 
 // readShard reads one input through: its header, records, end and bad
