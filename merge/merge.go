@@ -44,7 +44,8 @@ var (
 type Options struct {
 	// AllowPartial merges what there is when shards are missing, did not
 	// finish, or have lines that are not records (those lines are left
-	// out); Plan.Partial then says what is missing.
+	// out), and leaves out files given that are not shards' outputs;
+	// Plan.Partial then says what is missing.
 	AllowPartial bool
 }
 
@@ -84,14 +85,20 @@ func Check(names []string, o Options) (*Plan, error) {
 	var errs []error
 	for i, name := range names {
 		s, err := readShard(name, int32(i), seen)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNotShard) && o.AllowPartial:
+			p.Partial = append(p.Partial, err.Error()+"; left out")
+		case err != nil:
 			errs = append(errs, err)
-			continue
+		default:
+			p.Shards = append(p.Shards, s)
 		}
-		p.Shards = append(p.Shards, s)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if len(p.Shards) == 0 {
+		return nil, fmt.Errorf("%w: none of the files given is a shard's output (%s)", ErrMissing, strings.Join(p.Partial, "; "))
 	}
 	slices.SortStableFunc(p.Shards, func(a, b Shard) int { return a.Header.Shard - b.Header.Shard })
 	errs = append(errs, p.checkSet()...)
@@ -125,7 +132,11 @@ func readShard(name string, slot int32, seen *fileSet) (Shard, error) {
 		}
 		switch {
 		case l.N == 1 && l.Meta.Header == nil:
-			return s, fmt.Errorf("%w: %s: its first line is not a shard's header (merge reads the JSON lines of forkscan scan --shard I/N -o FILE)", ErrNotShard, name)
+			why := "a record (the output of a scan without --shard?)"
+			if l.Bad != "" {
+				why = l.Bad
+			}
+			return s, fmt.Errorf("%w: %s:1: not a shard's header but %s; merge reads the JSON lines of forkscan scan --shard I/N -o FILE", ErrNotShard, name, why)
 		case l.N == 1:
 			s.Header = *l.Meta.Header
 		case l.Bad != "":

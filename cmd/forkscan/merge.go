@@ -38,7 +38,9 @@ files, when a shard is missing or given twice, when shards differ in root,
 settings or forkscan version, when a file is in two shards, when a shard
 did not finish (interrupted, or killed: no end line), or when lines are
 not records (each named with its number). --allow-partial merges what
-there is instead, says what is missing, and exits 3 at best.
+there is instead (files that are not shard outputs left out, bad lines
+skipped), says what is missing, and exits 3 at best; it never lets through
+shards of different scans, a shard given twice, or a file in two shards.
 
 It reads each output twice (to check, then to write) and holds one line at
 a time and a few bytes per file, never the records.`,
@@ -53,7 +55,7 @@ a time and a few bytes per file, never the records.`,
 	fl.StringVarP(&f.output, "output", "o", "", "write the merged records to FILE instead of stdout")
 	fl.StringVar(&f.format, "format", "", "output format: jsonl, sarif or text (default: text on a terminal, jsonl otherwise)")
 	fl.StringVar(&f.color, "color", "auto", "colour in text output: auto, always or never")
-	fl.BoolVar(&f.allowPartial, "allow-partial", false, "merge what there is when shards are missing, unfinished or have bad lines, and say what is missing")
+	fl.BoolVar(&f.allowPartial, "allow-partial", false, "merge what there is when shards are missing or unfinished, have bad lines, or files given are not shard outputs; say what is missing")
 	return cmd
 }
 

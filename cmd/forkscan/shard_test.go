@@ -216,9 +216,10 @@ func TestMergeRefusals(t *testing.T) {
 		{"a killed shard", []string{s[1], s[2], killed}, []string{"did not finish", killed, "no end line"}, true},
 		{"a bad line", []string{s[1], s[2], garbage}, []string{"not records", garbage + ":3: not a JSON record"}, true},
 		{"cut short", []string{s[1], s[2], cut}, []string{"not records", cut + ":", "cut short", "no end line"}, true},
-		{"not a shard's output", []string{s[1], s[2], plain}, []string{"not a forkscan shard output", plain, "first line"}, false},
-		{"SARIF", []string{s[1], s[2], sarif}, []string{"not a forkscan shard output", sarif}, false},
-		{"no such file", []string{s[1], s[2], filepath.Join(dir, "nope.jsonl")}, []string{"nope.jsonl", "no such file"}, false},
+		{"not a shard's output", []string{s[1], s[2], plain}, []string{"not a forkscan shard output", plain + ":1: not a shard's header but a record"}, true},
+		{"SARIF", []string{s[1], s[2], sarif}, []string{"not a forkscan shard output", sarif + ":1: not a shard's header but not a JSON record"}, true},
+		{"no such file", []string{s[1], s[2], filepath.Join(dir, "nope.jsonl")}, []string{"nope.jsonl", "no such file"}, true},
+		{"no shard at all", []string{plain, sarif}, []string{plain, sarif}, false},
 		{"nothing", nil, []string{"name the shards' outputs"}, false},
 	}
 	for _, c := range cases {
