@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -74,21 +73,19 @@ func (s shardFlags) resolve(getenv func(string) string) (tree.Shard, error) {
 			counts = append(counts, countFrom{n, name + "=" + v})
 		}
 	}
-	index, from, err := s.index(getenv)
-	if err != nil {
-		return sh, err
+	index, from := sh.Index, "--shard "+s.shard
+	if s.shard == "" {
+		var err error
+		if index, from, err = envIndex(getenv); err != nil {
+			return sh, err
+		}
 	}
 	return s.settle(index, from, counts)
 }
 
-// index is the shard index the flag or the environment gives (0: none),
-// and what gave it.
-func (s shardFlags) index(getenv func(string) string) (int, string, error) {
-	if s.shard != "" {
-		i, _, _ := strings.Cut(s.shard, "/")
-		n, _ := strconv.Atoi(strings.TrimSpace(i))
-		return n, "--shard " + s.shard, nil
-	}
+// envIndex is the shard index the environment gives (0: none), and the
+// variable that gave it.
+func envIndex(getenv func(string) string) (int, string, error) {
 	if v := getenv(envJobIndex); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {

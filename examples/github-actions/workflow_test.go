@@ -197,20 +197,18 @@ if [ -n "$out" ]; then echo '{"type":"shard"}' > "$out"; fi
 exit "${STUB_EXIT:-0}"
 `
 
-// sandbox is a workspace with the stand-ins in bin/ and their log.
-type sandbox struct{ dir, log string }
+// sandbox is a workspace beside the stand-ins (go, forkscan).
+type sandbox struct {
+	standin.Dir
+	dir string // the workspace
+}
 
 func newSandbox(t *testing.T) sandbox {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	require.NoError(t, os.Mkdir(bin, 0o755))
-	for _, tool := range []string{"go", "forkscan"} {
-		require.NoError(t, os.WriteFile(filepath.Join(bin, tool), []byte(stub), 0o755))
-	}
-	work := filepath.Join(dir, "workspace")
-	require.NoError(t, os.Mkdir(work, 0o755))
-	return sandbox{work, filepath.Join(dir, "calls")}
+	s := sandbox{Dir: standin.New(t, stub, "go", "forkscan")}
+	s.dir = filepath.Join(s.Root, "workspace")
+	require.NoError(t, os.Mkdir(s.dir, 0o755))
+	return s
 }
 
 // run runs a step's script as GitHub runs a run step with no shell named
@@ -220,8 +218,7 @@ func (s sandbox) run(t *testing.T, script string, env ...string) (int, [][]strin
 	t.Helper()
 	cmd := exec.Command("bash", "--noprofile", "--norc", "-e", "-c", script)
 	cmd.Dir = s.dir
-	cmd.Env = append([]string{"PATH=" + filepath.Join(filepath.Dir(s.dir), "bin") + ":" + os.Getenv("PATH"),
-		"HOME=" + s.dir, "STUB_LOG=" + s.log}, env...)
+	cmd.Env = s.Env(s.dir, env...)
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
@@ -229,7 +226,7 @@ func (s sandbox) run(t *testing.T, script string, env ...string) (int, [][]strin
 	} else {
 		require.NoError(t, err, "%s", out)
 	}
-	return code, standin.Calls(t, s.log)
+	return code, s.Calls(t)
 }
 
 // One run of the workflow, job by job, with the stand-ins: forkscan is

@@ -413,14 +413,11 @@ exit "${STUB_EXIT:-0}"
 `
 
 // sandbox is a directory with the stub forkscan in bin/ and its log.
-type sandbox struct{ dir, log string }
+type sandbox struct{ standin.Dir }
 
 func newSandbox(t *testing.T) sandbox {
 	t.Helper()
-	dir := t.TempDir()
-	require.NoError(t, os.Mkdir(filepath.Join(dir, "bin"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "bin", "forkscan"), []byte(stub), 0o755))
-	return sandbox{dir, filepath.Join(dir, "calls")}
+	return sandbox{standin.New(t, stub, "forkscan")}
 }
 
 // command is c's command, to run in the sandbox with env (NAME=value)
@@ -428,9 +425,8 @@ func newSandbox(t *testing.T) sandbox {
 func (s sandbox) command(c *corev1.Container, env ...string) *exec.Cmd {
 	argv := slices.Concat(c.Command, c.Args)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = s.dir
-	cmd.Env = append([]string{"PATH=" + filepath.Join(s.dir, "bin") + ":" + os.Getenv("PATH"),
-		"HOME=" + s.dir, "STUB_LOG=" + s.log}, env...)
+	cmd.Dir = s.Root
+	cmd.Env = s.Env(s.Root, env...)
 	return cmd
 }
 
@@ -446,13 +442,6 @@ func (s sandbox) run(t *testing.T, c *corev1.Container, env ...string) (int, str
 	return 0, string(out)
 }
 
-// calls returns the arguments of each call of the stub so far, and
-// forgets them.
-func (s sandbox) calls(t *testing.T) [][]string {
-	t.Helper()
-	return standin.Calls(t, s.log)
-}
-
 // One run of the shards and the merge, with the stand-in forkscan: pod I
 // scans with --shard-count N into a file of its own, and the merge is
 // given exactly the N files the scan pods wrote. A shard's findings (exit
@@ -466,7 +455,7 @@ func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
 	scan := container(t, &job.Spec.Template.Spec, "scan")
 	merge := container(t, &m.jobs["forkscan-merge"].Spec.Template.Spec, "merge")
 	s := newSandbox(t)
-	source, results := filepath.Join(s.dir, "work", "src"), filepath.Join(s.dir, "results")
+	source, results := filepath.Join(s.Root, "work", "src"), filepath.Join(s.Root, "results")
 	require.NoError(t, os.MkdirAll(source, 0o755))
 	require.NoError(t, os.Mkdir(results, 0o755))
 	dirs := []string{"SOURCE_DIR=" + source, "RESULTS_DIR=" + results, "WORKERS=2"}
@@ -475,7 +464,7 @@ func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
 	for i := range shards {
 		code, out := s.run(t, scan, append(dirs, "JOB_COMPLETION_INDEX="+strconv.Itoa(i), "STUB_EXIT=1")...)
 		require.Equal(t, 0, code, "findings (exit 1) succeed the shard's pod: %s", out)
-		calls := s.calls(t)
+		calls := s.Calls(t)
 		require.Len(t, calls, 1)
 		args := calls[0]
 		require.Equal(t, "scan", args[0])
@@ -492,7 +481,7 @@ func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
 
 	code, out := s.run(t, merge, "RESULTS_DIR="+results, "STUB_EXIT=1")
 	require.Equal(t, 0, code, "the merge's findings (exit 1) succeed its Job: %s", out)
-	calls := s.calls(t)
+	calls := s.Calls(t)
 	require.Len(t, calls, 1)
 	args := calls[0]
 	require.Equal(t, "merge", args[0])
@@ -508,10 +497,10 @@ func TestScriptsRunTheScanAndTheMerge(t *testing.T) {
 		code, out := s.run(t, scan, append(dirs, "JOB_COMPLETION_INDEX=0", "STUB_EXIT="+strconv.Itoa(exit))...)
 		require.Equal(t, want, code, "scan exit %d: %s", exit, out)
 		// The first shard's output is there now: each try resumes it.
-		require.Contains(t, s.calls(t)[0], "--resume")
+		require.Contains(t, s.Calls(t)[0], "--resume")
 		code, out = s.run(t, merge, "RESULTS_DIR="+results, "STUB_EXIT="+strconv.Itoa(exit))
 		require.Equal(t, want, code, "merge exit %d: %s", exit, out)
-		s.calls(t)
+		s.Calls(t)
 	}
 }
 
@@ -523,8 +512,8 @@ func TestScanScriptPassesSIGTERMOn(t *testing.T) {
 	m := load(t)
 	scan := container(t, &m.jobs["forkscan-scan"].Spec.Template.Spec, "scan")
 	s := newSandbox(t)
-	ready := filepath.Join(s.dir, "ready")
-	cmd := s.command(scan, "SOURCE_DIR="+s.dir, "RESULTS_DIR="+s.dir, "WORKERS=2",
+	ready := filepath.Join(s.Root, "ready")
+	cmd := s.command(scan, "SOURCE_DIR="+s.Root, "RESULTS_DIR="+s.Root, "WORKERS=2",
 		"JOB_COMPLETION_INDEX=0", "STUB_READY="+ready)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -554,7 +543,7 @@ func TestScanScriptPassesSIGTERMOn(t *testing.T) {
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, out.String())
 	require.Equal(t, 130, exit.ExitCode(), "the shell exits with forkscan's code: %s", &out)
-	signals, err := os.ReadFile(s.log + ".signals")
+	signals, err := os.ReadFile(s.Log + ".signals")
 	require.NoError(t, err, "forkscan never got SIGTERM")
 	require.Equal(t, "TERM\n", string(signals))
 }
@@ -591,11 +580,11 @@ func TestCloneScript(t *testing.T) {
 	s := newSandbox(t)
 
 	// A repository of two commits, on branch main.
-	repo := filepath.Join(s.dir, "repo")
+	repo := filepath.Join(s.Root, "repo")
 	git := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		cmd.Env = []string{"HOME=" + s.dir, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1"}
+		cmd.Env = []string{"HOME=" + s.Root, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1"}
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "git %q: %s", args, out)
 		return strings.TrimSpace(string(out))
