@@ -104,7 +104,13 @@ func TestEveryFailureEndsInItsCategory(t *testing.T) {
 		{"segv", scan.ProcessCrash, 3, "SIGSEGV", engine.StatusError, nil},
 		{"hang", scan.Timeout, 1, "ignored its cancel", engine.StatusError, nil},
 		{"wait", scan.Timeout, 1, "time limit passed", engine.StatusError, nil},
-		{"hog", scan.ResourceLimit, 3, "over the limit", engine.StatusError, nil},
+		{"hog", scan.ResourceLimit, 3, "over the limit", engine.StatusError, func(c *engine.Config) {
+			// Near its GOMEMLIMIT the hog's heap grows only as fast as a
+			// collector running flat out lets it: on a loaded machine that
+			// takes longer than faultCfg's 2s time limit, which would then
+			// end it as a TIMEOUT. The memory limit is the case here.
+			c.JobTimeout = time.Minute
+		}},
 		{"stop", scan.Timeout, 1, "killed as hung", engine.StatusError, func(c *engine.Config) {
 			c.JobTimeout, c.Retries = 0, 0 // the watchdog's case alone, once
 		}},

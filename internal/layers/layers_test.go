@@ -48,6 +48,7 @@ var allowed = map[string][]string{
 	// Stand-alone libraries.
 	"semregistry": nil,
 	"shutdown":    nil,
+	"beneath":     nil, // opening a scanned tree's files: beneath its root, never waiting, bounded
 
 	// The parent.
 	"engine": {"ipc", "worker/scan", "record", "proto/forkscan/v1", "semregistry", "shutdown", "internal/"},
