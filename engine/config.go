@@ -85,12 +85,15 @@ type Config struct {
 	WorkerProcs int
 	// StartTimeout bounds the start of each worker, from spawn to Ready:
 	// its handshake, and the building of its scanners once configured. A
-	// worker not ready in time is killed and another started in its place.
-	// If zero, 10s.
+	// worker not ready in time is killed and another started in its place,
+	// unless it is still building its scanners and using the CPU to do it
+	// (at least a twentieth of one over the last StartTimeout): a slow or
+	// busy machine, not a stuck worker. Such a start is given StartTimeout
+	// more at a time, up to LostAfter in all. If zero, 10s.
 	StartTimeout time.Duration
 	// LostAfter is how long the run goes on trying to start workers while
 	// none can run and jobs wait (each start failing, paced as crashes
-	// are): after that, the jobs left end as PROCESS_CRASH errors and Wait
+	// are; a start still making progress holds the count): after that, the jobs left end as PROCESS_CRASH errors and Wait
 	// (or Start, if no worker was ever ready) returns ErrAllWorkersLost. If
 	// zero, 30s.
 	LostAfter time.Duration

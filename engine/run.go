@@ -52,8 +52,9 @@ type Run struct {
 	filled      []bool  // each slot has had a worker ready
 	unfilled    int     // slots not yet filled
 	idleSince   time.Time
-	lastFailure *startError // the last worker that did not start
-	cause       error       // why the run could not go on: a permanent start failure, or every worker lost
+	slowStarts  atomic.Int32 // starts given longer for their progress (see watchStart)
+	lastFailure *startError  // the last worker that did not start
+	cause       error        // why the run could not go on: a permanent start failure, or every worker lost
 
 	retries     retries
 	aux         sync.WaitGroup  // goroutines that may start late: waited for after wg

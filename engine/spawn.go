@@ -117,8 +117,8 @@ func (r *Run) newProc(slot int) *proc {
 }
 
 // launch starts a worker for slot and waits until it is ready: spawned,
-// handshaken, configured, its scanners built. The whole start is bounded by
-// StartTimeout and ends at once when the run no longer wants workers (it
+// handshaken, configured, its scanners built. The start is bounded (see
+// watchStart) and ends at once when the run no longer wants workers (it
 // was interrupted, or has nothing left to do); a worker that does not make
 // it is killed and reaped, and launch says why in a *startError.
 func (r *Run) launch(slot int) (*proc, *startError) {
@@ -128,17 +128,21 @@ func (r *Run) launch(slot int) (*proc, *startError) {
 	case <-r.starting.Done():
 		return nil, &startError{slot: slot, err: context.Cause(r.starting)}
 	}
-	ctx, cancel := context.WithTimeoutCause(r.starting, r.cfg.StartTimeout,
-		fmt.Errorf("%w: not ready within %v", errStartTimeout, r.cfg.StartTimeout))
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(r.starting)
+	defer cancel(nil)
 	p := r.newProc(slot)
 	began := time.Now()
+	var watch startWatch
+	go r.watchStart(ctx, cancel, &watch, began)
 	start := r.startProcess
 	if r.cfg.InProcess {
 		start = r.startGoroutine
 	}
 	if err := start(ctx, p); err != nil {
 		return nil, r.startError(p, err)
+	}
+	if p.killFn != nil {
+		watch.handshaken(p.pid)
 	}
 	stop := context.AfterFunc(ctx, p.abort) // a hang in Configure is ended, not waited for
 	err := r.configure(p)

@@ -69,6 +69,12 @@ func init() {
 			time.Sleep(time.Hour)
 		case "hang":
 			time.Sleep(time.Hour)
+		case "slow": // builds for longer than the start timeout, using the CPU
+			for start := time.Now(); time.Since(start) < 2500*time.Millisecond; {
+			}
+		case "spin": // never ends, using the CPU
+			for {
+			}
 		}
 		return scan.ScannerFunc(func(context.Context, *scan.File) (scan.Report, error) {
 			time.Sleep(2 * time.Millisecond) // a run long enough for starts to fail in
@@ -130,6 +136,38 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 			}
 			require.Positive(t, o.stats.StartFailures, "the faults happened")
 			t.Logf("%d start failures, %d workers replaced", o.stats.StartFailures, o.stats.Restarts)
+		})
+	}
+}
+
+// TestSlowStartIsNotStuck: a worker whose scanners take longer to build
+// than StartTimeout, using the CPU all along, is given the time it needs;
+// one that spins for ever is ended once LostAfter has passed, and one
+// that sleeps once StartTimeout has.
+func TestSlowStartIsNotStuck(t *testing.T) {
+	t.Run("slow", func(t *testing.T) {
+		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 1, Command: faultyStarts(t, "slow", 0, 1<<30),
+			StartTimeout: time.Second, LostAfter: 20 * time.Second}
+		o := runAll(t, context.Background(), cfg, paths(10, "job-%d"))
+		require.NoError(t, o.err)
+		require.Len(t, o.count, 10)
+		require.Zero(t, o.stats.StartFailures, "a start that makes progress is not ended")
+	})
+	for _, kind := range []string{"spin", "hang"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 1, Command: faultyStarts(t, kind, 0, 1<<30, dir),
+				StartTimeout: 500 * time.Millisecond, LostAfter: 3 * time.Second}
+			_, err := engine.Start(context.Background(), cfg, paths(10, "job-%d"))
+			require.ErrorIs(t, err, engine.ErrAllWorkersLost)
+			require.ErrorContains(t, err, "not ready within")
+			spawned, _ := os.ReadDir(dir)
+			if kind == "spin" { // ended at LostAfter, once or twice: not every StartTimeout
+				require.LessOrEqual(t, len(spawned), 3, "a spinning start is given up to LostAfter")
+			} else {
+				require.GreaterOrEqual(t, len(spawned), 2, "a start asleep is ended at StartTimeout, and replaced")
+			}
+			requireNoChildren(t)
 		})
 	}
 }

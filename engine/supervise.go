@@ -209,7 +209,7 @@ func (r *Run) retire() {
 // with ErrAllWorkersLost, naming what the last worker died of.
 func (r *Run) checkLost(now time.Time) {
 	r.mu.Lock()
-	idle := r.serving.Load() == 0 && now.Sub(r.idleSince) > r.cfg.LostAfter
+	idle := r.serving.Load() == 0 && now.Sub(r.idleSince) > r.cfg.LostAfter && r.slowStarts.Load() == 0
 	last := r.lastFailure
 	r.mu.Unlock()
 	if !idle || r.pending.Load() == 0 || r.starting.Err() != nil {
