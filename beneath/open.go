@@ -11,6 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// MaxSettings is the most forkscan reads of a file of settings, whether a
+// tree holds it (an ignore file, a secrets config) or a person names it (a
+// --config): 4 MiB, a hundred times gitleaks' whole default rule set.
+const MaxSettings = 4 << 20
+
 // readFlags are how a file is opened for reading: never waiting on a FIFO,
 // never made the controlling terminal.
 const readFlags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC

@@ -8,10 +8,16 @@
 // It is to forkscan what filepath.WalkDir is to a program, with the
 // policy a scanner of source trees wants built in, as ripgrep and gitleaks
 // have it: .gitignore files obeyed, .git skipped, symlinked directories not
-// followed, symlinked files followed only inside their root, and nothing
-// opened but .gitignore files, so a walk never blocks on a FIFO or a
-// device. LargestFirst then orders what the walk finds, biggest files
-// first, within a bounded queue.
+// followed, symlinked files followed only inside their root. Unlike
+// WalkDir it walks by descriptors (package beneath): each directory is
+// opened from its parent's without following a symlink, so a directory
+// swapped for a symlink while the walk runs is never entered, and the
+// walk never lists what lies outside its root. The only files it reads
+// are ignore files, as git reads them (a regular file, not a symlink, of
+// at most beneath.MaxSettings bytes), so a FIFO or a device in their
+// place neither blocks nor swells it; one it cannot use is an error
+// entry, its patterns not applied. LargestFirst then orders what the walk
+// finds, biggest files first, within a bounded queue.
 //
 // A walk can also keep one Shard of a tree, as a test runner's --shard
 // keeps one part of a suite: every machine walks the whole tree and keeps

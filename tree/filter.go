@@ -1,17 +1,20 @@
 package tree
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+
+	"github.com/forkscan/forkscan/beneath"
+	"github.com/forkscan/forkscan/record"
 )
 
 // Filter says which entries of a tree a walk leaves out, as git and
@@ -49,6 +52,10 @@ func (f Filter) Check() error {
 type treeFilter struct {
 	Filter
 	levels []ignoreLevel // outermost first
+	// unread holds, by path from the root, the ignore files that are there
+	// but could not be used (a FIFO, a symlink, too large): each becomes
+	// an error record in the place of its entry.
+	unread map[string]*record.Error
 }
 
 type ignoreLevel struct {
@@ -56,24 +63,53 @@ type ignoreLevel struct {
 	patterns []gitignore.Pattern
 }
 
-func (f Filter) forRoot(root string) *treeFilter {
-	t := &treeFilter{Filter: f}
+// forRoot is the filter of the walk of root: the root's .gitignore and
+// its .git/info/exclude read.
+func (f Filter) forRoot(root *beneath.Dir) *treeFilter {
+	t := &treeFilter{Filter: f, unread: map[string]*record.Error{}}
 	if !f.NoIgnore {
-		ps := readIgnore(filepath.Join(root, ".git", "info", "exclude"), nil)
-		ps = append(ps, readIgnore(filepath.Join(root, ".gitignore"), nil)...)
+		ps := t.read(root, excludeFile, nil)
+		ps = append(ps, t.read(root, ".gitignore", nil)...)
 		t.levels = []ignoreLevel{{dir: "", patterns: ps}}
 	}
 	return t
 }
 
+// excludeFile is the repository's own ignore file, beside .gitignore.
+const excludeFile = ".git/info/exclude"
+
 // enter reads the .gitignore of a directory the walk goes into.
-func (t *treeFilter) enter(dir, rel string) {
+func (t *treeFilter) enter(dir *beneath.Dir, rel string) {
 	if t.NoIgnore {
 		return
 	}
-	if ps := readIgnore(filepath.Join(dir, ".gitignore"), parts(rel)); len(ps) > 0 {
+	if ps := t.read(dir, ".gitignore", parts(rel)); len(ps) > 0 {
 		t.levels = append(t.levels, ignoreLevel{dir: rel, patterns: ps})
 	}
+}
+
+// read reads the patterns of the ignore file name in dir, as git does: a
+// regular file, not through a symlink (git refuses a symlinked .gitignore
+// too), of at most beneath.MaxSettings bytes. One that is there but cannot
+// be used is noted in unread, its patterns not applied.
+func (t *treeFilter) read(dir *beneath.Dir, name string, domain []string) []gitignore.Pattern {
+	data, err := dir.ReadFileNoSymlinks(name, beneath.MaxSettings)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR): // none (.git may be a file)
+		return nil
+	case err != nil:
+		rel := filepath.ToSlash(filepath.Join(append(slices.Clone(domain), name)...))
+		t.unread[rel] = record.Errorf(record.InvalidInput, "ignore file not used, its patterns not applied: %w", err)
+		return nil
+	}
+	var ps []gitignore.Pattern
+	for line := range strings.SplitSeq(string(data), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if !strings.HasPrefix(line, "#") && strings.TrimSpace(line) != "" {
+			ps = append(ps, gitignore.ParsePattern(line, domain))
+		}
+	}
+	return ps
 }
 
 // skip reports whether the entry at rel (slash-separated, from the root)
@@ -89,7 +125,7 @@ func (t *treeFilter) skip(rel string, isDir bool) bool {
 // ignored applies the .gitignore patterns: the innermost directory's last
 // matching pattern decides, as in git.
 func (t *treeFilter) ignored(rel string, isDir bool) bool {
-	for len(t.levels) > 1 && !within(t.levels[len(t.levels)-1].dir, rel) {
+	for len(t.levels) > 1 && !inside(t.levels[len(t.levels)-1].dir, rel) {
 		t.levels = t.levels[:len(t.levels)-1] // the walk has left that directory
 	}
 	p := parts(rel)
@@ -120,27 +156,15 @@ func matchAny(globs []string, rel string) bool {
 	return false
 }
 
-// readIgnore reads the patterns of a .gitignore file; none if it cannot.
-func readIgnore(file string, domain []string) []gitignore.Pattern {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var ps []gitignore.Pattern
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "#") && strings.TrimSpace(line) != "" {
-			ps = append(ps, gitignore.ParsePattern(line, domain))
-		}
-	}
-	return ps
-}
-
 func parts(rel string) []string {
 	if rel == "" || rel == "." {
 		return nil
 	}
 	return strings.Split(filepath.ToSlash(rel), "/")
+}
+
+// inside reports whether rel is dir or lies beneath it, both relative to
+// the root.
+func inside(dir, rel string) bool {
+	return rel == dir || strings.HasPrefix(rel, dir+"/")
 }

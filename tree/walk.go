@@ -1,12 +1,9 @@
 package tree
 
 import (
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync/atomic"
 
 	"github.com/forkscan/forkscan/record"
@@ -50,6 +47,14 @@ type Walker struct {
 	// Done, if set, ends the walk when it is closed, the listing a split
 	// by size makes before it yields anything included.
 	Done <-chan struct{}
+	// Within, if set, are the directories the roots must lie in, absolute
+	// and with symlinks resolved (a service's roots): each root is opened
+	// beneath the one that holds it (beneath.OpenDirIn), so that a path
+	// checked when it was submitted cannot lead elsewhere when it is
+	// walked, and a root that no longer lies in them is an entry with an
+	// error. Empty: roots are opened by their names, as a person names
+	// them.
+	Within []string
 
 	found   atomic.Int64 // entries yielded
 	bytes   atomic.Int64 // sizes of the files yielded
@@ -113,7 +118,7 @@ func (w *Walker) sharder() (func(Entry) bool, bool) {
 		return func(e Entry) bool { return HashShard(e.Path, s.Count) == s.Index }, true
 	}
 	var files []listed
-	all := &Walker{Roots: w.Roots, Filter: w.Filter, Done: w.Done}
+	all := &Walker{Roots: w.Roots, Filter: w.Filter, Done: w.Done, Within: w.Within}
 	for e := range all.Walk {
 		if e.Err == nil && e.Skip == "" {
 			files = append(files, listed{pathHash(e.Path), e.Size})
@@ -164,157 +169,10 @@ func Roots(roots []string) []string {
 	return out
 }
 
-func (w *Walker) walkRoot(root string, yield func(Entry) bool) bool {
-	abs := absPath(root)
-	info, err := os.Stat(root)
-	if err != nil || !info.IsDir() {
-		e := Entry{Root: filepath.Dir(abs), Path: filepath.Base(abs)}
-		switch {
-		case err != nil:
-			e.Err = record.AsError(err)
-		case !info.Mode().IsRegular():
-			e.Skip = fmt.Sprintf("not a regular file (%s)", kind(info.Mode().Type()))
-		default:
-			e.Size = info.Size()
-		}
-		return yield(e)
-	}
-	real, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return yield(Entry{Root: filepath.Dir(abs), Path: filepath.Base(abs), Err: record.AsError(err)})
-	}
-	d := &dirWalk{w: w, root: abs, real: real, filter: w.Filter.forRoot(real), yield: yield}
-	_ = filepath.WalkDir(real, d.visit) // visit returns no error of its own
-	return !d.stopped
-}
-
-// dirWalk is the walk of one root that is a directory.
-type dirWalk struct {
-	w       *Walker
-	root    string // as entries name it
-	real    string // symlinks resolved: where the walk goes
-	filter  *treeFilter
-	yield   func(Entry) bool
-	stopped bool
-}
-
-func (d *dirWalk) visit(path string, de fs.DirEntry, err error) error {
-	rel := relTo(d.real, path)
-	switch {
-	case path == d.real && err != nil: // the root itself cannot be read
-		d.stopped = !d.yield(Entry{Root: filepath.Dir(d.root), Path: filepath.Base(d.root), Err: record.AsError(err)})
-		return fs.SkipDir
-	case err != nil:
-		d.give(Entry{Path: rel, Err: record.AsError(err)})
-		if de != nil && de.IsDir() {
-			return fs.SkipDir
-		}
-	case path == d.real:
-	case de.IsDir():
-		return d.dir(path, rel, de)
-	case d.filter.skip(rel, false):
-		d.w.ignored.Add(1)
-	default:
-		d.give(d.entry(path, rel, de))
-	}
-	if d.stopped {
-		return fs.SkipAll
-	}
-	return nil
-}
-
-func (d *dirWalk) give(e Entry) {
-	e.Root = d.root
-	if !d.yield(e) {
-		d.stopped = true
-	}
-}
-
-// dir decides whether the walk goes into a directory.
-func (d *dirWalk) dir(path, rel string, de fs.DirEntry) error {
-	if de.Name() == ".git" {
-		return fs.SkipDir
-	}
-	if d.filter.skip(rel, true) {
-		d.w.ignored.Add(1)
-		return fs.SkipDir
-	}
-	d.filter.enter(path, rel)
-	return nil
-}
-
-// entry makes the entry for a non-directory.
-func (d *dirWalk) entry(path, rel string, de fs.DirEntry) Entry {
-	typ := de.Type()
-	switch {
-	case typ.IsRegular():
-		info, err := de.Info()
-		if err != nil {
-			return Entry{Path: rel, Err: record.AsError(err)}
-		}
-		return Entry{Path: rel, Size: info.Size()}
-	case typ&fs.ModeSymlink != 0:
-		return d.symlink(path, rel)
-	}
-	return Entry{Path: rel, Skip: fmt.Sprintf("not a regular file (%s)", kind(typ))}
-}
-
-// symlink follows a symlinked file whose target stays inside the root.
-func (d *dirWalk) symlink(path, rel string) Entry {
-	e := Entry{Path: rel}
-	target, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		e.Err = record.Errorf(record.InvalidInput, "unresolvable symlink (broken or a loop): %w", err)
-		return e
-	}
-	if !within(d.real, target) {
-		e.Skip = "symlink points outside the scanned root"
-		return e
-	}
-	info, err := os.Stat(target)
-	switch {
-	case err != nil:
-		e.Err = record.AsError(err)
-	case info.IsDir():
-		e.Skip = "symlink to a directory (not followed)"
-	case !info.Mode().IsRegular():
-		e.Skip = fmt.Sprintf("symlink to a non-regular file (%s)", kind(info.Mode().Type()))
-	default:
-		e.Size = info.Size()
-	}
-	return e
-}
-
 // absPath is path made absolute, as entries name their root.
 func absPath(path string) string {
 	if abs, err := filepath.Abs(path); err == nil {
 		return abs
 	}
 	return path
-}
-
-func relTo(root, path string) string {
-	rel, err := filepath.Rel(root, path)
-	if err != nil || rel == "." {
-		return path
-	}
-	return rel
-}
-
-func within(root, path string) bool {
-	return path == root || strings.HasPrefix(path, strings.TrimSuffix(root, string(filepath.Separator))+string(filepath.Separator))
-}
-
-func kind(t fs.FileMode) string {
-	switch {
-	case t&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case t&fs.ModeSocket != 0:
-		return "socket"
-	case t&fs.ModeCharDevice != 0:
-		return "character device"
-	case t&fs.ModeDevice != 0:
-		return "device"
-	}
-	return t.String()
 }

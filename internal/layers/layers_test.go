@@ -54,8 +54,8 @@ var allowed = map[string][]string{
 	"engine": {"ipc", "worker/scan", "record", "proto/forkscan/v1", "semregistry", "shutdown", "internal/"},
 
 	// Libraries for the programs around the engine.
-	"tree":   {"record"},
-	"resume": {"record"},
+	"tree":   {"record", "beneath"},
+	"resume": {"record", "beneath"},
 	"output": {"record", "resume", "semregistry"},
 	// Joining shards' outputs: reads them back (resume), writes one (output).
 	"merge": {"record", "resume", "output"},
