@@ -50,6 +50,13 @@ type Config struct {
 	Window int
 	// MaxFileSize makes the parse step skip larger files. If zero, no limit.
 	MaxFileSize int64
+	// Within, if set, are the directories every job's root lies in,
+	// absolute and with symlinks resolved (a service's roots): a worker
+	// opens each root beneath the one that holds it (beneath.OpenDirIn),
+	// so a root that was checked once cannot lead elsewhere later. Empty:
+	// roots are opened by their names. Either way, a job's file is opened
+	// beneath its root.
+	Within []string
 	// ScannerOptions holds settings for scanners, by scanner name, encoded
 	// as each scanner documents (see scan.Def.NewWith): every worker builds
 	// its scanners with them. Nil gives none.

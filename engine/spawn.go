@@ -173,6 +173,7 @@ func (r *Run) configure(p *proc) error {
 		Window:         uint32(r.cfg.Window),
 		MaxFileSize:    r.cfg.MaxFileSize,
 		ScannerOptions: r.cfg.ScannerOptions,
+		Within:         r.cfg.Within,
 	}
 	if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}); err != nil {
 		return err

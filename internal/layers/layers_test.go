@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 
 	// The worker process: runs registered scanners, names none; and the
 	// public door to it, worker.Main.
-	"internal/workerproc": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan"},
+	"internal/workerproc": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan", "beneath"},
 	"worker":              {"internal/workerproc"},
 
 	// Stand-alone libraries.

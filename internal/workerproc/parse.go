@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/forkscan/forkscan/beneath"
+	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -21,35 +22,30 @@ const binarySniff = 8000
 // a larger one, made for a big file, is left to the garbage collector.
 const keepBuffer = 4 << 20
 
-// parse reads the file named name once for all the job's scanners, into *buf (grown as
-// needed, kept for the next file up to keepBuffer). It never blocks on a
-// FIFO or a device: the file is opened non-blocking and anything but a
-// regular file is skipped. It returns an error for a file that cannot be
-// read, or a skip reason for one that should not be.
+// parse reads the job's file once for all the job's scanners, into *buf
+// (grown as needed, kept for the next file up to keepBuffer). The file is
+// opened beneath its root (package beneath: never through a symlink out
+// of it, whatever changed since the walk), without blocking on a FIFO or
+// a device, and anything but a regular file is skipped. It returns an
+// error for a file that cannot be read, or a skip reason for one that
+// should not be.
 //
-// It works on the descriptor directly, not through an *os.File: four
-// system calls for most files (open, fstat, one read, close), where
-// os.File adds a registration with the runtime's poller that fails for
-// regular files, a second read to see the end, and a finalizer.
-func parse(f *scan.File, name string, maxSize int64, buf *[]byte) (*scan.Error, string) {
-	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+// It reads the descriptor directly, not through an *os.File: four system
+// calls for most files (openat2, fstat, one read, close), where os.File
+// adds a registration with the runtime's poller that fails for regular
+// files, a second read to see the end, and a finalizer.
+func parse(f *scan.File, job wire.Job, rs *roots, maxSize int64, buf *[]byte) (*scan.Error, string) {
+	file, err := openJob(job, rs)
 	if err != nil {
-		return scan.AsError(&fs.PathError{Op: "open", Path: name, Err: err}), ""
+		return refused(err)
 	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return scan.AsError(&fs.PathError{Op: "stat", Path: name, Err: err}), ""
+	defer file.Close()
+	if maxSize > 0 && file.Size() > maxSize {
+		return nil, tooLarge(file.Size(), maxSize)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Sprintf("not a regular file (%s)", fileType(st.Mode))
-	}
-	if maxSize > 0 && st.Size > maxSize {
-		return nil, tooLarge(st.Size, maxSize)
-	}
-	data, err := readAll(fd, st.Size, maxSize, buf)
+	data, err := readAll(file.Fd(), file.Size(), maxSize, buf)
 	if err != nil {
-		return scan.AsError(&fs.PathError{Op: "read", Path: name, Err: err}), ""
+		return scan.AsError(&fs.PathError{Op: "read", Path: job.Name, Err: err}), ""
 	}
 	if maxSize > 0 && int64(len(data)) > maxSize {
 		return nil, tooLarge(int64(len(data)), maxSize)
@@ -60,6 +56,41 @@ func parse(f *scan.File, name string, maxSize int64, buf *[]byte) (*scan.Error, 
 	f.SHA256 = sha256.Sum256(data)
 	return nil, ""
 }
+
+// openJob opens the job's file: beneath its root, or by its name if it
+// has none (a job of a program's own, not of a tree).
+func openJob(job wire.Job, rs *roots) (*beneath.File, error) {
+	if job.Root == "" {
+		return beneath.OpenFile(job.Name)
+	}
+	dir, done, e := rs.dir(job.Root)
+	if e != nil {
+		return nil, e
+	}
+	defer done()
+	return dir.Open(job.Path)
+}
+
+// refused is the error or skip reason of a file that could not be
+// opened: one that leads outside its root, or is not a regular file, is
+// skipped with the reason; anything else is an error.
+func refused(err error) (*scan.Error, string) {
+	var e *scan.Error
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &e):
+		return e, ""
+	case errors.Is(err, beneath.ErrOutside):
+		return nil, SkipOutside
+	case errors.Is(err, beneath.ErrNotRegular) && errors.As(err, &pe):
+		return nil, pe.Err.Error() // "not a regular file (named pipe)"
+	}
+	return scan.AsError(err), ""
+}
+
+// SkipOutside is the skip reason of a file whose path leads outside its
+// root when the worker opens it: a symlink swapped in since the walk.
+const SkipOutside = "refused: its path leads outside the scanned root"
 
 // readAll reads fd to its end into *buf, expecting size bytes: one read
 // does it, unless the file grew since it was stat'ed. It stops a byte past
@@ -89,24 +120,6 @@ func readAll(fd int, size, maxSize int64, buf *[]byte) ([]byte, error) {
 		*buf = b
 	}
 	return b, nil
-}
-
-func fileType(mode uint32) os.FileMode {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return fs.ModeDir
-	case unix.S_IFIFO:
-		return fs.ModeNamedPipe
-	case unix.S_IFSOCK:
-		return fs.ModeSocket
-	case unix.S_IFCHR:
-		return fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFBLK:
-		return fs.ModeDevice
-	case unix.S_IFLNK:
-		return fs.ModeSymlink
-	}
-	return fs.ModeIrregular
 }
 
 func tooLarge(size, maxSize int64) string {

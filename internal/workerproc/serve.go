@@ -46,6 +46,7 @@ type session struct {
 	// Only in a session with batch scanners.
 	forming   sync.Mutex
 	maxSize   int64
+	roots     *roots // the jobs' roots, open
 	ctx       context.Context // cancelled by Shutdown or a broken stream
 	cancel    context.CancelFunc
 	jobs      chan wire.Job
@@ -86,6 +87,7 @@ func Serve(stream ipc.WorkerStream, line *semline.Line, board *taskboard.Board) 
 		return err
 	}
 	defer s.cancel()
+	defer s.roots.close() // after the tasks: Serve returns once they have ended
 	s.board = board
 	defer s.sems.close()
 	if err := s.send(&pb.WorkResponse{Msg: &pb.WorkResponse_Ready{Ready: &pb.Ready{Pid: int32(os.Getpid())}}}); err != nil {
@@ -125,7 +127,7 @@ func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 	if len(cfg.GetScanners()) > 64 {
 		return nil, fmt.Errorf("%w: %d scanners, at most 64", ErrProtocol, len(cfg.GetScanners()))
 	}
-	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize()}
+	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize(), roots: newRoots(cfg.GetWithin())}
 	for i, name := range cfg.GetScanners() {
 		def, ok := scan.Lookup(name)
 		if !ok {

@@ -126,7 +126,7 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 	var skip string
 	var sum []byte // the content's SHA-256, when it was read: the results' own copy, as f is reused
 	if s.needContent(set) {
-		parseErr, skip = parse(f, job.Name, s.maxSize, &t.buf)
+		parseErr, skip = parse(f, job, s.roots, s.maxSize, &t.buf)
 		if parseErr == nil && skip == "" {
 			sum = append([]byte(nil), f.SHA256[:]...)
 		}

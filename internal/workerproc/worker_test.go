@@ -16,6 +16,7 @@ import (
 
 	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
+	"github.com/forkscan/forkscan/record"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -23,16 +24,21 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestParse(t *testing.T) {
-	dir := t.TempDir()
+	dir, outside := t.TempDir(), t.TempDir()
 	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
-		return p
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+		return name
 	}
-	fifo := filepath.Join(dir, "fifo")
-	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	link := func(name, target string) string {
+		require.NoError(t, os.Symlink(target, filepath.Join(dir, name)))
+		return name
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("OUTSIDE"), 0o644))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
 	cases := []struct {
 		name     string
+		root     string // the job's root: dir unless said
 		path     string
 		max      int64
 		category scan.Category // the error's, if any
@@ -40,21 +46,33 @@ func TestParse(t *testing.T) {
 		binary   bool
 		size     int64
 	}{
-		{"text", write("a.txt", "hello\n"), 0, 0, "", false, 6},
-		{"binary", write("b.bin", "ab\x00cd"), 0, 0, "", true, 5},
-		{"empty", write("empty", ""), 0, 0, "", false, 0},
-		{"at the limit", write("ten", "0123456789"), 10, 0, "", false, 10},
-		{"over the limit", write("eleven", "0123456789x"), 10, 0, "too large", false, 0},
-		{"missing", filepath.Join(dir, "nope"), 0, scan.InvalidInput, "", false, 0},
-		{"directory", dir, 0, 0, "not a regular file", false, 0},
-		{"fifo never blocks", fifo, 0, 0, "not a regular file", false, 0},
-		{"non-UTF-8 name", write("bad-\xff\xfe", "x"), 0, 0, "", false, 1},
+		{"text", "", write("a.txt", "hello\n"), 0, 0, "", false, 6},
+		{"binary", "", write("b.bin", "ab\x00cd"), 0, 0, "", true, 5},
+		{"empty", "", write("empty", ""), 0, 0, "", false, 0},
+		{"at the limit", "", write("ten", "0123456789"), 10, 0, "", false, 10},
+		{"over the limit", "", write("eleven", "0123456789x"), 10, 0, "too large", false, 0},
+		{"missing", "", "nope", 0, scan.InvalidInput, "", false, 0},
+		{"directory", "", "sub", 0, 0, "not a regular file (directory)", false, 0},
+		{"fifo never blocks", "", "fifo", 0, 0, "not a regular file (named pipe)", false, 0},
+		{"non-UTF-8 name", "", write("bad-\xff\xfe", "x"), 0, 0, "", false, 1},
+		{"symlink inside", "", link("in", "a.txt"), 0, 0, "", false, 6},
+		{"symlink out", "", link("out", filepath.Join(outside, "secret")), 0, 0, SkipOutside, false, 0},
+		{"symlink to /dev/zero", "", link("zero", "/dev/zero"), 0, 0, SkipOutside, false, 0},
+		{"a root that is gone", filepath.Join(dir, "gone"), "x", 0, scan.InvalidInput, "", false, 0},
+		{"no root: the path alone", "-", filepath.Join(dir, "a.txt"), 0, 0, "", false, 6},
 	}
+	rs := newRoots(nil)
+	defer rs.close()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := &scan.File{Path: c.path}
+			job := wire.Job{Root: cmpOr(c.root, dir), Path: c.path}
+			if c.root == "-" {
+				job.Root = ""
+			}
+			job.Name = record.Join(job.Root, job.Path)
+			f := &scan.File{Root: job.Root, Path: c.path}
 			var buf []byte
-			err, skip := parse(f, c.path, c.max, &buf)
+			err, skip := parse(f, job, rs, c.max, &buf)
 			if c.category != 0 {
 				require.NotNil(t, err)
 				require.ErrorIs(t, err, c.category)
@@ -72,6 +90,45 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func cmpOr(s, or string) string {
+	if s == "" {
+		return or
+	}
+	return s
+}
+
+// TestParseWithin: with the worker told which directories roots lie in, a
+// root swapped for a symlink out of them is refused, never read.
+func TestParseWithin(t *testing.T) {
+	base := t.TempDir()
+	served, elsewhere := filepath.Join(base, "served"), filepath.Join(base, "elsewhere")
+	require.NoError(t, os.MkdirAll(filepath.Join(served, "app"), 0o755))
+	require.NoError(t, os.MkdirAll(elsewhere, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(served, "app", "a.txt"), []byte("inside"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "a.txt"), []byte("OUTSIDE"), 0o644))
+	rs := newRoots([]string{served})
+	defer rs.close()
+	job := func(root string) wire.Job {
+		return wire.Job{Root: root, Path: "a.txt", Name: record.Join(root, "a.txt")}
+	}
+	var buf []byte
+	f := &scan.File{}
+	err, skip := parse(f, job(filepath.Join(served, "app")), rs, 0, &buf)
+	require.Nil(t, err)
+	require.Empty(t, skip)
+	require.Equal(t, "inside", string(f.Data))
+
+	require.NoError(t, os.Rename(filepath.Join(served, "app"), filepath.Join(served, "app.orig")))
+	require.NoError(t, os.Symlink(elsewhere, filepath.Join(served, "swapped")))
+	*f = scan.File{}
+	err, _ = parse(f, job(filepath.Join(served, "swapped")), rs, 0, &buf)
+	require.ErrorIs(t, err, scan.PermissionDenied)
+	require.Nil(t, f.Data)
+	err, _ = parse(f, job(elsewhere), rs, 0, &buf)
+	require.ErrorIs(t, err, scan.PermissionDenied)
+	require.Nil(t, f.Data)
+}
+
 // TestParseReusesItsBuffer reads files of many sizes, small after large
 // and large after small, through one buffer: each reads whole and exact.
 func TestParseReusesItsBuffer(t *testing.T) {
@@ -82,7 +139,7 @@ func TestParseReusesItsBuffer(t *testing.T) {
 		path := filepath.Join(dir, strconv.Itoa(i))
 		require.NoError(t, os.WriteFile(path, body, 0o644))
 		f := &scan.File{Path: path}
-		err, skip := parse(f, path, 0, &buf)
+		err, skip := parse(f, wire.Job{Path: path, Name: path}, nil, 0, &buf)
 		require.Nil(t, err)
 		require.Empty(t, skip)
 		require.Equal(t, body, f.Data, "file %d of %d bytes", i, size)

@@ -473,8 +473,13 @@ type Configure struct {
 	// Settings for scanners, by scanner name, as the program encoded them:
 	// each scanner that has an entry is built with it (see scan.Def.NewWith).
 	ScannerOptions map[string][]byte `protobuf:"bytes,5,rep,name=scanner_options,json=scannerOptions,proto3" json:"scanner_options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The directories every job's root lies in, absolute, symlinks resolved
+	// (a service's roots): the worker opens each root beneath the one that
+	// holds it, never through a symlink out of it. Empty: roots are opened
+	// by their names.
+	Within        []string `protobuf:"bytes,6,rep,name=within,proto3" json:"within,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Configure) Reset() {
@@ -538,6 +543,13 @@ func (x *Configure) GetMaxFileSize() int64 {
 func (x *Configure) GetScannerOptions() map[string][]byte {
 	if x != nil {
 		return x.ScannerOptions
+	}
+	return nil
+}
+
+func (x *Configure) GetWithin() []string {
+	if x != nil {
+		return x.Within
 	}
 	return nil
 }
@@ -1531,13 +1543,14 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x11semaphore_release\x18\x05 \x01(\v2\x1d.forkscan.v1.SemaphoreReleaseH\x00R\x10semaphoreRelease\x12F\n" +
 	"\x0fworker_complete\x18\x06 \x01(\v2\x1b.forkscan.v1.WorkerCompleteH\x00R\x0eworkerComplete\x12I\n" +
 	"\x10configure_failed\x18\a \x01(\v2\x1c.forkscan.v1.ConfigureFailedH\x00R\x0fconfigureFailedB\x05\n" +
-	"\x03msg\"\x91\x02\n" +
+	"\x03msg\"\xa9\x02\n" +
 	"\tConfigure\x12\x1a\n" +
 	"\bscanners\x18\x01 \x03(\tR\bscanners\x12\x14\n" +
 	"\x05tasks\x18\x02 \x01(\rR\x05tasks\x12\x16\n" +
 	"\x06window\x18\x03 \x01(\rR\x06window\x12\"\n" +
 	"\rmax_file_size\x18\x04 \x01(\x03R\vmaxFileSize\x12S\n" +
-	"\x0fscanner_options\x18\x05 \x03(\v2*.forkscan.v1.Configure.ScannerOptionsEntryR\x0escannerOptions\x1aA\n" +
+	"\x0fscanner_options\x18\x05 \x03(\v2*.forkscan.v1.Configure.ScannerOptionsEntryR\x0escannerOptions\x12\x16\n" +
+	"\x06within\x18\x06 \x03(\tR\x06within\x1aA\n" +
 	"\x13ScannerOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xa7\x01\n" +
