@@ -58,7 +58,9 @@ func TestIgnoreFilesThatAreNotFiles(t *testing.T) {
 		{"dev-zero", func(t *testing.T, path, _ string) { require.NoError(t, os.Symlink("/dev/zero", path)) }, "symlink"},
 		{"dev-urandom", func(t *testing.T, path, _ string) { require.NoError(t, os.Symlink("/dev/urandom", path)) }, "symlink"},
 		{"link-out", func(t *testing.T, path, outside string) { require.NoError(t, os.Symlink(outside, path)) }, "symlink"},
-		{"link-in", func(t *testing.T, path, _ string) { require.NoError(t, os.Symlink("/"+strings.Repeat("../", 20)+"etc/hostname", path)) }, "symlink"},
+		{"link-in", func(t *testing.T, path, _ string) {
+			require.NoError(t, os.Symlink("/"+strings.Repeat("../", 20)+"etc/hostname", path))
+		}, "symlink"},
 		{"too-large", func(t *testing.T, path, _ string) {
 			require.NoError(t, os.WriteFile(path, []byte(strings.Repeat("*.x\n", beneath.MaxSettings/4+1)), 0o644))
 		}, "larger than the limit"},

@@ -46,7 +46,7 @@ type session struct {
 	// Only in a session with batch scanners.
 	forming   sync.Mutex
 	maxSize   int64
-	roots     *roots // the jobs' roots, open
+	roots     *roots          // the jobs' roots, open
 	ctx       context.Context // cancelled by Shutdown or a broken stream
 	cancel    context.CancelFunc
 	jobs      chan wire.Job

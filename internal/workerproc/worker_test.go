@@ -16,8 +16,8 @@ import (
 
 	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
-	"github.com/forkscan/forkscan/record"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
