@@ -18,12 +18,19 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/forkscan/forkscan/beneath"
 	"github.com/forkscan/forkscan/record"
 )
 
 // ErrRootMismatch is returned when an output holds records of roots the
 // run does not scan, and Options.Force is not set.
 var ErrRootMismatch = errors.New("the output was written for a different root")
+
+// ErrNotOutput is returned for an output that is not one: not a regular
+// file (a FIFO, a device), or a file that has lines but not one of them a
+// forkscan record (a SARIF log, a file of something else). Nothing is
+// changed.
+var ErrNotOutput = errors.New("not a forkscan JSON lines output")
 
 // ErrShardMismatch is returned when an output is another shard's than the
 // run's (Options.Header), or a shard's and the run is not one, or the
@@ -82,6 +89,14 @@ type Options struct {
 	// be that shard's (or new), and is left beginning with Header. Its
 	// old end line is dropped: the run writes its own.
 	Header *record.ShardHeader
+	// Within, if set, are the directories the records' roots must lie in
+	// (engine.Config.Within): each root is opened beneath them to hash
+	// its files again.
+	Within []string
+	// MaxSize, if positive, is the most of a file hashed to see whether
+	// it changed (engine.Config.MaxFileSize): a larger one has changed,
+	// since a record of it would not say ok.
+	MaxSize int64
 }
 
 // line is one record of the earlier output, with its bytes as written.
@@ -106,7 +121,10 @@ type line struct {
 // then appends its records to the output (Append).
 func Load(ctx context.Context, path string, roots []string, o Options) (*Prior, Report, error) {
 	rep := Report{From: path}
-	f, err := os.Open(path)
+	f, err := beneath.OpenFile(path)
+	if errors.Is(err, beneath.ErrNotRegular) {
+		return nil, rep, fmt.Errorf("%w: %w", ErrNotOutput, err)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		if o.Header != nil {
 			return &Prior{done: map[fileKey][]string{}}, rep, os.WriteFile(path, headerLine(o.Header), 0o644)
@@ -121,6 +139,9 @@ func Load(ctx context.Context, path string, roots []string, o Options) (*Prior, 
 	if err != nil {
 		return nil, rep, err
 	}
+	if len(lines) == 0 && header == nil && garbage > 0 {
+		return nil, rep, fmt.Errorf("%w: none of its %d lines is a record", ErrNotOutput, garbage)
+	}
 	if err := sameShard(header, o.Header, len(lines) > 0); err != nil {
 		return nil, rep, err
 	}
@@ -129,7 +150,7 @@ func Load(ctx context.Context, path string, roots []string, o Options) (*Prior, 
 	if err != nil {
 		return nil, rep, err
 	}
-	keep, err := stillTrue(ctx, lines, roots)
+	keep, err := stillTrue(ctx, lines, roots, o)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -262,8 +283,10 @@ func adopt(lines []line, roots []string, force bool) (map[int]bool, error) {
 
 // stillTrue reports, per line, whether it is an ok record with a SHA-256
 // that the file on disk still has. Files are hashed in parallel, each
-// once.
-func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error) {
+// once, each opened beneath its root (package beneath: never through a
+// symlink out of it, never waiting on a FIFO), and the hashing stops when
+// ctx ends.
+func stillTrue(ctx context.Context, lines []line, roots []string, o Options) ([]bool, error) {
 	want := map[fileKey]string{} // the SHA-256 the records need; "" if they disagree
 	for _, l := range lines {
 		sum := string(l.rec.SHA256)
@@ -278,6 +301,8 @@ func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error
 	}
 	keys := slices.Collect(maps.Keys(want))
 	sums := make([]string, len(keys))
+	dirs := openRoots(keys, o.Within)
+	defer dirs.close()
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
 	for i, k := range keys {
@@ -285,8 +310,8 @@ func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			sums[i] = hashFile(record.Join(k.root, k.path))
-			return nil
+			sums[i] = hashFile(ctx, dirs[k.root], k.path, o.MaxSize)
+			return ctx.Err()
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -303,19 +328,69 @@ func stillTrue(ctx context.Context, lines []line, roots []string) ([]bool, error
 	return keep, nil
 }
 
-// hashFile returns the SHA-256 of the file at path; "" if it cannot be
-// read.
-func hashFile(path string) string {
-	f, err := os.Open(path)
+// rootDirs are the roots of the files to hash, open; nil for one that
+// cannot be opened (its files have all changed).
+type rootDirs map[string]*beneath.Dir
+
+func openRoots(keys []fileKey, within []string) rootDirs {
+	dirs := rootDirs{}
+	for _, k := range keys {
+		if _, done := dirs[k.root]; done {
+			continue
+		}
+		var d *beneath.Dir
+		var err error
+		if len(within) > 0 {
+			d, err = beneath.OpenDirIn(within, k.root)
+		} else {
+			d, err = beneath.OpenDir(k.root)
+		}
+		if err != nil {
+			d = nil
+		}
+		dirs[k.root] = d
+	}
+	return dirs
+}
+
+func (dirs rootDirs) close() {
+	for _, d := range dirs {
+		if d != nil {
+			_ = d.Close()
+		}
+	}
+}
+
+// hashFile returns the SHA-256 of the file at path beneath dir; "" if it
+// cannot be read, is not a regular file, is larger than maxSize (if
+// positive), or ctx ends first.
+func hashFile(ctx context.Context, dir *beneath.Dir, path string, maxSize int64) string {
+	if dir == nil {
+		return ""
+	}
+	f, err := dir.Open(path)
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if maxSize > 0 && f.Size() > maxSize {
 		return ""
 	}
-	return string(h.Sum(nil))
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	for n := int64(0); ; {
+		k, err := f.Read(buf)
+		h.Write(buf[:k])
+		if n += int64(k); maxSize > 0 && n > maxSize || ctx.Err() != nil {
+			return ""
+		}
+		if err == io.EOF {
+			return string(h.Sum(nil))
+		}
+		if err != nil {
+			return ""
+		}
+	}
 }
 
 // Append opens the output at path for a resumed run to add its records

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -173,4 +175,81 @@ func TestLines(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d %s%s", l.N, l.Bad, l.Record.Path))
 	}
 	require.Equal(t, []string{"1 longer than 64 MiB", "2 b"}, got, "a line too long is read past, not held")
+}
+
+// TestLoadRefusesWhatIsNotAnOutput: an output that is not a regular file,
+// or whose lines hold no record, is refused and left as it was; a
+// recorded file that became a FIFO, a symlink out of its root or a
+// device, or grew past the size limit, is scanned again, never read.
+func TestLoadRefusesWhatIsNotAnOutput(t *testing.T) {
+	dir := t.TempDir()
+	sarif := `{"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",` + "\n" + `  "runs": []` + "\n}\n"
+	cases := []struct {
+		name string
+		make func(path string)
+	}{
+		{"a SARIF log", func(path string) { require.NoError(t, os.WriteFile(path, []byte(sarif), 0o644)) }},
+		{"garbage", func(path string) { require.NoError(t, os.WriteFile(path, []byte("hello\nworld\n"), 0o644)) }},
+		{"a FIFO", func(path string) { require.NoError(t, syscall.Mkfifo(path, 0o644)) }},
+		{"a device", func(path string) { require.NoError(t, os.Symlink("/dev/zero", path)) }},
+		{"a directory", func(path string) { require.NoError(t, os.Mkdir(path, 0o755)) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			c.make(path)
+			before, err := os.Lstat(path)
+			require.NoError(t, err)
+			var content []byte
+			if before.Mode().IsRegular() {
+				content, _ = os.ReadFile(path)
+			}
+			_, _, err = resume.Load(context.Background(), path, []string{dir}, resume.Options{})
+			require.ErrorIs(t, err, resume.ErrNotOutput)
+			after, err := os.Lstat(path)
+			require.NoError(t, err)
+			require.Equal(t, before.Mode(), after.Mode(), "its kind unchanged")
+			if before.Mode().IsRegular() {
+				again, _ := os.ReadFile(path)
+				require.Equal(t, content, again, "its content unchanged")
+			}
+		})
+	}
+}
+
+func TestLoadRehashesSafely(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	for name, body := range map[string]string{"fifo": "", "out": "secret", "zero": "", "big": "0123456789", "ok": "fine"} {
+		require.NoError(t, os.WriteFile(filepath.Join(root, name), []byte(body), 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("secret"), 0o644))
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	var content string
+	for _, name := range []string{"fifo", "out", "zero", "big", "ok"} {
+		body, _ := os.ReadFile(filepath.Join(root, name))
+		content += line(t, root, name, "a", string(body))
+	}
+	require.NoError(t, os.WriteFile(out, []byte(content), 0o644))
+	// Each recorded file is replaced by what must not be read.
+	require.NoError(t, os.Remove(filepath.Join(root, "fifo")))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644))
+	require.NoError(t, os.Remove(filepath.Join(root, "out")))
+	require.NoError(t, os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "out")))
+	require.NoError(t, os.Remove(filepath.Join(root, "zero")))
+	require.NoError(t, os.Symlink("/dev/zero", filepath.Join(root, "zero")))
+	done := make(chan struct{})
+	var rep resume.Report
+	var err error
+	go func() {
+		defer close(done)
+		_, rep, err = resume.Load(context.Background(), out, []string{root}, resume.Options{MaxSize: 5})
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Load blocked on a recorded file")
+	}
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Kept, "only ok is still true")
+	require.Equal(t, 4, rep.Dropped)
 }

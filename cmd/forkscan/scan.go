@@ -39,7 +39,7 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	src := &scanrun.Source{Walker: &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}, Scanners: cfg.Scanners}
 	var resumed *resume.Report
 	if f.resume {
-		prior, rep, err := resume.Load(ctx, f.output, roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header})
+		prior, rep, err := resume.Load(ctx, f.output, roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header, MaxSize: cfg.MaxFileSize})
 		if err != nil {
 			return resumeFailed(ctx, f.output, err)
 		}
