@@ -315,7 +315,7 @@ func (s *Server) engineConfig(req Request) (engine.Config, error) {
 	cfg.Scanners, cfg.Registry = req.Scanners, s.sems
 	cfg.ScannerOptions = map[string][]byte{}
 	if slices.Contains(req.Scanners, secrets.Name) {
-		o, err := secrets.Find(req.Paths, "", false)
+		o, _, err := secrets.Find(secrets.Lookup{Roots: req.Paths, Within: s.roots})
 		if err != nil {
 			return cfg, err
 		}

@@ -68,10 +68,11 @@ type scanFlags struct {
 
 	scannersGiven bool            // -s was given (on the command line or in the config)
 	tools         []external.Tool // [[exec]] tables of the config file
+	notice        *notices        // the settings files read, said on stderr before the run
 }
 
 func scanCommand(code *int) *cobra.Command {
-	var f scanFlags
+	f := scanFlags{notice: &notices{}}
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
 		Short: "Scan files and trees, one record per (file, scanner)",
@@ -84,8 +85,10 @@ a pipe or a file, or as --format says (jsonl, sarif, text). The default
 scanner is secrets (gitleaks' rules). A summary goes to stderr, with a
 progress bar when stderr is a terminal.
 
-Flags can also come from a forkscan.toml in the first PATH (or --config
-FILE): keys are the flags' long names; flags given on the command line win.
+Flags can also come from a --config FILE: keys are the flags' long names;
+flags given on the command line win. A forkscan.toml in the first PATH is
+read too, but a scanned tree may only say which of its files are scanned
+(include, exclude, no-ignore): its other settings are ignored, and named.
 
 Exit codes: 0 done with no findings, 1 done with findings, 2 usage or
 configuration error, 3 done but some files failed, 4 the workers could not

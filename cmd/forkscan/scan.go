@@ -25,6 +25,7 @@ var errNoPaths = errors.New("no PATH given")
 // runScan runs one scan and returns its exit code.
 func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.Writer) (int, error) {
 	cfg, err := f.config(args)
+	f.notice.print(stderr)
 	if err != nil {
 		return exitUsage, err
 	}

@@ -49,10 +49,11 @@ func (f scanFlags) scannerOptions(scanners, args []string, limits map[string]int
 // secretsOptions finds the gitleaks config and ignore files as `gitleaks
 // dir` would.
 func (f scanFlags) secretsOptions(args []string) (secrets.Options, error) {
-	o, err := secrets.Find(args, f.secretsConfig, f.noRedact)
+	o, read, err := secrets.Find(secrets.Lookup{Roots: args, Config: f.secretsConfig, NoRedact: f.noRedact})
 	if err != nil {
 		return o, usageErr("--secrets-config: %w", err)
 	}
+	f.notice.read("secrets settings", read...)
 	return o, nil
 }
 

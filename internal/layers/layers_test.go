@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 
 	// The scanner contract, and the scanners on it.
 	"worker/scan":  {"record"},
-	"worker/scan/": {"worker/scan", "record"},
+	"worker/scan/": {"worker/scan", "record", "beneath"},
 
 	// The worker process: runs registered scanners, names none; and the
 	// public door to it, worker.Main.

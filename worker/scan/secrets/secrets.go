@@ -64,6 +64,10 @@ type Options struct {
 	// ConfigPath is the file Config was read from; that file is not
 	// scanned, as gitleaks does not scan its own config.
 	ConfigPath string `json:"config_path,omitempty"`
+	// Files are the texts of the files Config extends ([extend] path), by
+	// the name Config gives each, read by Find: loading Config reads them
+	// from here, never from the disk.
+	Files map[string]string `json:"files,omitempty"`
 	// NoRedact shows secrets in findings; by default they read "REDACTED".
 	NoRedact bool `json:"no_redact,omitempty"`
 	// Ignore lists fingerprints to drop, as in a .gitleaksignore file:
@@ -94,7 +98,7 @@ type Scanner struct {
 // New builds a scanner: it loads the rules and compiles the detector. An
 // invalid configuration is an INVALID_INPUT *scan.Error.
 func New(o Options) (*Scanner, error) {
-	cfg, err := LoadConfig(o.Config)
+	cfg, err := LoadConfig(o.Config, o.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +127,10 @@ func New(o Options) (*Scanner, error) {
 var viperMu sync.Mutex
 
 // LoadConfig parses a gitleaks TOML configuration ("" for the default rule
-// set). An invalid one is an INVALID_INPUT *scan.Error saying what is wrong.
-func LoadConfig(text string) (config.Config, error) {
+// set), with the texts of the files it extends by the names it gives them
+// (see Options.Files; an [extend] path not among them is an error). An
+// invalid one is an INVALID_INPUT *scan.Error saying what is wrong.
+func LoadConfig(text string, files map[string]string) (config.Config, error) {
 	viperMu.Lock()
 	defer viperMu.Unlock()
 	if text == "" {
@@ -134,7 +140,12 @@ func LoadConfig(text string) (config.Config, error) {
 		}
 		return d.Config, nil
 	}
-	cfg, err := translate(text)
+	if name := extendPath(text); name != "" {
+		if _, ok := files[name]; !ok {
+			return config.Config{}, scan.Errorf(scan.InvalidInput, "gitleaks config: it extends %q, which was not read with it (secrets.Find reads the files a config extends)", name)
+		}
+	}
+	cfg, err := translate(text, files)
 	if err != nil {
 		return config.Config{}, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
 	}
