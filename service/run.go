@@ -259,7 +259,7 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 		return nil, err
 	}
 	path, roots := s.recordsPath(a.scan.ID), tree.Roots(req.Paths)
-	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Warn: func(msg string) {
+	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Within: s.roots, MaxSize: cfg.MaxFileSize, Warn: func(msg string) {
 		s.log.Warn("carrying on a scan", "id", a.scan.ID, "warning", msg)
 	}})
 	if err != nil {
@@ -274,7 +274,8 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 	if err != nil {
 		return nil, err
 	}
-	src := &scanrun.Source{Walker: &tree.Walker{Roots: req.Paths, Filter: tree.Filter{Include: req.Include, Exclude: req.Exclude}},
+	walk := &tree.Walker{Roots: req.Paths, Filter: tree.Filter{Include: req.Include, Exclude: req.Exclude}, Within: s.roots, Done: ctx.Done()}
+	src := &scanrun.Source{Walker: walk,
 		Scanners: cfg.Scanners, Done: prior, Out: out}
 	start := time.Now()
 	run, err := engine.Start(ctx, cfg, src.Jobs())
@@ -313,6 +314,7 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 func (s *Server) engineConfig(req Request) (engine.Config, error) {
 	cfg := s.cfg.Engine
 	cfg.Scanners, cfg.Registry = req.Scanners, s.sems
+	cfg.Within = s.roots // every open beneath the server's roots, whatever changed since the scan was submitted
 	cfg.ScannerOptions = map[string][]byte{}
 	if slices.Contains(req.Scanners, secrets.Name) {
 		o, _, err := secrets.Find(secrets.Lookup{Roots: req.Paths, Within: s.roots})
