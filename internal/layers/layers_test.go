@@ -37,7 +37,7 @@ var allowed = map[string][]string{
 	"ipc": {"proto/forkscan/v1", "record", "internal/"},
 
 	// The scanner contract, and the scanners on it.
-	"worker/scan":  {"record"},
+	"worker/scan":  {"record", "beneath"},
 	"worker/scan/": {"worker/scan", "record", "beneath"},
 
 	// The worker process: runs registered scanners, names none; and the

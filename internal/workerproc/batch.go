@@ -99,6 +99,12 @@ func (s *session) runGroup(t *task, g []wire.Job) {
 		for k, job := range g {
 			switch {
 			case s.setOf(job)&(1<<i) == 0:
+			case job.Root != "" && files[k].Dir == nil: // its root could not be opened
+				_, e := s.roots.dir(job.Root)
+				if e == nil {
+					e = scan.Errorf(scan.InvalidInput, "its root %s could not be opened", job.Root)
+				}
+				s.out.add(errorResult(job.ID, i, e))
 			case files[k].Binary && !s.scanners[i].def.Binary: // as runJob skips it
 				s.out.add(skipResult(job.ID, i, "binary file"))
 			default:

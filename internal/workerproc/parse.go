@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/forkscan/forkscan/beneath"
-	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -34,8 +33,8 @@ const keepBuffer = 4 << 20
 // calls for most files (openat2, fstat, one read, close), where os.File
 // adds a registration with the runtime's poller that fails for regular
 // files, a second read to see the end, and a finalizer.
-func parse(f *scan.File, job wire.Job, rs *roots, maxSize int64, buf *[]byte) (*scan.Error, string) {
-	file, err := openJob(job, rs)
+func parse(f *scan.File, maxSize int64, buf *[]byte) (*scan.Error, string) {
+	file, err := f.Open()
 	if err != nil {
 		return refused(err)
 	}
@@ -45,7 +44,7 @@ func parse(f *scan.File, job wire.Job, rs *roots, maxSize int64, buf *[]byte) (*
 	}
 	data, err := readAll(file.Fd(), file.Size(), maxSize, buf)
 	if err != nil {
-		return scan.AsError(&fs.PathError{Op: "read", Path: job.Name, Err: err}), ""
+		return scan.AsError(&fs.PathError{Op: "read", Path: f.Name(), Err: err}), ""
 	}
 	if maxSize > 0 && int64(len(data)) > maxSize {
 		return nil, tooLarge(int64(len(data)), maxSize)
@@ -55,20 +54,6 @@ func parse(f *scan.File, job wire.Job, rs *roots, maxSize int64, buf *[]byte) (*
 	f.Binary = bytes.IndexByte(data[:min(len(data), binarySniff)], 0) >= 0
 	f.SHA256 = sha256.Sum256(data)
 	return nil, ""
-}
-
-// openJob opens the job's file: beneath its root, or by its name if it
-// has none (a job of a program's own, not of a tree).
-func openJob(job wire.Job, rs *roots) (*beneath.File, error) {
-	if job.Root == "" {
-		return beneath.OpenFile(job.Name)
-	}
-	dir, done, e := rs.dir(job.Root)
-	if e != nil {
-		return nil, e
-	}
-	defer done()
-	return dir.Open(job.Path)
 }
 
 // refused is the error or skip reason of a file that could not be

@@ -8,12 +8,10 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-// maxRoots is how many roots a worker keeps open; a job of another root
-// opens its root for itself. A run has a root per PATH.
-const maxRoots = 256
-
-// roots are the roots a worker's jobs name, each open once (a descriptor
-// each), for every job's file to be opened beneath its root.
+// roots are the roots a worker's jobs name, each open once for the
+// worker's life (a descriptor each: a run has a root per PATH, a service's
+// scan at most its request's paths), for every job's file to be opened
+// beneath its root.
 type roots struct {
 	within []string // see engine.Config.Within
 	mu     sync.Mutex
@@ -24,15 +22,14 @@ func newRoots(within []string) *roots {
 	return &roots{within: within, open: map[string]*beneath.Dir{}}
 }
 
-// dir returns the root named root, open, and what to call when done
-// with it; an error for one that cannot be opened (gone, or no longer
-// inside within). Roots past maxRoots are opened for the one job and
-// closed after: a descriptor another task may be using is never closed.
-func (r *roots) dir(root string) (*beneath.Dir, func(), *scan.Error) {
+// dir returns the root named root, open; an error for one that cannot be
+// opened (gone, or no longer inside within). A root that fails is tried
+// again by the next job that names it.
+func (r *roots) dir(root string) (*beneath.Dir, *scan.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if d := r.open[root]; d != nil {
-		return d, func() {}, nil
+		return d, nil
 	}
 	var d *beneath.Dir
 	var err error
@@ -42,16 +39,13 @@ func (r *roots) dir(root string) (*beneath.Dir, func(), *scan.Error) {
 		d, err = beneath.OpenDir(root)
 	}
 	if errors.Is(err, beneath.ErrOutside) {
-		return nil, nil, scan.Errorf(scan.PermissionDenied, "refused: the root %w", err)
+		return nil, scan.Errorf(scan.PermissionDenied, "refused: the root %w", err)
 	}
 	if err != nil {
-		return nil, nil, scan.AsError(err)
-	}
-	if len(r.open) >= maxRoots {
-		return d, func() { _ = d.Close() }, nil
+		return nil, scan.AsError(err)
 	}
 	r.open[root] = d
-	return d, func() {}, nil
+	return d, nil
 }
 
 // close closes every root held, once no task uses them.

@@ -122,11 +122,14 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 	set &^= later
 	t.state.Store(stateParsing)
 	*f = scan.File{Root: job.Root, Path: job.Path}
-	var parseErr *scan.Error
+	var rootErr, parseErr *scan.Error
+	if job.Root != "" {
+		f.Dir, rootErr = s.roots.dir(job.Root)
+	}
 	var skip string
 	var sum []byte // the content's SHA-256, when it was read: the results' own copy, as f is reused
-	if s.needContent(set) {
-		parseErr, skip = parse(f, job, s.roots, s.maxSize, &t.buf)
+	if s.needContent(set) && rootErr == nil {
+		parseErr, skip = parse(f, s.maxSize, &t.buf)
 		if parseErr == nil && skip == "" {
 			sum = append([]byte(nil), f.SHA256[:]...)
 		}
@@ -136,6 +139,8 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 		b := s.scanners[i]
 		var r wire.Result
 		switch {
+		case rootErr != nil: // its root cannot be opened: no scanner may look
+			r = errorResult(job.ID, i, rootErr)
 		case parseErr != nil && b.def.Content:
 			r = errorResult(job.ID, i, parseErr)
 		case skip != "" && b.def.Content:

@@ -17,7 +17,6 @@ import (
 	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
-	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -65,14 +64,19 @@ func TestParse(t *testing.T) {
 	defer rs.close()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			job := wire.Job{Root: cmpOr(c.root, dir), Path: c.path}
+			f := &scan.File{Root: cmpOr(c.root, dir), Path: c.path}
 			if c.root == "-" {
-				job.Root = ""
+				f.Root = ""
 			}
-			job.Name = record.Join(job.Root, job.Path)
-			f := &scan.File{Root: job.Root, Path: c.path}
+			var err *scan.Error
+			if f.Root != "" {
+				f.Dir, err = rs.dir(f.Root)
+			}
+			var skip string
 			var buf []byte
-			err, skip := parse(f, job, rs, c.max, &buf)
+			if err == nil {
+				err, skip = parse(f, c.max, &buf)
+			}
 			if c.category != 0 {
 				require.NotNil(t, err)
 				require.ErrorIs(t, err, c.category)
@@ -108,25 +112,27 @@ func TestParseWithin(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "a.txt"), []byte("OUTSIDE"), 0o644))
 	rs := newRoots([]string{served})
 	defer rs.close()
-	job := func(root string) wire.Job {
-		return wire.Job{Root: root, Path: "a.txt", Name: record.Join(root, "a.txt")}
+	read := func(root string) (*scan.File, *scan.Error) {
+		f := &scan.File{Root: root, Path: "a.txt"}
+		var err *scan.Error
+		if f.Dir, err = rs.dir(root); err != nil {
+			return f, err
+		}
+		var buf []byte
+		err, _ = parse(f, 0, &buf)
+		return f, err
 	}
-	var buf []byte
-	f := &scan.File{}
-	err, skip := parse(f, job(filepath.Join(served, "app")), rs, 0, &buf)
+	f, err := read(filepath.Join(served, "app"))
 	require.Nil(t, err)
-	require.Empty(t, skip)
 	require.Equal(t, "inside", string(f.Data))
 
 	require.NoError(t, os.Rename(filepath.Join(served, "app"), filepath.Join(served, "app.orig")))
 	require.NoError(t, os.Symlink(elsewhere, filepath.Join(served, "swapped")))
-	*f = scan.File{}
-	err, _ = parse(f, job(filepath.Join(served, "swapped")), rs, 0, &buf)
-	require.ErrorIs(t, err, scan.PermissionDenied)
-	require.Nil(t, f.Data)
-	err, _ = parse(f, job(elsewhere), rs, 0, &buf)
-	require.ErrorIs(t, err, scan.PermissionDenied)
-	require.Nil(t, f.Data)
+	for _, root := range []string{filepath.Join(served, "swapped"), elsewhere} {
+		f, err := read(root)
+		require.ErrorIs(t, err, scan.PermissionDenied, root)
+		require.Nil(t, f.Data)
+	}
 }
 
 // TestParseReusesItsBuffer reads files of many sizes, small after large
@@ -139,7 +145,7 @@ func TestParseReusesItsBuffer(t *testing.T) {
 		path := filepath.Join(dir, strconv.Itoa(i))
 		require.NoError(t, os.WriteFile(path, body, 0o644))
 		f := &scan.File{Path: path}
-		err, skip := parse(f, wire.Job{Path: path, Name: path}, nil, 0, &buf)
+		err, skip := parse(f, 0, &buf)
 		require.Nil(t, err)
 		require.Empty(t, skip)
 		require.Equal(t, body, f.Data, "file %d of %d bytes", i, size)

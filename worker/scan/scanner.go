@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"github.com/forkscan/forkscan/beneath"
 	"github.com/forkscan/forkscan/record"
 )
 
@@ -70,12 +71,35 @@ type File struct {
 	// SHA256 is the SHA-256 of Data, computed once as the file is read;
 	// zero when no scanner of the job reads content.
 	SHA256 [sha256.Size]byte
+	// Dir is Root, open: the worker sets it, and Open opens the file
+	// beneath it. Nil for a file with no Root.
+	Dir *beneath.Dir
 }
 
-// Name is the name to open the file by: Path joined to Root (see
-// record.Join). The parse step has read the file already; a scanner that
-// hands it to a tool passes Name.
+// Name is the name of the file: Path joined to Root (see record.Join). The
+// parse step has read the file already; a scanner that hands it to a tool
+// passes Name.
 func (f *File) Name() string { return record.Join(f.Root, f.Path) }
+
+// Open opens the file for a scanner that reads it itself, as the parse
+// step does: beneath its root, never through a symlink out of it (a path
+// swapped for one since the walk is beneath.ErrOutside), never waiting on
+// a FIFO or a device (beneath.ErrNotRegular). A file with no root is
+// opened by its name.
+func (f *File) Open() (*beneath.File, error) {
+	switch {
+	case f.Dir != nil:
+		return f.Dir.Open(f.Path)
+	case f.Root == "":
+		return beneath.OpenFile(f.Path)
+	}
+	dir, err := beneath.OpenDir(f.Root) // a File the worker did not make
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	return dir.Open(f.Path)
+}
 
 // Report is what a scanner returns for one file.
 type Report struct {

@@ -29,15 +29,18 @@ const maxBatch = 1024
 // file's outcome is what Scan would have made of it.
 func (s *Scanner) ScanBatch(ctx context.Context, files []*scan.File) []scan.Outcome {
 	names := make([]string, len(files))
-	for k, f := range files {
-		names[k] = f.Name()
-	}
+	heads := make([]string, len(files))
 	outs := make([]scan.Outcome, len(files))
+	for k, f := range files {
+		if names[k] = f.Name(); s.mayRun(names[k]) {
+			heads[k], outs[k].Err = look(f)
+		}
+	}
 	runs := make([]map[string]any, len(files))
 	for _, t := range s.tools {
 		var want []int
 		for k, n := range names {
-			if outs[k].Err == nil && t.wants(n) {
+			if outs[k].Err == nil && t.wants(n, heads[k]) {
 				want = append(want, k)
 			}
 		}

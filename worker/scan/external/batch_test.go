@@ -135,7 +135,10 @@ func TestBatchIsolatesFailures(t *testing.T) {
 		t.Run(c.bad, func(t *testing.T) {
 			tool, log := batchTool(t, "json")
 			tool.OKExit = []int{0}
-			tool.Timeout = time.Second
+			// Long enough for any run of the script on a loaded machine: a
+			// run that timed out would be split too, and the count be off.
+			// The hanging file's runs are the ones that time out.
+			tool.Timeout = 4 * time.Second
 			names := []string{"a.py", "b.py", "c.py", "d.py", "e.py", c.bad, "g.py", "h.py"}
 			outs := batchScanner(t, tool).ScanBatch(context.Background(), files(t, names, func(string) bool { return true }))
 			for k, o := range outs {

@@ -39,13 +39,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/forkscan/forkscan/beneath"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -204,8 +204,15 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	runs := map[string]any{}
 	ran := false
 	name := f.Name()
+	var head string
+	if s.mayRun(name) {
+		var err error
+		if head, err = look(f); err != nil {
+			return scan.Report{}, err
+		}
+	}
 	for _, t := range s.tools {
-		if !t.wants(name) {
+		if !t.wants(name, head) {
 			continue
 		}
 		ran = true
@@ -223,7 +230,40 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	return rep, nil
 }
 
-func (t Tool) wants(path string) bool {
+// look opens f as the tools will, just before they run, and returns its
+// first line: a file whose path now leads outside its root (a symlink
+// swapped in since the walk), or that is no longer a regular file, is
+// skipped, never handed to a tool. A tool opens the files it is given by
+// their names, itself: what it reads is checked here, at the last moment
+// forkscan can check it, not at the moment of its own open (see the
+// README's "What a scanned tree can do").
+func look(f *scan.File) (string, error) {
+	file, err := f.Open()
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, beneath.ErrOutside):
+		return "", scan.Skip("refused: its path leads outside the scanned root")
+	case errors.Is(err, beneath.ErrNotRegular) && errors.As(err, &pe):
+		return "", scan.Skip(pe.Err.Error()) // "not a regular file (named pipe)"
+	case err != nil:
+		return "", scan.AsError(err)
+	}
+	defer file.Close()
+	head := make([]byte, 128)
+	n, _ := io.ReadFull(file, head)
+	line, _, _ := strings.Cut(string(head[:n]), "\n")
+	return line, nil
+}
+
+// mayRun reports whether a tool may run on the file called path: one
+// includes its name, or picks files by their #! line.
+func (s *Scanner) mayRun(path string) bool {
+	return slices.ContainsFunc(s.tools, func(t Tool) bool { return len(t.Shebang) > 0 || t.wants(path, "") })
+}
+
+// wants reports whether t runs on the file called path whose first line
+// is head.
+func (t Tool) wants(path, head string) bool {
 	if len(t.Include) == 0 && len(t.Shebang) == 0 {
 		return true
 	}
@@ -233,21 +273,13 @@ func (t Tool) wants(path string) bool {
 			return true
 		}
 	}
-	return len(t.Shebang) > 0 && slices.Contains(t.Shebang, interpreter(path))
+	return len(t.Shebang) > 0 && slices.Contains(t.Shebang, interpreter(head))
 }
 
 // interpreter returns the base name of the interpreter a "#!" first line
-// of the file at path names ("sh" for "#!/bin/sh", "bash" for
-// "#!/usr/bin/env bash"); "" when there is none or the file cannot be read.
-func interpreter(path string) string {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO never blocks
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	head := make([]byte, 128)
-	n, _ := io.ReadFull(f, head)
-	line, _, _ := strings.Cut(string(head[:n]), "\n")
+// names ("sh" for "#!/bin/sh", "bash" for "#!/usr/bin/env bash"); "" when
+// it is not one.
+func interpreter(line string) string {
 	rest, ok := strings.CutPrefix(line, "#!")
 	if !ok {
 		return ""

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -144,7 +145,9 @@ func TestIncludeSkipsOtherFiles(t *testing.T) {
 	reason, ok := scan.IsSkip(err)
 	require.True(t, ok, "%v", err)
 	require.Contains(t, reason, "no exec tool")
-	_, err = sc.Scan(context.Background(), &scan.File{Path: "/x/main.py"})
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.py"), nil, 0o644))
+	_, err = sc.Scan(context.Background(), &scan.File{Root: dir, Path: "main.py"})
 	require.NoError(t, err)
 }
 
@@ -158,8 +161,9 @@ func TestCancelKillsTheWholeGroup(t *testing.T) {
 		`sleep 60 & echo $! > `+pids+`; echo $$ >> `+pids+`; wait`), "{}"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.txt"), nil, 0o644))
 	go func() {
-		_, err := build(t, tool).Scan(ctx, &scan.File{Path: dir})
+		_, err := build(t, tool).Scan(ctx, &scan.File{Root: dir, Path: "a.txt"})
 		errc <- err
 	}()
 	var ids []int
@@ -231,4 +235,45 @@ func TestParse(t *testing.T) {
 			require.Equal(t, c.want, got)
 		})
 	}
+}
+
+// TestToolsAreNotHandedWhatLeadsOut: a file that became a symlink out of
+// its root, a FIFO or a device since the walk is skipped with the reason,
+// never handed to a tool, alone or in a batch; the others run.
+func TestToolsAreNotHandedWhatLeadsOut(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "secret.py"), []byte("OUTSIDE"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "ok.py"), nil, 0o644))
+	require.NoError(t, os.Symlink(filepath.Join(outside, "secret.py"), filepath.Join(root, "out.py")))
+	require.NoError(t, os.Symlink("/dev/zero", filepath.Join(root, "zero.py")))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "fifo.py"), 0o644))
+	given := filepath.Join(t.TempDir(), "given")
+	tool := external.Tool{Command: []string{script(t, t.TempDir(), "note.sh", `printf '%s\n' "$@" >> `+given), "{}"}, Include: []string{"*.py"}}
+	sc := build(t, tool)
+	names := []string{"ok.py", "out.py", "zero.py", "fifo.py"}
+	want := map[string]string{"out.py": "outside the scanned root", "zero.py": "outside the scanned root", "fifo.py": "named pipe"}
+	var batch []*scan.File
+	for _, n := range names {
+		batch = append(batch, &scan.File{Root: root, Path: n})
+		_, err := sc.Scan(context.Background(), batch[len(batch)-1])
+		if want[n] == "" {
+			require.NoError(t, err, n)
+			continue
+		}
+		reason, ok := scan.IsSkip(err)
+		require.True(t, ok, "%s: %v", n, err)
+		require.Contains(t, reason, want[n], n)
+	}
+	for k, o := range sc.(scan.BatchScanner).ScanBatch(context.Background(), batch) {
+		if want[names[k]] == "" {
+			require.NoError(t, o.Err, names[k])
+			continue
+		}
+		reason, ok := scan.IsSkip(o.Err)
+		require.True(t, ok, "%s: %v", names[k], o.Err)
+		require.Contains(t, reason, want[names[k]])
+	}
+	b, err := os.ReadFile(given)
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(root, "ok.py"), filepath.Join(root, "ok.py")}, strings.Fields(string(b)), "only ok.py, alone then in the batch")
 }
