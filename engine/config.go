@@ -96,7 +96,7 @@ type Config struct {
 	// unless it is still building its scanners and using the CPU to do it
 	// (at least a twentieth of one over the last StartTimeout): a slow or
 	// busy machine, not a stuck worker. Such a start is given StartTimeout
-	// more at a time, up to LostAfter in all. If zero, 10s.
+	// more at a time, up to three times LostAfter in all. If zero, 10s.
 	StartTimeout time.Duration
 	// LostAfter is how long the run goes on trying to start workers while
 	// none can run and jobs wait (each start failing, paced as crashes

@@ -121,7 +121,7 @@ func (r *Run) newProc(slot int) *proc {
 // watchStart) and ends at once when the run no longer wants workers (it
 // was interrupted, or has nothing left to do); a worker that does not make
 // it is killed and reaped, and launch says why in a *startError.
-func (r *Run) launch(slot int) (*proc, *startError) {
+func (r *Run) launch(slot int) (p *proc, failed *startError) {
 	select { // a start is CPU-bound: one per CPU at a time
 	case r.startTokens <- struct{}{}:
 		defer func() { <-r.startTokens }()
@@ -130,9 +130,10 @@ func (r *Run) launch(slot int) (*proc, *startError) {
 	}
 	ctx, cancel := context.WithCancelCause(r.starting)
 	defer cancel(nil)
-	p := r.newProc(slot)
+	p = r.newProc(slot)
 	began := time.Now()
 	var watch startWatch
+	defer func() { watch.ended(r, failed) }()
 	go r.watchStart(ctx, cancel, &watch, began)
 	start := r.startProcess
 	if r.cfg.InProcess {
@@ -141,9 +142,7 @@ func (r *Run) launch(slot int) (*proc, *startError) {
 	if err := start(ctx, p); err != nil {
 		return nil, r.startError(p, err)
 	}
-	if p.killFn != nil {
-		watch.handshaken(p.pid)
-	}
+	watch.handshaken(p.pid) // in-process: this process, whose CPU shows a build going on as well
 	stop := context.AfterFunc(ctx, p.abort) // a hang in Configure is ended, not waited for
 	err := r.configure(p)
 	if !stop() {

@@ -12,20 +12,29 @@ func TestConfigFile(t *testing.T) {
 	root := t.TempDir()
 	write(t, filepath.Join(root, "a.txt"), "a SECRET\n")
 	write(t, filepath.Join(root, "b.log"), "a SECRET\n")
-	write(t, filepath.Join(root, "forkscan.toml"), `
+	mine := filepath.Join(t.TempDir(), "forkscan.toml")
+	write(t, mine, `
 scanner = ["flagger", "inventory"]
-exclude = ["*.log", "forkscan.toml"]
+exclude = ["*.log"]
 format  = "text"
 workers = 1
 `)
-	code, out, errOut := cli(t, "scan", root)
+	code, out, errOut := cli(t, "scan", "--config", mine, root)
 	require.Equal(t, exitFindings, code, errOut)
-	require.Equal(t, "a.txt\n  1  flagger  secret-word  \n", out, "the root's forkscan.toml sets the scanners, filters and format")
+	require.Equal(t, "a.txt\n  1  flagger  secret-word  \n", out, "--config sets the scanners, filters and format")
 	require.Contains(t, errOut, "1 worker processes")
 
-	code, out, errOut = cli(t, "scan", "--format", "jsonl", "-s", "inventory", root)
+	code, out, errOut = cli(t, "scan", "--config", mine, "--format", "jsonl", "-s", "inventory", root)
 	require.Equal(t, exitOK, code, errOut)
 	require.Len(t, records(t, out), 1, "flags win over the file; the file's exclude still holds")
+
+	// The root's own forkscan.toml says which of its files are scanned,
+	// and nothing else.
+	write(t, filepath.Join(root, "forkscan.toml"), "exclude = [\"*.log\", \"forkscan.toml\"]\nscanner = [\"flagger\"]\n")
+	code, out, errOut = cli(t, "scan", "-s", "inventory", root)
+	require.Equal(t, exitOK, code, errOut)
+	require.Len(t, records(t, out), 1, "the tree's exclude holds")
+	require.Contains(t, errOut, "ignored: scanner")
 
 	other := filepath.Join(t.TempDir(), "other.toml")
 	write(t, other, "scanner = [\"inventory\"]\nno-ignore = true\n")
@@ -39,9 +48,9 @@ func TestConfigFileExecTools(t *testing.T) {
 	write(t, filepath.Join(root, "a.py"), "x = 1\n")
 	write(t, filepath.Join(root, "b.md"), "# b\n")
 	tool := script(t, "py-check", `echo '[{"rule":"py","line":1,"message":"'"$(basename "$1")"'"}]'; exit 1`)
-	write(t, filepath.Join(root, "forkscan.toml"), `
+	config := filepath.Join(t.TempDir(), "forkscan.toml")
+	write(t, config, `
 scanner = ["exec"]
-exclude = ["forkscan.toml"]
 
 [[exec]]
 name    = "pycheck"
@@ -52,7 +61,7 @@ include = ["*.py"]
 timeout = "10s"
 limit   = 1
 `)
-	code, out, errOut := cli(t, "scan", root)
+	code, out, errOut := cli(t, "scan", "--config", config, root)
 	require.Equal(t, exitFindings, code, errOut)
 	got := records(t, out)
 	require.Equal(t, "pycheck/py", got["a.py|exec"].Findings[0].Rule)
@@ -72,9 +81,9 @@ func TestBadConfigFile(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			root := t.TempDir()
-			write(t, filepath.Join(root, "forkscan.toml"), c.body)
-			code, _, errOut := cli(t, "scan", root)
+			config := filepath.Join(t.TempDir(), "forkscan.toml")
+			write(t, config, c.body)
+			code, _, errOut := cli(t, "scan", "--config", config, t.TempDir())
 			require.Equal(t, exitUsage, code, errOut)
 			require.Contains(t, errOut, c.says)
 		})
