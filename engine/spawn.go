@@ -142,7 +142,7 @@ func (r *Run) launch(slot int) (p *proc, failed *startError) {
 	if err := start(ctx, p); err != nil {
 		return nil, r.startError(p, err)
 	}
-	watch.handshaken(p.pid) // in-process: this process, whose CPU shows a build going on as well
+	watch.handshaken(p.pid)                 // in-process: this process, whose CPU shows a build going on as well
 	stop := context.AfterFunc(ctx, p.abort) // a hang in Configure is ended, not waited for
 	err := r.configure(p)
 	if !stop() {

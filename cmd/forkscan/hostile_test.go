@@ -56,6 +56,7 @@ func hostileTree(t *testing.T, place string, scanners []string, kind func(*testi
 		write(t, filepath.Join(root, "sub", strings.Repeat("x", i%7)+string(rune('a'+i%26))+".txt"), strings.Repeat("y", i))
 	}
 	require.NoError(t, os.MkdirAll(filepath.Join(root, ".git", "info"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "sub"), 0o755))
 	args := []string{"scan", "-w", "2"}
 	for _, s := range scanners {
 		args = append(args, "-s", s)
