@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -25,15 +26,21 @@ func chromium(t *testing.T) string {
 }
 
 // The status page in a real browser: headless Chromium loads / while a
-// scan runs, and the page it rendered shows the scan running with files
-// done; loaded again at the end, done with every file.
+// scan runs (held on one file until the page is read, however long the
+// browser takes to start), and the page it rendered shows the scan
+// running with files done; loaded again at the end, done with every file.
 func TestStatusPageInChromium(t *testing.T) {
 	bin := chromium(t)
+	gate := t.TempDir()
+	t.Setenv(gateEnv, gate)
 	f := start(t, service.Config{}, "")
-	tree(t, f.root, numbered(300))
-	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
-	for sc := f.get(t, id); sc.State != service.Running || sc.Progress.FilesDone == 0; sc = f.get(t, id) {
-		require.False(t, sc.State.Ended(), "the scan ended before the browser could see it run")
+	files := numbered(300)
+	files["hold.txt"] = strings.Repeat("the largest file: scanned first, and held\n", 10)
+	tree(t, f.root, files)
+	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"gate"}})
+	waitFor(t, filepath.Join(gate, "holding"))
+	for sc := f.get(t, id); sc.Progress.FilesDone == 0; sc = f.get(t, id) {
+		require.Equal(t, service.Running, sc.State)
 		time.Sleep(10 * time.Millisecond)
 	}
 	state, done, found := pageInChromium(t, bin, f.http.URL+"/", id)
@@ -41,11 +48,12 @@ func TestStatusPageInChromium(t *testing.T) {
 	require.Positive(t, done)
 	require.LessOrEqual(t, done, found)
 
+	require.NoError(t, os.WriteFile(filepath.Join(gate, "release"), nil, 0o644))
 	f.wait(t, id)
 	state, done, found = pageInChromium(t, bin, f.http.URL+"/", id)
 	require.Equal(t, "done", state)
-	require.Equal(t, 300, done)
-	require.Equal(t, 300, found)
+	require.Equal(t, 301, done)
+	require.Equal(t, 301, found)
 }
 
 // pageInChromium loads url in headless Chromium and reads, from the DOM
