@@ -82,7 +82,7 @@ bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
 ## it found interesting in the package's testdata/fuzz, where plain
 ## `go test` runs them as seeds.
 FUZZTIME ?= 20s
-FUZZ := ./internal/wire:FuzzJobs ./internal/wire:FuzzResults ./engine:FuzzUpstream
+FUZZ := ./internal/wire:FuzzJobs ./internal/wire:FuzzResults ./engine:FuzzUpstream ./merge:FuzzShardHeaders
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/github.com/forkscan/forkscan; \
 	for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \

@@ -10,12 +10,22 @@
 // shards recorded), never the records. It reads each input twice: once
 // to check, once to write, so that a merge it refuses writes nothing.
 //
+// What it holds grows with its inputs, never with what their headers
+// say: a header is read only as record.ParseMeta allows (a count of at
+// most record.MaxShards, a line of at most record.MaxMetaLine, no field
+// twice), each input's header is kept, and the shards missing from a
+// count of 100,000 are found in one pass over those given and named in
+// runs ("shards 4-100000 of 100000"). Its messages are bounded the same
+// way: a few bad lines, overlaps and other scans' inputs are named, the
+// rest counted.
+//
 // It knows nothing of the walk, the engine or the CLI: it reads records
 // and shards' header and end lines (package resume's Lines) and writes
 // records to an output.Writer.
 package merge
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -82,12 +92,13 @@ func Check(names []string, o Options) (*Plan, error) {
 	}
 	p := &Plan{opts: o}
 	seen := &fileSet{seed: maphash.MakeSeed(), slot: map[uint64]int32{}}
-	var errs []error
+	var errs, left []error
 	for i, name := range names {
 		s, err := readShard(name, int32(i), seen)
 		switch {
 		case errors.Is(err, ErrNotShard) && o.AllowPartial:
 			p.Partial = append(p.Partial, err.Error()+"; left out")
+			left = append(left, err)
 		case err != nil:
 			errs = append(errs, err)
 		default:
@@ -98,9 +109,10 @@ func Check(names []string, o Options) (*Plan, error) {
 		return nil, errors.Join(errs...)
 	}
 	if len(p.Shards) == 0 {
-		return nil, fmt.Errorf("%w: none of the files given is a shard's output (%s)", ErrMissing, strings.Join(p.Partial, "; "))
+		none := fmt.Errorf("%w: none of the files given is a shard's output", ErrMissing)
+		return nil, errors.Join(append([]error{none}, left...)...)
 	}
-	slices.SortStableFunc(p.Shards, func(a, b Shard) int { return a.Header.Shard - b.Header.Shard })
+	slices.SortStableFunc(p.Shards, func(a, b Shard) int { return cmp.Compare(a.Header.Shard, b.Header.Shard) })
 	errs = append(errs, p.checkSet()...)
 	apart := !slices.ContainsFunc(errs, func(err error) bool {
 		return errors.Is(err, ErrDuplicate) || errors.Is(err, ErrMismatch)
@@ -131,10 +143,15 @@ func readShard(name string, slot int32, seen *fileSet) (Shard, error) {
 			return s, fmt.Errorf("%w: %s: %w", ErrNotShard, name, err)
 		}
 		switch {
+		case l.N == 1 && errors.Is(l.Err, record.ErrBadMeta):
+			return s, fmt.Errorf("%w: %s:1: %w", ErrNotShard, name, l.Err)
 		case l.N == 1 && l.Meta.Header == nil:
 			why := "a record (the output of a scan without --shard?)"
-			if l.Bad != "" {
+			switch {
+			case l.Bad != "":
 				why = l.Bad
+			case l.Meta.End != nil:
+				why = "an end line"
 			}
 			return s, fmt.Errorf("%w: %s:1: not a shard's header but %s; merge reads the JSON lines of forkscan scan --shard I/N -o FILE", ErrNotShard, name, why)
 		case l.N == 1:
@@ -157,68 +174,6 @@ func readShard(name string, slot int32, seen *fileSet) (Shard, error) {
 	}
 	s.End = last.Meta.End // an end line before the last is not the end
 	return s, nil
-}
-
-// checkSet checks that the shards are one scan's, each once, all there.
-func (p *Plan) checkSet() []error {
-	var errs []error
-	first := p.Shards[0]
-	at := map[int]string{}
-	for _, s := range p.Shards {
-		if why := differ(first.Header, s.Header); why != "" {
-			errs = append(errs, fmt.Errorf("%w: %s and %s differ in %s", ErrMismatch, first.Name, s.Name, why))
-			continue
-		}
-		if other, twice := at[s.Header.Shard]; twice {
-			errs = append(errs, fmt.Errorf("%w: shard %s is both %s and %s", ErrDuplicate, s.Header, other, s.Name))
-		}
-		at[s.Header.Shard] = s.Name
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	for i := 1; i <= first.Header.Shards; i++ {
-		if _, ok := at[i]; !ok {
-			errs = p.partial(errs, fmt.Errorf("%w: shard %d/%d (given: %s)", ErrMissing, i, first.Header.Shards, p.given()))
-		}
-	}
-	return append(errs, p.checkTrees()...)
-}
-
-// differ says how two headers differ in what must be the same; "" if not.
-func differ(a, b record.ShardHeader) string {
-	switch {
-	case a.Shards != b.Shards:
-		return fmt.Sprintf("their shard count (%d, %d)", a.Shards, b.Shards)
-	case a.Split != b.Split:
-		return fmt.Sprintf("how they split the tree (by %s, by %s)", a.Split, b.Split)
-	case !slices.Equal(a.Roots, b.Roots):
-		return fmt.Sprintf("their roots (%s; %s)", strings.Join(a.Roots, ", "), strings.Join(b.Roots, ", "))
-	case a.Version != b.Version:
-		return fmt.Sprintf("their forkscan version (%s, %s)", a.Version, b.Version)
-	case !slices.Equal(a.Scanners, b.Scanners) || a.Settings != b.Settings:
-		return fmt.Sprintf("their settings (scanners %s, settings %s; scanners %s, settings %s): scanners, their options, --include/--exclude/--no-ignore or --max-file-size",
-			strings.Join(a.Scanners, ","), a.Settings, strings.Join(b.Scanners, ","), b.Settings)
-	}
-	return ""
-}
-
-// checkTrees checks that shards split by size listed the same tree.
-func (p *Plan) checkTrees() []error {
-	var ref *Shard
-	for i := range p.Shards {
-		s := &p.Shards[i]
-		if s.End == nil || s.End.Tree == "" {
-			continue
-		}
-		if ref == nil {
-			ref = s
-		} else if s.End.Tree != ref.End.Tree {
-			return []error{fmt.Errorf("%w: %s and %s split different trees (listings %s and %s): the tree changed between their runs",
-				ErrMismatch, ref.Name, s.Name, ref.End.Tree, s.End.Tree)}
-		}
-	}
-	return nil
 }
 
 // checkEach checks that each shard finished and has only good lines.
@@ -249,15 +204,6 @@ func (p *Plan) partial(errs []error, err error) []error {
 		return errs
 	}
 	return append(errs, err)
-}
-
-// given lists the shards given, for a message.
-func (p *Plan) given() string {
-	var parts []string
-	for _, s := range p.Shards {
-		parts = append(parts, fmt.Sprintf("%s is %s", s.Name, s.Header))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // Write writes the records of every shard, in shard order, to w. Lines

@@ -153,11 +153,11 @@ func TestShardHeaderAndEnd(t *testing.T) {
 
 	lines := strings.Split(strings.TrimSuffix(run(output.JSONL, output.Options{Shard: h}), "\n"), "\n")
 	require.Len(t, lines, 3)
-	m, isMeta := record.ParseMeta([]byte(lines[0]))
-	require.True(t, isMeta)
+	m, err := record.ParseMeta([]byte(lines[0]))
+	require.NoError(t, err)
 	require.Equal(t, h, m.Header)
-	m, isMeta = record.ParseMeta([]byte(lines[2]))
-	require.True(t, isMeta)
+	m, err = record.ParseMeta([]byte(lines[2]))
+	require.NoError(t, err)
 	require.Equal(t, &end, m.End)
 
 	resumed := run(output.JSONL, output.Options{Shard: h, Resumed: true})

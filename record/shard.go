@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -11,6 +10,30 @@ const (
 	Finished    = "finished"    // the walk ended and every file of the share has its records
 	Interrupted = "interrupted" // stopped before that: Ctrl-C, SIGTERM, a run that failed
 )
+
+// MaxShards is the most shards a scan may be split into: one limit for
+// the side that writes shards (tree.Shard.Check, and so --shard,
+// --shard-count and the schedulers' variables) and the side that reads
+// them (ParseMeta, and so a merge or a resume never takes a header's word
+// for more). It is the largest count a scheduler hands out: a Kubernetes
+// Indexed Job runs at most 100,000 pods at once (its parallelism limit),
+// and 100,000 completions is where its API starts to restrict a Job
+// further; a GitHub Actions matrix holds 256 jobs, GitLab's parallel:
+// 200. No real scan comes near it; a header that says more is not one.
+//
+// Nothing a merge holds grows with the count (it holds what its inputs
+// hold), so the limit refuses a header that cannot be a real scan's
+// rather than saving memory; the writer's side holds 16 bytes a shard
+// for a split by size.
+const MaxShards = 100_000
+
+// MaxMetaLine is the longest header or end line, newline included, that
+// ParseMeta reads and a scan writes. A header's size is its roots' (a
+// scan's paths, usually one): 1 MiB holds thousands. The limit bounds
+// what reading a hostile header costs: a line of a MiB of empty roots
+// ("",) allocates some 32 MiB while ParseMeta decodes it, garbage at
+// once, and its header keeps under 5 MiB (TestParseMetaCost).
+const MaxMetaLine = 1 << 20
 
 // ShardHeader is the first line of the JSON lines output of one shard of
 // a scan spread over machines (`forkscan scan --shard I/N`): what the
@@ -51,6 +74,32 @@ type ShardEnd struct {
 // String is "I/N".
 func (h ShardHeader) String() string { return fmt.Sprintf("%d/%d", h.Shard, h.Shards) }
 
+// Check reports what would make ParseMeta refuse h's line, as an error
+// wrapping ErrBadMeta: a count out of 1 to MaxShards, an index out of 1
+// to the count, a line longer than MaxMetaLine (too many roots). A scan
+// checks its header before it writes it, so that no shard runs to an
+// output that a merge refuses.
+func (h ShardHeader) Check() error {
+	if err := h.checkCounts(); err != nil {
+		return err
+	}
+	if b, err := h.MarshalJSON(); err != nil || len(b)+1 > MaxMetaLine {
+		return fmt.Errorf("%w: the header would be longer than %d KiB (%d roots)", ErrBadMeta, MaxMetaLine>>10, len(h.Roots))
+	}
+	return nil
+}
+
+// checkCounts checks the header's count and index.
+func (h ShardHeader) checkCounts() error {
+	switch {
+	case h.Shards < 1 || h.Shards > MaxShards:
+		return fmt.Errorf("%w: the header's shard count is %d, not from 1 to %d (the most shards a scan may have)", ErrBadMeta, h.Shards, MaxShards)
+	case h.Shard < 1 || h.Shard > h.Shards:
+		return fmt.Errorf("%w: the header's shard index is %d, not from 1 to its count, %d", ErrBadMeta, h.Shard, h.Shards)
+	}
+	return nil
+}
+
 // The "type" a header or end line carries; records have none.
 const (
 	typeShard = "shard"
@@ -73,48 +122,4 @@ func (e ShardEnd) MarshalJSON() ([]byte, error) {
 		Type string `json:"type"`
 		plain
 	}{typeEnd, plain(e)})
-}
-
-// Meta is a line of an output that is not a record: a shard's header or
-// end. At most one of its fields is set.
-type Meta struct {
-	Header *ShardHeader
-	End    *ShardEnd
-}
-
-// metaPrefix is how a header or end line begins, as MarshalJSON writes
-// it: ParseMeta looks no further into a line without it (a record).
-var metaPrefix = []byte(`{"type":"`)
-
-// ParseMeta reads a header or end line, as MarshalJSON wrote it; ok is
-// false for anything else (a record, garbage).
-func ParseMeta(line []byte) (m Meta, ok bool) {
-	if !bytes.HasPrefix(line, metaPrefix) {
-		return m, false
-	}
-	var typed struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(line, &typed) != nil {
-		return m, false
-	}
-	switch typed.Type {
-	case typeShard:
-		type plain ShardHeader
-		var h plain
-		if json.Unmarshal(line, &h) != nil || h.Shards < 1 || h.Shard < 1 || h.Shard > h.Shards {
-			return m, false
-		}
-		m.Header = (*ShardHeader)(&h)
-	case typeEnd:
-		type plain ShardEnd
-		var e plain
-		if json.Unmarshal(line, &e) != nil || (e.State != Finished && e.State != Interrupted) {
-			return m, false
-		}
-		m.End = (*ShardEnd)(&e)
-	default:
-		return m, false
-	}
-	return m, true
 }

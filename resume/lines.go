@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 
 	"github.com/forkscan/forkscan/record"
 )
@@ -23,7 +24,18 @@ type Line struct {
 	Record record.Record
 	Meta   record.Meta
 	Bad    string
+	// Err is why the line is bad, as an error to match (Bad is its text,
+	// cut to 256 bytes): record.ErrBadMeta for a line that begins as a
+	// shard's header or end line but is not one, record.ErrNotRecord for
+	// JSON that is not a record. Nil for a good line.
+	Err error
 }
+
+// Why lines are bad, besides what record says.
+var (
+	errLong     = fmt.Errorf("longer than %d MiB", MaxLine>>20)
+	errCutShort = errors.New("the last line is cut short (no newline)")
+)
 
 // IsRecord reports whether the line is a record.
 func (l *Line) IsRecord() bool { return l.Bad == "" && l.Meta == (record.Meta{}) }
@@ -44,7 +56,7 @@ func Lines(r io.Reader) iter.Seq2[Line, error] {
 			}
 			l := Line{N: n}
 			if long {
-				l.Bad = fmt.Sprintf("longer than %d MiB", MaxLine>>20)
+				l.bad(errLong)
 			} else {
 				l = parseLine(n, text)
 			}
@@ -76,19 +88,35 @@ func readLine(br *bufio.Reader) (text []byte, long bool, err error) {
 func parseLine(n int, text []byte) Line {
 	l := Line{N: n, Text: text}
 	if !bytes.HasSuffix(text, []byte("\n")) {
-		l.Text, l.Bad = nil, "the last line is cut short (no newline)"
+		l.bad(errCutShort)
 		return l
 	}
-	if m, ok := record.ParseMeta(text); ok {
+	switch m, err := record.ParseMeta(text); {
+	case err != nil:
+		l.bad(err)
+		return l
+	case m != record.Meta{}:
 		l.Meta = m
 		return l
 	}
 	// UnmarshalJSON checks the line is JSON; json.Unmarshal would too,
 	// reading each line once more.
 	if err := l.Record.UnmarshalJSON(text); errors.Is(err, record.ErrNotRecord) {
-		l.Text, l.Bad = nil, err.Error()
+		l.bad(err)
 	} else if err != nil {
-		l.Text, l.Bad = nil, fmt.Sprintf("not a JSON record (%v)", err)
+		l.bad(fmt.Errorf("not a JSON record (%w)", err))
 	}
 	return l
+}
+
+// maxBad is the longest Bad is: a decoder's error quotes the value it
+// could not take, which a hostile line makes as long as itself.
+const maxBad = 256
+
+// bad makes l a bad line, for err.
+func (l *Line) bad(err error) {
+	l.Text, l.Bad, l.Err = nil, err.Error(), err
+	if len(l.Bad) > maxBad {
+		l.Bad = strings.ToValidUTF8(l.Bad[:maxBad], "") + "…"
+	}
 }

@@ -175,6 +175,32 @@ func TestLines(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d %s%s", l.N, l.Bad, l.Record.Path))
 	}
 	require.Equal(t, []string{"1 longer than 64 MiB", "2 b"}, got, "a line too long is read past, not held")
+
+	// A line that begins as a header but is not one is bad, and says why.
+	crafted := `{"type":"shard","shard":1,"shards":100000000,"split":"hash"}` + "\n" + line(t, "/r", "c", "s", "c")
+	got = nil
+	for l, err := range resume.Lines(strings.NewReader(crafted)) {
+		require.NoError(t, err)
+		if l.N == 1 {
+			require.ErrorIs(t, l.Err, record.ErrBadMeta)
+			require.Nil(t, l.Meta.Header)
+			require.False(t, l.IsRecord())
+		}
+		got = append(got, fmt.Sprintf("%d %s%s", l.N, l.Bad, l.Record.Path))
+	}
+	require.Equal(t, []string{
+		"1 a bad shard header or end line: the header's shard count is 100000000, not from 1 to 100000 (the most shards a scan may have)",
+		"2 c",
+	}, got)
+
+	// A decoder's error quotes what it could not take: Bad quotes a little.
+	huge := `{"root":"/r","path":"d","scanner":"s","status":"ok","attempts":1` + strings.Repeat("0", 1<<20) + "}\n"
+	for l, err := range resume.Lines(strings.NewReader(huge)) {
+		require.NoError(t, err)
+		require.Contains(t, l.Bad, "not a JSON record (json: cannot unmarshal number 1000")
+		require.LessOrEqual(t, len(l.Bad), 260)
+		require.Error(t, l.Err)
+	}
 }
 
 // TestLoadRefusesWhatIsNotAnOutput: an output that is not a regular file,

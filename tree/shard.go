@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/forkscan/forkscan/record"
 )
 
 // Split is how a sharded walk divides a tree.
@@ -37,8 +39,10 @@ const (
 // Splits lists the splits, the default first.
 var Splits = []Split{ByHash, BySize}
 
-// MaxShards is the most shards a tree may be split into.
-const MaxShards = 1 << 16
+// MaxShards is the most shards a tree may be split into: record's limit,
+// the one a merge holds shards' headers to, so that no scan writes a
+// shard that a merge refuses for its count.
+const MaxShards = record.MaxShards
 
 // ErrBadShard is wrapped by ParseShard and Shard.Check errors.
 var ErrBadShard = errors.New("not a shard")
@@ -73,7 +77,7 @@ func ParseShard(s string) (Shard, error) {
 func (s Shard) Check() error {
 	switch {
 	case s.Count < 1 || s.Count > MaxShards:
-		return fmt.Errorf("%s is %w: the count must be from 1 to %d", s, ErrBadShard, MaxShards)
+		return fmt.Errorf("%s is %w: the count must be from 1 to %d (the most shards a scan may have)", s, ErrBadShard, MaxShards)
 	case s.Index < 1 || s.Index > s.Count:
 		return fmt.Errorf("%s is %w: the index must be from 1 to %d", s, ErrBadShard, s.Count)
 	case s.By != "" && !slices.Contains(Splits, s.By):

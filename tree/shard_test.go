@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/tree"
 )
 
@@ -19,6 +20,7 @@ func TestParseShard(t *testing.T) {
 		in   string
 		want tree.Shard
 		bad  bool
+		says string // what the error says, besides the form
 	}{
 		{in: "1/3", want: tree.Shard{Index: 1, Count: 3}},
 		{in: "3/3", want: tree.Shard{Index: 3, Count: 3}},
@@ -33,7 +35,16 @@ func TestParseShard(t *testing.T) {
 		{in: "3", bad: true},
 		{in: "1/3/4", bad: true},
 		{in: "a/3", bad: true},
-		{in: "1/70000", bad: true},
+		{in: "1/100000", want: tree.Shard{Index: 1, Count: 100_000}},
+		{in: "100000/100000", want: tree.Shard{Index: 100_000, Count: 100_000}},
+		{in: "1/100001", bad: true, says: "the count must be from 1 to 100000 (the most shards a scan may have)"},
+		{in: "1/100000000", bad: true, says: "from 1 to 100000"},
+		{in: "1/9223372036854775807", bad: true, says: "from 1 to 100000"},
+		{in: "1/99999999999999999999", bad: true, says: "write I/N"},
+		{in: "1/-3", bad: true, says: "from 1 to 100000"},
+		{in: "1/1e3", bad: true, says: "write I/N"},
+		{in: "1/2.0", bad: true, says: "write I/N"},
+		{in: "100001/100000", bad: true, says: "the index must be from 1 to 100000"},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
@@ -41,6 +52,7 @@ func TestParseShard(t *testing.T) {
 			if c.bad {
 				require.ErrorIs(t, err, tree.ErrBadShard)
 				require.Contains(t, err.Error(), "/", "the message shows the form")
+				require.Contains(t, err.Error(), c.says)
 				return
 			}
 			require.NoError(t, err)
@@ -48,6 +60,7 @@ func TestParseShard(t *testing.T) {
 		})
 	}
 	require.ErrorIs(t, tree.Shard{Index: 1, Count: 2, By: "zipf"}.Check(), tree.ErrBadShard)
+	require.Equal(t, record.MaxShards, tree.MaxShards, "the writer's limit is the reader's")
 }
 
 // randomTree makes a tree of n files of random sizes (a few of them large,

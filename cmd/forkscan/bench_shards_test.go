@@ -104,8 +104,8 @@ func lastLine(b *testing.B, file string) record.ShardEnd {
 		b.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	m, ok := record.ParseMeta([]byte(lines[len(lines)-1]))
-	if !ok || m.End == nil {
+	m, err := record.ParseMeta([]byte(lines[len(lines)-1]))
+	if err != nil || m.End == nil {
 		b.Fatalf("%s ends with no end line", file)
 	}
 	return *m.End

@@ -36,14 +36,16 @@ text; the default as scan's), with the summary and exit codes of a scan.
 It first checks that the outputs belong together, and refuses, naming the
 files, when a shard is missing or given twice, when shards differ in root,
 settings or forkscan version, when a file is in two shards, when a shard
-did not finish (interrupted, or killed: no end line), or when lines are
-not records (each named with its number). --allow-partial merges what
+did not finish (interrupted, or killed: no end line), when a header is not
+one forkscan writes (a shard count over 100,000, a field twice), or when
+lines are not records (each named with its number). --allow-partial merges what
 there is instead (files that are not shard outputs left out, bad lines
 skipped), says what is missing, and exits 3 at best; it never lets through
 shards of different scans, a shard given twice, or a file in two shards.
 
 It reads each output twice (to check, then to write) and holds one line at
-a time and a few bytes per file, never the records.`,
+a time and a few bytes per file, never the records, and nothing per shard
+of the count the headers name.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := runMerge(cmd.Context(), f, args, cmd.OutOrStdout(), cmd.ErrOrStderr())

@@ -36,7 +36,10 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
 	defer signals.Stop()
 	roots := tree.Roots(args)
-	header := shardHeader(shard, roots, cfg, f)
+	header, err := shardHeader(shard, roots, cfg, f)
+	if err != nil {
+		return exitUsage, err
+	}
 	src := &scanrun.Source{Walker: &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}, Scanners: cfg.Scanners}
 	var resumed *resume.Report
 	if f.resume {

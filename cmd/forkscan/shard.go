@@ -60,15 +60,15 @@ func (s shardFlags) resolve(getenv func(string) string) (tree.Shard, error) {
 	}
 	if s.count != 0 {
 		if s.count < 1 || s.count > tree.MaxShards {
-			return sh, usageErr("--shard-count must be from 1 to %d, got %d", tree.MaxShards, s.count)
+			return sh, usageErr("--shard-count must be from 1 to %d (the most shards a scan may have), got %d", tree.MaxShards, s.count)
 		}
 		counts = append(counts, countFrom{s.count, "--shard-count " + strconv.Itoa(s.count)})
 	}
 	for _, name := range []string{envShards, envCITotal} {
 		if v := getenv(name); v != "" && (name != envCITotal || getenv(envCIIndex) != "") {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return sh, usageErr("%s=%q is not a shard count (a whole number of at least 1)", name, v)
+			if err != nil || n < 1 || n > tree.MaxShards {
+				return sh, usageErr("%s=%q is not a shard count (a whole number from 1 to %d, the most shards a scan may have)", name, v, tree.MaxShards)
 			}
 			counts = append(counts, countFrom{n, name + "=" + v})
 		}
@@ -88,15 +88,15 @@ func (s shardFlags) resolve(getenv func(string) string) (tree.Shard, error) {
 func envIndex(getenv func(string) string) (int, string, error) {
 	if v := getenv(envJobIndex); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return 0, "", usageErr("%s=%q is not a job index (a whole number from 0)", envJobIndex, v)
+		if err != nil || n < 0 || n >= tree.MaxShards {
+			return 0, "", usageErr("%s=%q is not a job index (a whole number from 0 to %d)", envJobIndex, v, tree.MaxShards-1)
 		}
 		return n + 1, envJobIndex + "=" + v, nil
 	}
 	if v := getenv(envCIIndex); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return 0, "", usageErr("%s=%q is not a node index (a whole number from 1)", envCIIndex, v)
+		if err != nil || n < 1 || n > tree.MaxShards {
+			return 0, "", usageErr("%s=%q is not a node index (a whole number from 1 to %d)", envCIIndex, v, tree.MaxShards)
 		}
 		return n, envCIIndex + "=" + v, nil
 	}
@@ -127,15 +127,20 @@ func (s shardFlags) settle(index int, from string, counts []countFrom) (tree.Sha
 	return sh, nil
 }
 
-// shardHeader is what a shard's output says it is.
-func shardHeader(sh tree.Shard, roots []string, cfg engine.Config, f scanFlags) *record.ShardHeader {
+// shardHeader is what a shard's output says it is; an error if a merge
+// would refuse it (so many roots that the header is too long).
+func shardHeader(sh tree.Shard, roots []string, cfg engine.Config, f scanFlags) (*record.ShardHeader, error) {
 	if sh.Count == 0 {
-		return nil
+		return nil, nil
 	}
-	return &record.ShardHeader{
+	h := &record.ShardHeader{
 		Shard: sh.Index, Shards: sh.Count, Split: string(sh.Split()), Roots: roots,
 		Scanners: cfg.Scanners, Settings: settings(cfg, f), Version: versionString(),
 	}
+	if err := h.Check(); err != nil {
+		return nil, usageErr("--shard %s: %w: give fewer paths", sh, err)
+	}
+	return h, nil
 }
 
 // settings is a fingerprint of what decides which files a scan scans and

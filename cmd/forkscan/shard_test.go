@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/record"
+	"github.com/forkscan/forkscan/tree"
 )
 
 // shardTree makes a tree of files of very different sizes (a few of a
@@ -57,7 +58,9 @@ func readShard(t *testing.T, file string) shardOutput {
 	var s shardOutput
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
-		m, isMeta := record.ParseMeta(sc.Bytes())
+		m, err := record.ParseMeta(sc.Bytes())
+		require.NoError(t, err, "%s:%d", file, n)
+		isMeta := m != record.Meta{}
 		switch {
 		case n == 1:
 			require.NotNil(t, m.Header, "%s: the first line is the header: %s", file, sc.Text())
@@ -198,6 +201,25 @@ func TestMergeRefusals(t *testing.T) {
 	require.NoError(t, os.WriteFile(cut, data[:len(data)-20], 0o644))
 	otherRoot := edit(t, s[3], dir, "s3-root.jsonl", replace(`"roots":["`+root, `"roots":["/elsewhere`))
 	otherVersion := edit(t, s[3], dir, "s3-version.jsonl", replace(`"version":"`, `"version":"v9.9.9-`))
+	// crafted is s3 with its header's shard and count as given (JSON text).
+	crafted := func(name, shard, shards string) string {
+		return edit(t, s[3], dir, name+".jsonl", replace(`{"type":"shard","shard":3,"shards":3,`, `{"type":"shard","shard":`+shard+`,"shards":`+shards+`,`))
+	}
+	badHeader := func(file string) string { return file + ":1: a bad shard header or end line: the header's " }
+	count1e8 := crafted("count-1e8", "3", "100000000")
+	count0 := crafted("count-0", "3", "0")
+	countNegative := crafted("count-negative", "3", "-3")
+	countMax := crafted("count-max", "3", "9223372036854775807")
+	indexOver := crafted("index-over", "4", "3")
+	index0 := crafted("index-0", "0", "3")
+	huge := crafted("huge", "3", "1"+strings.Repeat("0", 100))
+	float := crafted("float", "3", "3.0")
+	twice := edit(t, s[3], dir, "twice.jsonl", replace(`"split":`, `"shards":100000000,"split":`))
+	negativeEnd := edit(t, s[3], dir, "s3-negative-end.jsonl", replace(`"state":"finished","files":`, `"state":"finished","files":-`))
+	var most [4]string // s[1..3] as shards 1, 2 and 3 of the most a scan may have
+	for i := 1; i <= 3; i++ {
+		most[i] = edit(t, s[i], dir, fmt.Sprintf("most-%d.jsonl", i), replace(`"shards":3,`, fmt.Sprintf(`"shards":%d,`, tree.MaxShards)))
+	}
 
 	cases := []struct {
 		name    string
@@ -220,6 +242,18 @@ func TestMergeRefusals(t *testing.T) {
 		{"SARIF", []string{s[1], s[2], sarif}, []string{"not a forkscan shard output", sarif + ":1: not a shard's header but not a JSON record"}, true},
 		{"no such file", []string{s[1], s[2], filepath.Join(dir, "nope.jsonl")}, []string{"nope.jsonl", "no such file"}, true},
 		{"no shard at all", []string{plain, sarif}, []string{plain, sarif}, false},
+		{"count 1e8", []string{s[1], s[2], count1e8}, []string{"not a forkscan shard output", badHeader(count1e8) + "shard count is 100000000, not from 1 to 100000 (the most shards a scan may have)"}, true},
+		{"count 0", []string{s[1], s[2], count0}, []string{badHeader(count0) + "shard count is 0, not from 1 to 100000"}, true},
+		{"count negative", []string{s[1], s[2], countNegative}, []string{badHeader(countNegative) + "shard count is -3, not from 1 to 100000"}, true},
+		{"count 2^63-1", []string{s[1], s[2], countMax}, []string{badHeader(countMax) + "shard count is 9223372036854775807, not from 1 to 100000"}, true},
+		{"index over the count", []string{s[1], s[2], indexOver}, []string{badHeader(indexOver) + "shard index is 4, not from 1 to its count, 3"}, true},
+		{"index 0", []string{s[1], s[2], index0}, []string{badHeader(index0) + "shard index is 0, not from 1 to its count, 3"}, true},
+		{"a huge number", []string{s[1], s[2], huge}, []string{huge + ":1: a bad shard header or end line: the header is not as forkscan writes it", "cannot unmarshal number 1000"}, true},
+		{"a float", []string{s[1], s[2], float}, []string{float + ":1: a bad shard header or end line: the header is not as forkscan writes it", "cannot unmarshal number 3.0"}, true},
+		{"a count twice", []string{s[1], s[2], twice}, []string{twice + `:1: a bad shard header or end line: the header names "shards" twice`}, true},
+		{"a bad end line", []string{s[1], s[2], negativeEnd}, []string{"not records", negativeEnd + ":", "the end line counts -", "did not finish", "no end line"}, true},
+		{"the most shards, three given", most[1:], []string{"a shard is missing: shards 4-100000 of 100000, 99997 in all", most[1] + " is 1/100000"}, true},
+
 		{"nothing", nil, []string{"name the shards' outputs"}, false},
 	}
 	for _, c := range cases {
@@ -254,6 +288,10 @@ func TestShardFromFlagsAndEnvironment(t *testing.T) {
 	for i := range 12 {
 		write(t, filepath.Join(root, fmt.Sprintf("f%02d.txt", i)), "z")
 	}
+	var manyRoots []string // files of as many directories (roots): too many to name in a header
+	for i := range 20_000 {
+		manyRoots = append(manyRoots, fmt.Sprintf("/nowhere/a/path/long/enough/to/make/the/header/long/%05d/f", i))
+	}
 	cases := []struct {
 		name  string
 		args  []string
@@ -282,6 +320,18 @@ func TestShardFromFlagsAndEnvironment(t *testing.T) {
 		{name: "unknown split", args: []string{"--shard", "1/2", "--shard-by", "zipf"}, err: `unknown split "zipf"`},
 		{name: "split without a shard", args: []string{"--shard-by", "size"}, err: "--shard-by only means something with --shard"},
 		{name: "shard and plain resume", args: []string{"--shard", "1/2", "--resume"}, err: "--resume needs --output"},
+		{name: "the most shards", args: []string{"--shard", "100000/100000"}, shard: "100000/100000"},
+		{name: "the most shards, Indexed Job", env: map[string]string{envJobIndex: "99999", envShards: "100000"}, shard: "100000/100000"},
+		{name: "count over the most", args: []string{"--shard", "1/100001"}, err: "--shard: 1/100001 is not a shard: the count must be from 1 to 100000 (the most shards a scan may have)"},
+		{name: "count 1e8", args: []string{"--shard", "1/100000000"}, err: "the count must be from 1 to 100000"},
+		{name: "count past int64", args: []string{"--shard", "1/99999999999999999999"}, err: "write I/N"},
+		{name: "flag count over the most", args: []string{"--shard-count", "100001"}, env: map[string]string{envJobIndex: "0"}, err: "--shard-count must be from 1 to 100000 (the most shards a scan may have), got 100001"},
+		{name: "env count over the most", env: map[string]string{envJobIndex: "0", envShards: "100000000"}, err: `FORKSCAN_SHARDS="100000000" is not a shard count (a whole number from 1 to 100000`},
+		{name: "GitLab total over the most", env: map[string]string{envCIIndex: "1", envCITotal: "9223372036854775807"}, err: `CI_NODE_TOTAL="9223372036854775807" is not a shard count`},
+		{name: "job index over the most", env: map[string]string{envJobIndex: "100000", envShards: "100000"}, err: `JOB_COMPLETION_INDEX="100000" is not a job index (a whole number from 0 to 99999)`},
+		{name: "job index 2^63-1", env: map[string]string{envJobIndex: "9223372036854775807", envShards: "3"}, err: `JOB_COMPLETION_INDEX="9223372036854775807" is not a job index`},
+		{name: "GitLab index over the most", env: map[string]string{envCIIndex: "100001", envCITotal: "100000"}, err: `CI_NODE_INDEX="100001" is not a node index (a whole number from 1 to 100000)`},
+		{name: "too many roots for a header", args: append([]string{"--shard", "1/2"}, manyRoots...), err: "--shard 1/2: a bad shard header or end line: the header would be longer than 1024 KiB"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -296,9 +346,10 @@ func TestShardFromFlagsAndEnvironment(t *testing.T) {
 			}
 			require.Equal(t, exitOK, code, errOut)
 			first, _, _ := strings.Cut(out, "\n")
-			m, isMeta := record.ParseMeta([]byte(first))
+			m, err := record.ParseMeta([]byte(first))
+			require.NoError(t, err)
 			if c.shard == "" {
-				require.False(t, isMeta, "a run that is not a shard writes no header")
+				require.Zero(t, m, "a run that is not a shard writes no header")
 				return
 			}
 			require.NotNil(t, m.Header, first)
