@@ -191,3 +191,35 @@ func TestHostileTreesInTheService(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, "%s", body)
 	require.Equal(t, service.Cancelled, f.get(t, id).State)
 }
+
+// TestSecretsConfigsOfTreesStayInThem: a .gitleaks.toml in a scanned tree
+// that extends a file outside the tree fails its scan, saying why, the
+// file unread; a config the operator names may extend any file.
+func TestSecretsConfigsOfTreesStayInThem(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "rules.toml")
+	require.NoError(t, os.WriteFile(outside, []byte("[[rules]]\nid = \"magic\"\nregex = '''XYZZY'''\n"), 0o644))
+	operator := filepath.Join(t.TempDir(), "operator.toml")
+	require.NoError(t, os.WriteFile(operator, []byte("[extend]\npath = \""+outside+"\"\n"), 0o644))
+	for _, c := range []struct {
+		name   string
+		config string
+		state  service.State
+	}{
+		{"the tree's", "", service.Failed},
+		{"the operator's", operator, service.Done},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := start(t, service.Config{SecretsConfig: c.config}, "")
+			tree(t, f.root, map[string]string{"a.txt": "XYZZY\n", ".gitleaks.toml": "[extend]\npath = \"" + outside + "\"\n"})
+			id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"secrets"}})
+			sc := f.wait(t, id)
+			require.Equal(t, c.state, sc.State, sc.Error)
+			if c.state == service.Failed {
+				require.Contains(t, sc.Error, "leads outside the root")
+				return
+			}
+			got := f.results(t, id)
+			require.Len(t, got["a.txt|secrets"].Findings, 1, "the operator's extended rule")
+		})
+	}
+}

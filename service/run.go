@@ -317,7 +317,7 @@ func (s *Server) engineConfig(req Request) (engine.Config, error) {
 	cfg.Within = s.roots // every open beneath the server's roots, whatever changed since the scan was submitted
 	cfg.ScannerOptions = map[string][]byte{}
 	if slices.Contains(req.Scanners, secrets.Name) {
-		o, _, err := secrets.Find(secrets.Lookup{Roots: req.Paths, Within: s.roots})
+		o, _, err := secrets.Find(secrets.Lookup{Roots: req.Paths, Within: s.roots, Config: s.cfg.SecretsConfig, NoRedact: s.cfg.NoRedact})
 		if err != nil {
 			return cfg, err
 		}

@@ -44,6 +44,14 @@ type Config struct {
 	// Tools are tools the server defines for requests to name, beside
 	// the presets (external.Presets); a tool of a preset's name wins.
 	Tools []external.Tool
+	// SecretsConfig is a gitleaks config the operator names
+	// (--secrets-config): every scan's secrets scanner uses it, and it may
+	// extend any file. Empty: each scan uses the .gitleaks.toml of the
+	// tree it scans, if it has one, which may extend only files of that
+	// tree (else gitleaks' default rules).
+	SecretsConfig string
+	// NoRedact shows secrets in the findings of every scan.
+	NoRedact bool
 	// Limits caps named semaphores across every scan running at once
 	// (exec:TOOL=K), one registry for the whole server.
 	Limits map[string]int64

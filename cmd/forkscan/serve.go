@@ -112,7 +112,7 @@ func runServe(ctx context.Context, f scanFlags, s serveFlags, stderr io.Writer) 
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	srv, err := service.New(ctx, service.Config{Data: s.data, Roots: s.roots, MaxScans: s.maxScans, MaxQueued: s.maxQueued,
-		Retain: s.retain, Engine: cfg, Tools: f.tools, Limits: limits, Logger: log})
+		Retain: s.retain, Engine: cfg, Tools: f.tools, Limits: limits, Logger: log, SecretsConfig: f.secretsConfig, NoRedact: f.noRedact})
 	if err != nil {
 		return &exitError{exitCannotRun, err}
 	}
