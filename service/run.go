@@ -152,7 +152,7 @@ func (s *Server) inRoots(p string) (string, error) {
 		return "", fmt.Errorf("%w: %s: %w", ErrBadRequest, p, err)
 	}
 	for _, root := range s.roots {
-		if abs == root || strings.HasPrefix(abs, root+string(filepath.Separator)) {
+		if within(root, abs) {
 			return abs, nil
 		}
 	}
@@ -219,7 +219,7 @@ func (s *Server) launch(ctx context.Context, sc *Scan) {
 
 // execute runs a scan to its end and records how it ended.
 func (s *Server) execute(ctx context.Context, a *active) {
-	sum, err := s.runScan(ctx, a)
+	sum, err := s.runChecked(ctx, a)
 	s.progress(a)
 	a.mu.Lock()
 	sc := a.scan
@@ -244,9 +244,7 @@ func (s *Server) execute(ctx context.Context, a *active) {
 	}
 	ended := *sc
 	a.mu.Unlock()
-	if err := s.store.update(context.WithoutCancel(ctx), &ended); err != nil {
-		s.log.Error("recording the end of a scan", "id", sc.ID, "error", err)
-	}
+	s.recordEnd(context.WithoutCancel(ctx), &ended)
 	s.metrics.ended(ended.State)
 	s.log.Info("scan ended", "id", sc.ID, "state", ended.State, "error", ended.Error)
 }
