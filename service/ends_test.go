@@ -49,6 +49,12 @@ func TestEndKeptWhenTheDatabaseRefuses(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Contains(t, string(body), "the database did not take the end of a scan")
 	require.Contains(t, string(body), refused.Error())
+	code, body = f.do(t, "GET", "/v1/stats", nil)
+	require.Equal(t, http.StatusOK, code)
+	var st service.Stats
+	require.NoError(t, json.Unmarshal(body, &st))
+	require.Equal(t, 1, st.Scans[service.Done], "counted as it ended")
+	require.Zero(t, st.Scans[service.Running])
 
 	gone := f.submit(t, service.Request{Paths: []string{f.root}})
 	require.Equal(t, service.Done, f.wait(t, gone).State)
