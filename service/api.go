@@ -159,8 +159,8 @@ func (s *Server) Get(ctx context.Context, id string) (*Scan, error) {
 }
 
 // running returns the running scans, read before the database: a scan
-// writes its end to the database before it leaves them, so a row read
-// after is never older than the scan that left.
+// writes its end to the database before it leaves them (or keeps it: see
+// live), so a row read after is never older than the scan that left.
 func (s *Server) running() map[string]*active {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,8 +184,11 @@ func (s *Server) Cancel(ctx context.Context, id string) (*Scan, error) {
 	a := s.active[id]
 	s.mu.Unlock()
 	if a != nil {
-		if sc := s.view(a); sc.State.Ended() { // ended, its end being recorded
-			return nil, fmt.Errorf("%w: scan %s is %s", ErrConflict, id, sc.State)
+		a.mu.Lock()
+		state := a.scan.State
+		a.mu.Unlock()
+		if state.Ended() { // it has ended, and its end is being recorded
+			return nil, fmt.Errorf("%w: scan %s is %s", ErrConflict, id, state)
 		}
 		a.stop(true)
 		select {
@@ -193,7 +196,11 @@ func (s *Server) Cancel(ctx context.Context, id string) (*Scan, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		return s.Get(ctx, id)
+		sc, err := s.Get(ctx, id)
+		if err == nil && sc.State == Queued { // its start failed: it is still in the queue
+			return s.Cancel(ctx, id)
+		}
+		return sc, err
 	}
 	if _, ends := s.live(); ends[id] != nil {
 		return nil, fmt.Errorf("%w: scan %s is %s", ErrConflict, id, ends[id].State)

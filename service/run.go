@@ -196,12 +196,15 @@ func (s *Server) launch(ctx context.Context, sc *Scan) {
 	s.mu.Lock()
 	s.active[sc.ID] = a // before the row says running: a reader never finds it neither queued nor running
 	s.mu.Unlock()
-	if err := s.store.update(ctx, sc); err != nil {
+	// Not with ctx: a cancel that comes now is the run's to honour, and
+	// must not make the scan's start fail.
+	if err := s.store.update(context.WithoutCancel(ctx), sc); err != nil {
 		s.log.Error("starting a scan", "id", sc.ID, "error", err)
 		s.mu.Lock()
 		delete(s.active, sc.ID)
 		s.mu.Unlock()
 		cancel()
+		close(a.done) // a Cancel that found it waits no longer
 		return
 	}
 	s.wg.Add(1)
