@@ -88,9 +88,19 @@ func (s *Server) streamRecords(ctx context.Context, w http.ResponseWriter, id st
 	}
 }
 
-// hasEnded reports whether a scan has ended for good, or is no more.
+// hasEnded reports whether a scan has ended for good, or is no more. A
+// scan still among the running ones has not: its records file is whole
+// only once it has left them. Read as Get reads (see live), without a
+// running scan's workers.
 func (s *Server) hasEnded(ctx context.Context, id string) bool {
-	sc, err := s.Get(ctx, id)
+	running, ends := s.live()
+	if running[id] != nil {
+		return false
+	}
+	if end := ends[id]; end != nil {
+		return end.State.Ended()
+	}
+	sc, err := s.store.get(ctx, id)
 	return errors.Is(err, ErrNoScan) || err == nil && sc.State.Ended()
 }
 
