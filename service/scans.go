@@ -72,7 +72,7 @@ type Scan struct {
 	Started  *time.Time `json:"started,omitempty"`
 	Ended    *time.Time `json:"ended,omitempty"`
 	Resumes  int        `json:"resumes"`         // times the scan was carried on after the server stopped under it
-	Crashes  int        `json:"crashes"`         // of those, the stops that were not clean (killed, crashed): see Config.MaxCarryOns
+	Crashes  int        `json:"crashes"`         // times the server stopped under it uncleanly (killed, crashed); see Config.MaxCarryOns
 	Error    string     `json:"error,omitempty"` // why it failed
 	Progress Progress   `json:"progress"`
 	Workers  []Worker   `json:"workers,omitempty"` // while it runs
