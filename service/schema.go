@@ -20,6 +20,7 @@ var ErrNewerData = errors.New("service: the data directory holds a database of a
 // schema is a new step at the end and a schemaVersion one higher, never
 // an edit of an old step: databases of every version must open.
 var upgrades = []string{
+	// 0 → 1: the scans.
 	0: `
 CREATE TABLE IF NOT EXISTS scans (
 	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS scans (
 );
 CREATE INDEX IF NOT EXISTS scans_state ON scans(state);
 `,
-	// 2: crashes, the carry-ons after the server stopped under a scan
+	// 1 → 2: crashes, the times the server stopped under a scan
 	// uncleanly (Config.MaxCarryOns).
 	1: `ALTER TABLE scans ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;`,
 }
