@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/forkscan/forkscan/output"
@@ -65,7 +64,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	stopping := s.stopping
 	s.mu.Unlock()
-	if err := s.store.db.PingContext(r.Context()); err != nil || stopping {
+	err := s.store.db.PingContext(r.Context())
+	if err == nil {
+		err = s.unwritten()
+	}
+	if err != nil || stopping {
 		writeError(w, http.StatusServiceUnavailable, cmp.Or(err, ErrStopping))
 		return
 	}
@@ -121,9 +124,10 @@ func intParam(r *http.Request, name string, or int) (int, error) {
 	return strconv.Atoi(v)
 }
 
-// Scans returns scans newest first, running ones as they are now.
+// Scans returns scans newest first, running ones as they are now, and
+// ended ones as they ended even if the database has not taken it yet.
 func (s *Server) Scans(ctx context.Context, offset, limit int) ([]*Scan, error) {
-	running := s.running()
+	running, ends := s.live()
 	list, err := s.store.list(ctx, offset, limit)
 	if err != nil {
 		return nil, err
@@ -131,27 +135,32 @@ func (s *Server) Scans(ctx context.Context, offset, limit int) ([]*Scan, error) 
 	for i, sc := range list {
 		if a := running[sc.ID]; a != nil {
 			list[i] = s.view(a)
+		} else if end := ends[sc.ID]; end != nil {
+			list[i] = new(*end)
 		}
 	}
 	return list, nil
 }
 
-// Get returns a scan, a running one as it is now.
+// Get returns a scan, a running one as it is now, an ended one as it
+// ended even if the database has not taken it yet.
 func (s *Server) Get(ctx context.Context, id string) (*Scan, error) {
-	running := s.running()
+	running, ends := s.live()
 	sc, err := s.store.get(ctx, id)
-	if err != nil {
+	switch {
+	case running[id] != nil:
+		return s.view(running[id]), nil
+	case ends[id] != nil:
+		return new(*ends[id]), nil
+	case err != nil:
 		return nil, err
-	}
-	if a := running[id]; a != nil {
-		return s.view(a), nil
 	}
 	return sc, nil
 }
 
 // running returns the running scans, read before the database: a scan
-// writes its end to the database before it leaves them, so a row read
-// after is never older than the scan that left.
+// writes its end to the database before it leaves them (or keeps it: see
+// live), so a row read after is never older than the scan that left.
 func (s *Server) running() map[string]*active {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,13 +184,26 @@ func (s *Server) Cancel(ctx context.Context, id string) (*Scan, error) {
 	a := s.active[id]
 	s.mu.Unlock()
 	if a != nil {
+		a.mu.Lock()
+		state := a.scan.State
+		a.mu.Unlock()
+		if state.Ended() { // it has ended, and its end is being recorded
+			return nil, fmt.Errorf("%w: scan %s is %s", ErrConflict, id, state)
+		}
 		a.stop(true)
 		select {
 		case <-a.done:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		return s.Get(ctx, id)
+		sc, err := s.Get(ctx, id)
+		if err == nil && sc.State == Queued { // its start failed: it is still in the queue
+			return s.Cancel(ctx, id)
+		}
+		return sc, err
+	}
+	if _, ends := s.live(); ends[id] != nil {
+		return nil, fmt.Errorf("%w: scan %s is %s", ErrConflict, id, ends[id].State)
 	}
 	s.queueMu.Lock()     // not started meanwhile
 	if s.isRunning(id) { // it started before the lock
@@ -212,12 +234,15 @@ func (s *Server) cancelScan(w http.ResponseWriter, r *http.Request) {
 
 // Delete removes a scan that has ended, its records with it.
 func (s *Server) Delete(ctx context.Context, id string) error {
-	sc, err := s.store.get(ctx, id)
+	sc, err := s.Get(ctx, id)
 	if err != nil {
 		return err
 	}
 	if !sc.State.Ended() {
 		return fmt.Errorf("%w: scan %s is %s: cancel it first", ErrConflict, id, sc.State)
+	}
+	if s.isRunning(id) {
+		return fmt.Errorf("%w: scan %s is %s, its end not recorded yet: try again", ErrConflict, id, sc.State)
 	}
 	return s.remove(ctx, id)
 }
@@ -248,92 +273,10 @@ func (s *Server) getResults(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// streamRecords writes the scan's records file as it is, whole lines
-// only; with follow, it goes on writing what is added until the scan is
-// no longer running (or the client goes).
-func (s *Server) streamRecords(ctx context.Context, w http.ResponseWriter, id string, follow bool) {
-	f, err := os.Open(s.recordsPath(id))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	if f == nil { // not started yet
-		if !follow {
-			return
-		}
-		f = s.waitForRecords(ctx, id)
-		if f == nil {
-			return
-		}
-	}
-	defer f.Close()
-	flusher, _ := w.(http.Flusher)
-	var partial []byte
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := f.Read(buf)
-		if n > 0 {
-			data := append(partial, buf[:n]...)
-			end := strings.LastIndexByte(string(data), '\n') + 1
-			if _, werr := w.Write(data[:end]); werr != nil {
-				return
-			}
-			partial = append([]byte(nil), data[end:]...)
-			continue
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return
-		}
-		if !follow || !s.isRunning(id) && !s.queued(ctx, id) {
-			if follow && s.hasMore(f) {
-				continue // written between the last read and the end
-			}
-			return
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// hasMore reports whether f has bytes past its offset.
-func (s *Server) hasMore(f *os.File) bool {
-	off, err1 := f.Seek(0, io.SeekCurrent)
-	st, err2 := f.Stat()
-	return err1 == nil && err2 == nil && st.Size() > off
-}
-
-// waitForRecords waits until a queued scan's records file exists.
-func (s *Server) waitForRecords(ctx context.Context, id string) *os.File {
-	for {
-		if f, err := os.Open(s.recordsPath(id)); err == nil {
-			return f
-		}
-		if !s.isRunning(id) && !s.queued(ctx, id) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
 func (s *Server) isRunning(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.active[id] != nil
-}
-
-func (s *Server) queued(ctx context.Context, id string) bool {
-	sc, err := s.store.get(ctx, id)
-	return err == nil && sc.State == Queued
 }
 
 // convertRecords writes the scan's records in format, as the CLI writes

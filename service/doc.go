@@ -12,7 +12,9 @@
 // scan -o` writes one. A server that starts and finds scans it was
 // running carries them on with package resume's rules, so a scan ends
 // with exactly one record per (file, scanner) however often the server
-// died under it.
+// died under it; but a scan it died under more often than
+// Config.MaxCarryOns allows ends failed instead, so that a scan that
+// brings the server down is not carried on for ever.
 //
 // It is to forkscan scan what a CI server is to make: the same run (see
 // package scanrun), behind a queue, a database and an HTTP API, with

@@ -100,7 +100,14 @@ type fixture struct {
 // settings, serving until the test ends.
 func start(t *testing.T, cfg service.Config, token string) *fixture {
 	t.Helper()
-	f := &fixture{root: filepath.Join(t.TempDir(), "root"), token: token, done: make(chan struct{})}
+	return startOver(t, cfg, token, filepath.Join(t.TempDir(), "root"))
+}
+
+// startOver is start over root, made if it is not there: a server
+// started again over the root and data of one stopped.
+func startOver(t *testing.T, cfg service.Config, token, root string) *fixture {
+	t.Helper()
+	f := &fixture{root: root, token: token, done: make(chan struct{})}
 	require.NoError(t, os.MkdirAll(f.root, 0o755))
 	if cfg.Data == "" {
 		cfg.Data = filepath.Join(t.TempDir(), "data")

@@ -107,7 +107,7 @@ func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
-	counts, err := c.s.store.counts(context.Background())
+	counts, err := c.s.counts(context.Background())
 	if err == nil {
 		for _, st := range States {
 			ch <- prometheus.MustNewConstMetric(scansDesc, prometheus.GaugeValue, float64(counts[st]), string(st))

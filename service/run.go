@@ -152,7 +152,7 @@ func (s *Server) inRoots(p string) (string, error) {
 		return "", fmt.Errorf("%w: %s: %w", ErrBadRequest, p, err)
 	}
 	for _, root := range s.roots {
-		if abs == root || strings.HasPrefix(abs, root+string(filepath.Separator)) {
+		if within(root, abs) {
 			return abs, nil
 		}
 	}
@@ -196,12 +196,15 @@ func (s *Server) launch(ctx context.Context, sc *Scan) {
 	s.mu.Lock()
 	s.active[sc.ID] = a // before the row says running: a reader never finds it neither queued nor running
 	s.mu.Unlock()
-	if err := s.store.update(ctx, sc); err != nil {
+	// Not with ctx: a cancel that comes now is the run's to honour, and
+	// must not make the scan's start fail.
+	if err := s.store.update(context.WithoutCancel(ctx), sc); err != nil {
 		s.log.Error("starting a scan", "id", sc.ID, "error", err)
 		s.mu.Lock()
 		delete(s.active, sc.ID)
 		s.mu.Unlock()
 		cancel()
+		close(a.done) // a Cancel that found it waits no longer
 		return
 	}
 	s.wg.Add(1)
@@ -219,7 +222,7 @@ func (s *Server) launch(ctx context.Context, sc *Scan) {
 
 // execute runs a scan to its end and records how it ended.
 func (s *Server) execute(ctx context.Context, a *active) {
-	sum, err := s.runScan(ctx, a)
+	sum, err := s.runChecked(ctx, a)
 	s.progress(a)
 	a.mu.Lock()
 	sc := a.scan
@@ -244,9 +247,7 @@ func (s *Server) execute(ctx context.Context, a *active) {
 	}
 	ended := *sc
 	a.mu.Unlock()
-	if err := s.store.update(context.WithoutCancel(ctx), &ended); err != nil {
-		s.log.Error("recording the end of a scan", "id", sc.ID, "error", err)
-	}
+	s.recordEnd(context.WithoutCancel(ctx), &ended)
 	s.metrics.ended(ended.State)
 	s.log.Info("scan ended", "id", sc.ID, "state", ended.State, "error", ended.Error)
 }

@@ -40,6 +40,18 @@ var (
 	ErrStopping   = errors.New("service: the server is stopping and takes no new scans") // 503
 )
 
+// Errors that say why a scan failed or the server is not ready; they
+// reach a client as text (Scan.Error, /readyz).
+var (
+	// ErrTooManyStops ends a scan that the server stopped under (was
+	// killed, crashed) more often than Config.MaxCarryOns allows.
+	ErrTooManyStops = errors.New("service: the server stopped under this scan too often")
+	// ErrEndNotWritten is the database refusing the end of a scan: the
+	// server answers it from memory and writes it later (see
+	// Config.MaxCarryOns on what the next start does with it).
+	ErrEndNotWritten = errors.New("service: the database did not take the end of a scan")
+)
+
 // Request is what a client asks to scan. It names scanners and tools;
 // it never carries a command line: tools are presets or tools the
 // server's own configuration defines.
@@ -60,6 +72,7 @@ type Scan struct {
 	Started  *time.Time `json:"started,omitempty"`
 	Ended    *time.Time `json:"ended,omitempty"`
 	Resumes  int        `json:"resumes"`         // times the scan was carried on after the server stopped under it
+	Crashes  int        `json:"crashes"`         // times the server stopped under it uncleanly (killed, crashed); see Config.MaxCarryOns
 	Error    string     `json:"error,omitempty"` // why it failed
 	Progress Progress   `json:"progress"`
 	Workers  []Worker   `json:"workers,omitempty"` // while it runs

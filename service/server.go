@@ -36,6 +36,17 @@ type Config struct {
 	// Retain is how long a scan that has ended is kept; older ones are
 	// removed with their records. If zero, 24h; negative: kept for ever.
 	Retain time.Duration
+	// MaxCarryOns is how many times a scan is carried on after the
+	// server stopped under it uncleanly: was killed, crashed, or the
+	// machine went down, so that the next start finds the scan running.
+	// At the next such stop the scan ends failed (ErrTooManyStops)
+	// instead of being queued again: a scan that brings the server down
+	// on every start is not carried on for ever. A clean stop (Run's
+	// context ended: SIGTERM, SIGINT) leaves its scans interrupted and
+	// does not count, nor does a scan whose end the database refused
+	// (its end is kept beside its records for the next start to write).
+	// If zero, 3; negative: no limit.
+	MaxCarryOns int
 	// Engine is each scan's run: workers, tasks, time limits, the worker
 	// command. Its Scanners are the scanners of a request that names
 	// none (if none, secrets). Its Registry is the server's (see Limits);
@@ -80,20 +91,28 @@ type Server struct {
 	mu       sync.Mutex
 	active   map[string]*active // running scans
 	stopping bool
+	ends     map[string]*Scan // ends the database has not taken yet (see recordEnd)
+	endErr   error            // why the database did not take the last of them
 	wake     chan struct{}
 	wg       sync.WaitGroup
+
+	stopped  chan struct{} // closed once Run has stopped the scans, or at Close
+	stopOnce sync.Once
 }
 
-// New opens (or makes) the data directory and its database. Scans that
-// were running or queued when the server last stopped are queued again,
-// to be carried on by Run. A directory that cannot be written, or a
-// database of a newer forkscan, is an error.
+// New opens (or makes) the data directory and its database, bringing a
+// database of an older forkscan up to date. Scans that were running or
+// queued when the server last stopped are queued again, to be carried on
+// by Run, but for one the server died under more often than
+// Config.MaxCarryOns allows: that one ends failed. A directory that
+// cannot be written, or a database of a newer forkscan, is an error.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.MaxScans = cmp.Or(cfg.MaxScans, 1)
 	cfg.MaxQueued = cmp.Or(cfg.MaxQueued, 64)
 	cfg.Retain = cmp.Or(cfg.Retain, 24*time.Hour)
 	cfg.MaxPaths = cmp.Or(cfg.MaxPaths, 1000)
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, 1<<20)
+	cfg.MaxCarryOns = cmp.Or(cfg.MaxCarryOns, 3)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +122,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if len(cfg.Roots) == 0 {
 		return nil, fmt.Errorf("%w: no root to scan: name at least one", engine.ErrConfig)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, active: map[string]*active{}, wake: make(chan struct{}, 1), started: time.Now()}
+	s := &Server{cfg: cfg, log: cfg.Logger, active: map[string]*active{}, ends: map[string]*Scan{}, wake: make(chan struct{}, 1),
+		stopped: make(chan struct{}), started: time.Now()}
 	for _, r := range cfg.Roots {
 		abs, err := resolve(r)
 		if err != nil {
@@ -148,23 +168,6 @@ func (s *Server) capacities() map[string]int64 {
 	return caps
 }
 
-// requeue queues again the scans a stopped server left running,
-// interrupted or queued: each is carried on from its records.
-func (s *Server) requeue(ctx context.Context) error {
-	left, err := s.store.inStates(ctx, Running, Interrupted)
-	if err != nil {
-		return err
-	}
-	for _, sc := range left {
-		sc.State, sc.Resumes = Queued, sc.Resumes+1
-		if err := s.store.update(ctx, sc); err != nil {
-			return err
-		}
-		s.log.Info("scan carried on after a stop", "id", sc.ID, "resumes", sc.Resumes)
-	}
-	return nil
-}
-
 // writable checks that dir takes a new file.
 func writable(dir string) error {
 	f, err := os.CreateTemp(dir, ".probe-*")
@@ -188,16 +191,22 @@ func newID() string {
 func (s *Server) Run(ctx context.Context) error {
 	clean := time.NewTicker(cleanEvery(s.cfg.Retain))
 	defer clean.Stop()
+	ends := time.NewTicker(endsEvery)
+	defer ends.Stop()
 	s.removeOld(ctx)
 	for {
 		s.startQueued(ctx)
 		select {
 		case <-ctx.Done():
 			s.stop()
+			s.writeEnds(context.WithoutCancel(ctx))
+			s.stopOnce.Do(func() { close(s.stopped) })
 			return nil
 		case <-s.wake:
 		case <-clean.C:
 			s.removeOld(ctx)
+		case <-ends.C:
+			s.writeEnds(ctx)
 		}
 	}
 }
@@ -230,7 +239,10 @@ func (s *Server) stop() {
 }
 
 // Close releases the database. Call it after Run has returned.
-func (s *Server) Close() error { return s.store.close() }
+func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stopped) })
+	return s.store.close()
+}
 
 // startQueued starts the oldest queued scans while slots are free.
 func (s *Server) startQueued(ctx context.Context) {
@@ -274,7 +286,11 @@ func (s *Server) remove(ctx context.Context, id string) error {
 	if err := os.Remove(s.recordsPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return s.store.delete(ctx, id)
+	if err := s.store.delete(ctx, id); err != nil {
+		return err
+	}
+	s.forgetEnd(id)
+	return nil
 }
 
 func (s *Server) recordsPath(id string) string {

@@ -48,17 +48,19 @@ type StatsConfig struct {
 	Retries   int      `json:"retries"`
 	Retain    string   `json:"retain"`
 	Roots     []string `json:"roots"`
+	CarryOns  int      `json:"max_carry_ons"` // negative: no limit
 }
 
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
-	counts, err := s.store.counts(r.Context())
+	counts, err := s.counts(r.Context())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	st := Stats{Scans: map[State]int{}, Time: time.Now(), UptimeSec: time.Since(s.started).Seconds(), Process: processHealth(),
 		Config: StatsConfig{MaxScans: s.cfg.MaxScans, MaxQueued: s.cfg.MaxQueued, Workers: s.cfg.Engine.Workers,
-			Tasks: s.cfg.Engine.Tasks, Retries: s.cfg.Engine.Retries, Retain: s.cfg.Retain.String(), Roots: s.roots}}
+			Tasks: s.cfg.Engine.Tasks, Retries: s.cfg.Engine.Retries, Retain: s.cfg.Retain.String(), Roots: s.roots,
+			CarryOns: s.cfg.MaxCarryOns}}
 	for _, state := range States {
 		st.Scans[state] = counts[state]
 		st.Total += counts[state]

@@ -4,37 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite": pure Go, no cgo
 )
 
-// schemaVersion is the version of the database this forkscan writes,
-// kept in SQLite's user_version. A database of a newer version is
-// refused (ErrNewerData), never written over.
-const schemaVersion = 1
-
-// ErrNewerData is a data directory whose database a newer forkscan made.
-var ErrNewerData = errors.New("service: the data directory holds a database of a newer forkscan")
-
-const schema = `
-CREATE TABLE IF NOT EXISTS scans (
-	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-	id       TEXT NOT NULL UNIQUE,
-	state    TEXT NOT NULL,
-	request  TEXT NOT NULL,
-	created  INTEGER NOT NULL,
-	started  INTEGER NOT NULL DEFAULT 0,
-	ended    INTEGER NOT NULL DEFAULT 0,
-	resumes  INTEGER NOT NULL DEFAULT 0,
-	error    TEXT NOT NULL DEFAULT '',
-	progress TEXT NOT NULL DEFAULT '{}',
-	summary  TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS scans_state ON scans(state);
-`
+// updateFault, when set, is asked before each update of a scan's row,
+// and an error it returns is the update's: the seam through which tests
+// make the database refuse a write. Nil in the product.
+var updateFault atomic.Pointer[func(*Scan) error]
 
 // store keeps the scans' state in SQLite. Records are not in it: they
 // are in each scan's JSON lines file, as the CLI writes them.
@@ -54,24 +34,9 @@ func openStore(ctx context.Context, path string) (*store, error) {
 	return s, nil
 }
 
-func (s *store) migrate(ctx context.Context) error {
-	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("reading the database: %w", err)
-	}
-	if version > schemaVersion {
-		return fmt.Errorf("%w (its version %d, this forkscan's %d)", ErrNewerData, version, schemaVersion)
-	}
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("making the database: %w", err)
-	}
-	_, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion))
-	return err
-}
-
 func (s *store) close() error { return s.db.Close() }
 
-const columns = "id, state, request, created, started, ended, resumes, error, progress, summary"
+const columns = "id, state, request, created, started, ended, resumes, crashes, error, progress, summary"
 
 func (s *store) insert(ctx context.Context, sc *Scan) error {
 	req, err := json.Marshal(sc.Request)
@@ -85,12 +50,17 @@ func (s *store) insert(ctx context.Context, sc *Scan) error {
 
 // update writes what changes of a scan as it goes.
 func (s *store) update(ctx context.Context, sc *Scan) error {
+	if fault := updateFault.Load(); fault != nil {
+		if err := (*fault)(sc); err != nil {
+			return err
+		}
+	}
 	prog, err := json.Marshal(sc.Progress)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, "UPDATE scans SET state = ?, started = ?, ended = ?, resumes = ?, error = ?, progress = ?, summary = ? WHERE id = ?",
-		sc.State, nanos(sc.Started), nanos(sc.Ended), sc.Resumes, sc.Error, string(prog), sc.Summary, sc.ID)
+	_, err = s.db.ExecContext(ctx, "UPDATE scans SET state = ?, started = ?, ended = ?, resumes = ?, crashes = ?, error = ?, progress = ?, summary = ? WHERE id = ?",
+		sc.State, nanos(sc.Started), nanos(sc.Ended), sc.Resumes, sc.Crashes, sc.Error, string(prog), sc.Summary, sc.ID)
 	return err
 }
 
@@ -184,7 +154,7 @@ func scanRows(rows *sql.Rows) ([]*Scan, error) {
 		var sc Scan
 		var req, prog string
 		var created, started, ended int64
-		if err := rows.Scan(&sc.ID, &sc.State, &req, &created, &started, &ended, &sc.Resumes, &sc.Error, &prog, &sc.Summary); err != nil {
+		if err := rows.Scan(&sc.ID, &sc.State, &req, &created, &started, &ended, &sc.Resumes, &sc.Crashes, &sc.Error, &prog, &sc.Summary); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(req), &sc.Request); err != nil {

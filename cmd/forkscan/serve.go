@@ -27,6 +27,7 @@ type serveFlags struct {
 	maxScans  int
 	maxQueued int
 	retain    time.Duration
+	carryOns  int
 	tokenFile string
 }
 
@@ -36,6 +37,7 @@ func (s *serveFlags) register(fl *pflag.FlagSet) {
 	fl.IntVar(&s.maxScans, "max-scans", 1, "scans running at once")
 	fl.IntVar(&s.maxQueued, "max-queued", 64, "scans waiting; one more is answered 429")
 	fl.DurationVar(&s.retain, "retain", 24*time.Hour, "remove scans this long after they ended (0: the default, 24h; negative: never)")
+	fl.IntVar(&s.carryOns, "max-carry-ons", 3, "carry a scan on at most this many times after the server died under it, then fail it (0: the default, 3; negative: no limit; a stop by SIGTERM or SIGINT does not count)")
 	fl.StringVar(&s.tokenFile, "token-file", "", "file holding the token clients must send (Authorization: Bearer TOKEN)")
 }
 
@@ -52,7 +54,9 @@ records (jsonl, sarif, text), /v1/stats, /metrics (Prometheus), /healthz,
 most --max-scans at once; their state is kept in --data (SQLite), their
 records in a JSON lines file each. A scan the server was running when it
 stopped (killed, rebooted) is carried on at its next start, with --resume's
-rules. SIGINT or SIGTERM stops the running scans in phases and exits.
+rules, at most --max-carry-ons times: a scan the server keeps dying under
+ends failed. SIGINT or SIGTERM stops the running scans in phases and exits;
+they are carried on at the next start, and that does not count.
 
 The flags of forkscan scan that say how scans run apply to every scan.
 A forkscan.toml given with --config may hold them, and serve's own flags
@@ -112,7 +116,8 @@ func runServe(ctx context.Context, f scanFlags, s serveFlags, stderr io.Writer) 
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	srv, err := service.New(ctx, service.Config{Data: s.data, Roots: s.roots, MaxScans: s.maxScans, MaxQueued: s.maxQueued,
-		Retain: s.retain, Engine: cfg, Tools: f.tools, Limits: limits, Logger: log, SecretsConfig: f.secretsConfig, NoRedact: f.noRedact})
+		Retain: s.retain, MaxCarryOns: s.carryOns, Engine: cfg, Tools: f.tools, Limits: limits, Logger: log,
+		SecretsConfig: f.secretsConfig, NoRedact: f.noRedact})
 	if err != nil {
 		return &exitError{exitCannotRun, err}
 	}
