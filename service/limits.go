@@ -25,10 +25,11 @@ type HTTPLimits struct {
 	// HeaderTimeout is how long a client may take to send a request's
 	// headers; a slower one is disconnected. If zero, 10s.
 	HeaderTimeout time.Duration
-	// BodyTimeout is how long a client may take to send a request's body
-	// once the handler starts reading it. A slower one is answered 408
-	// (ErrSlowBody), or refused as it would have been, and disconnected.
-	// A body of the 1 MiB most takes 30s at 35 KB/s. If zero, 30s.
+	// BodyTimeout is how long a client may take to send a request's
+	// body, counted from the end of its headers. A slower one is answered
+	// 408 (ErrSlowBody), or refused as it would have been, and
+	// disconnected. A body of the most a server takes, 1 MiB, comes in
+	// 30s at 35 KB/s. If zero, 30s.
 	BodyTimeout time.Duration
 	// IdleTimeout is how long a connection is kept open waiting for its
 	// next request. If zero, 2m: longer than a client keeps its own idle

@@ -39,7 +39,7 @@ func (s *serveFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&s.retain, "retain", 24*time.Hour, "remove scans this long after they ended (0: the default, 24h; negative: never)")
 	fl.StringVar(&s.tokenFile, "token-file", "", "file holding the token clients must send (Authorization: Bearer TOKEN)")
 	fl.StringArrayVar(&s.hosts, "allow-host", nil, "a host name clients may reach the server by, beside localhost and IP addresses (repeatable)")
-	fl.IntVar(&s.maxConns, "max-connections", 512, "connections open at once; more wait their turn (negative: no cap)")
+	fl.IntVar(&s.maxConns, "max-connections", 512, "connections open at once; more wait their turn (0: the default, 512; negative: no cap)")
 }
 
 func serveCommand(code *int) *cobra.Command {
