@@ -40,11 +40,12 @@ type HTTPLimits struct {
 	// is answered 431. If zero, 64 KiB; negative: Go's 1 MiB.
 	MaxHeaderBytes int
 	// MaxConnections is the most connections open at once: each costs a
-	// file descriptor, a goroutine and about 10 KiB. A connection beyond
-	// waits in the kernel's listen queue until one closes; it is never
-	// reset. At the cap every answer closes its connection (Connection:
-	// close), so clients take turns rather than the first ones keeping
-	// theirs. If zero, 512.
+	// file descriptor, a goroutine and its buffers, 9 KiB idle between
+	// requests and 14 KiB waiting for its first (measured over 500), so
+	// 512 take 7 MiB at most. A connection beyond waits in the kernel's
+	// listen queue until one closes; it is never reset. At the cap every
+	// answer closes its connection (Connection: close), so clients take
+	// turns rather than the first ones keeping theirs. If zero, 512.
 	MaxConnections int
 }
 
