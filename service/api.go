@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,9 +19,16 @@ import (
 	"github.com/forkscan/forkscan/tree"
 )
 
-// Handler is the server's HTTP API, status page and probes. With a
-// token, every request but the probes (/healthz, /readyz) must carry it
-// as "Authorization: Bearer TOKEN".
+// Handler is the server's HTTP API, status page and probes, with the
+// headers of every answer (see withHeaders). With a token, every request
+// but the probes (/healthz, /readyz) must carry it as "Authorization:
+// Bearer TOKEN", and may come from any host. Without one, a request must
+// name a host the server serves (Config.AllowedHosts: 421 otherwise), and
+// one that changes something (any method but GET, HEAD and OPTIONS) must
+// not come from a page of another site (403). With or without one, such a
+// request sends JSON, saying so, or no body and no type (415).
+// The probes answer any host: they tell nothing but that the server
+// lives.
 func (s *Server) Handler(token string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/scans", s.postScan)
@@ -35,29 +41,12 @@ func (s *Server) Handler(token string) http.Handler {
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /{$}", s.pageIndex)
 	mux.HandleFunc("GET /scans/{id}", s.pageScan)
+	mux.HandleFunc("GET /style.css", pageStyle)
 	probes := http.NewServeMux()
-	probes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	probes.HandleFunc("GET /healthz", healthz)
 	probes.HandleFunc("GET /readyz", s.ready)
-	probes.Handle("/", authorize(token, s.log, mux))
-	return probes
-}
-
-// authorize lets through requests that carry token, or every request if
-// token is empty.
-func authorize(token string, log interface{ Warn(string, ...any) }, next http.Handler) http.Handler {
-	if token == "" {
-		return next
-	}
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			log.Warn("refused a request without a valid token", "remote", r.RemoteAddr, "path", r.URL.Path)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="forkscan"`)
-			writeError(w, http.StatusUnauthorized, errors.New("a valid token is needed: Authorization: Bearer TOKEN"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	probes.Handle("/", newGuard(token, s.hosts, s.log).wrap(mux))
+	return withHeaders(probes)
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -87,6 +76,10 @@ func (s *Server) postScan(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the body is over %d bytes", ErrBadRequest, tooBig.Limit))
+			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			writeError(w, http.StatusRequestTimeout, ErrSlowBody)
 			return
 		}
 		writeError(w, http.StatusBadRequest, fmt.Errorf("%w: %w", ErrBadRequest, err))
@@ -337,6 +330,16 @@ func statusOf(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, ErrStopping):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrHostNotServed):
+		return http.StatusMisdirectedRequest
+	case errors.Is(err, ErrCrossSite):
+		return http.StatusForbidden
+	case errors.Is(err, ErrMediaType):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, ErrSlowBody):
+		return http.StatusRequestTimeout
 	}
 	return http.StatusInternalServerError
 }

@@ -24,4 +24,15 @@
 //
 // A request names paths, scanners and tools; never a command line. Its
 // paths must lie inside Config.Roots once symlinks are resolved.
+//
+// A server on loopback without a token trusts whoever reaches its port,
+// and a web page the user visits can, through the user's browser. So it
+// answers only the host names it serves, as a web server's virtual hosts
+// do (a page that rebinds its own name to 127.0.0.1 is answered 421), and
+// refuses a change sent from another site as a form guarded against
+// cross-site request forgery does: by Origin and Sec-Fetch-Site, with
+// net/http's CrossOriginProtection (403), and a body a form can send
+// (415). HTTPLimits bound what one client may hold of the server, as
+// nginx's client_header_timeout, client_body_timeout, keepalive_timeout
+// and worker_connections do.
 package service

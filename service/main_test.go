@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -97,17 +98,36 @@ type fixture struct {
 }
 
 // start makes a server over a new root (and data directory), with cfg's
-// settings, serving until the test ends.
+// settings and the default HTTP limits, serving until the test ends.
 func start(t *testing.T, cfg service.Config, token string) *fixture {
 	t.Helper()
-	return startOver(t, cfg, token, filepath.Join(t.TempDir(), "root"))
+	return startServing(t, cfg, token, serving{})
 }
 
 // startOver is start over root, made if it is not there: a server
 // started again over the root and data of one stopped.
 func startOver(t *testing.T, cfg service.Config, token, root string) *fixture {
 	t.Helper()
-	f := &fixture{root: root, token: token, done: make(chan struct{})}
+	return startServing(t, cfg, token, serving{root: root})
+}
+
+// serving says how the fixture's HTTP server is made: within limits, and
+// on its loopback listener as wrap makes it (before the cap), if not nil;
+// and over which root (a new one if empty).
+type serving struct {
+	limits service.HTTPLimits
+	wrap   func(net.Listener) net.Listener
+	root   string
+}
+
+// startServing is start with the HTTP server made as how says: the
+// server `forkscan serve` makes, on a loopback port.
+func startServing(t *testing.T, cfg service.Config, token string, how serving) *fixture {
+	t.Helper()
+	if how.root == "" {
+		how.root = filepath.Join(t.TempDir(), "root")
+	}
+	f := &fixture{root: how.root, token: token, done: make(chan struct{})}
 	require.NoError(t, os.MkdirAll(f.root, 0o755))
 	if cfg.Data == "" {
 		cfg.Data = filepath.Join(t.TempDir(), "data")
@@ -121,7 +141,13 @@ func startOver(t *testing.T, cfg service.Config, token, root string) *fixture {
 	srv, err := service.New(context.Background(), cfg)
 	require.NoError(t, err)
 	f.srv = srv
-	f.http = httptest.NewServer(srv.Handler(token)) // 127.0.0.1 only
+	f.http = httptest.NewUnstartedServer(nil) // 127.0.0.1 only
+	f.http.Config = how.limits.Server(srv.Handler(token))
+	if how.wrap != nil {
+		f.http.Listener = how.wrap(f.http.Listener)
+	}
+	f.http.Listener = how.limits.Listener(f.http.Listener)
+	f.http.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	go func() {
@@ -156,6 +182,9 @@ func (f *fixture) do(t *testing.T, method, path string, body any) (int, []byte) 
 	}
 	req, err := http.NewRequest(method, f.http.URL+path, rd)
 	require.NoError(t, err)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if f.token != "" {
 		req.Header.Set("Authorization", "Bearer "+f.token)
 	}

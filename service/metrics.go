@@ -70,6 +70,22 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
+// MetricsHandler serves m at /metrics and a liveness probe at /healthz,
+// with the headers of a server's every answer: what `forkscan scan
+// --listen` serves for the length of a run. It has no status page, no
+// token and no state to change; a scraper may name it by any host.
+func MetricsHandler(m *Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", healthz)
+	return withHeaders(mux)
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
 // serverMetrics are a server's: the run metrics, and what only a server has.
 type serverMetrics struct {
 	*Metrics

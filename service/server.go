@@ -70,8 +70,17 @@ type Config struct {
 	MaxPaths int
 	// MaxBody is the most bytes a request body may have. If zero, 1 MiB.
 	MaxBody int64
+	// AllowedHosts are the host names, beside localhost (and its
+	// subdomains) and any IP address, that a request's Host may name:
+	// the names a server is reached by (forkscan.example.com), without
+	// port. A request for another name is refused (421): a web page that
+	// rebinds its own name to this server's address cannot read or change
+	// anything. A request with the token (see Handler) may name any
+	// host. Nil: localhost and IP addresses only.
+	AllowedHosts []string
 	// Logger gets what the server does and refuses (a path outside the
-	// roots is logged as a warning). Nil: nothing is logged.
+	// roots, a request refused, are logged as warnings). Nil: nothing is
+	// logged.
 	Logger *slog.Logger
 }
 
@@ -81,6 +90,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	roots   []string // Roots, absolute and with symlinks resolved
+	hosts   []string // AllowedHosts, in lower case
 	store   *store
 	sems    *semregistry.Registry
 	metrics *serverMetrics
@@ -124,6 +134,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, active: map[string]*active{}, ends: map[string]*Scan{}, wake: make(chan struct{}, 1),
 		stopped: make(chan struct{}), started: time.Now()}
+	var err error
+	if s.hosts, err = allowedHosts(cfg.AllowedHosts); err != nil {
+		return nil, err
+	}
 	for _, r := range cfg.Roots {
 		abs, err := resolve(r)
 		if err != nil {
@@ -137,7 +151,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := writable(cfg.Data); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	var err error
 	if s.store, err = openStore(ctx, filepath.Join(cfg.Data, "forkscan.db")); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.Data, err)
 	}

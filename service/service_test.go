@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -280,46 +279,6 @@ func text(n *html.Node) string {
 	return strings.Join(strings.Fields(b.String()), " ")
 }
 
-// 50 scans submitted at once, polled by 200 clients at once, with two
-// running at a time: every one ends done with one record per file.
-// Bounded: 50 scans of 5 files, 30s.
-func TestManyScansAtOnce(t *testing.T) {
-	f := start(t, service.Config{MaxScans: 2, MaxQueued: 100}, "")
-	const scans, polls = 50, 200
-	ids := make([]string, scans)
-	var wg sync.WaitGroup
-	for i := range scans {
-		dir := filepath.Join(f.root, strconv.Itoa(i))
-		tree(t, dir, map[string]string{"a": "SECRET", "b": "x", "c": "y", "d/e": "SECRET", "f": ""})
-		wg.Go(func() { ids[i] = f.submit(t, service.Request{Paths: []string{dir}}) })
-	}
-	wg.Wait()
-	var pollers sync.WaitGroup
-	for i := range polls { // each polls its scan until it has ended
-		pollers.Go(func() {
-			for f.get(t, ids[i%scans]).State.Running() {
-				time.Sleep(200 * time.Millisecond)
-			}
-		})
-	}
-	for _, id := range ids {
-		sc := f.wait(t, id)
-		require.Equal(t, service.Done, sc.State, sc.Error)
-		require.Len(t, f.results(t, id), 5)
-		require.Equal(t, 2, sc.Progress.Findings)
-	}
-	pollers.Wait()
-	metrics := f.metrics(t)
-	require.Equal(t, float64(scans*5), metrics[`forkscan_files_scanned_total{scanner="marker",status="ok"}`])
-	require.Equal(t, float64(scans), metrics[`forkscan_scans{state="done"}`])
-	require.Equal(t, 0.0, metrics[`forkscan_scans{state="running"}`])
-	code, body := f.do(t, "GET", "/v1/stats", nil)
-	require.Equal(t, http.StatusOK, code)
-	var st service.Stats
-	require.NoError(t, json.Unmarshal(body, &st))
-	t.Logf("the server's RSS after %d scans and their polls: %d MiB, %d threads", scans, st.Process.RSSBytes>>20, st.Process.Threads)
-}
-
 // A full queue answers 429; a queued scan cancelled makes room.
 func TestQueueFull(t *testing.T) {
 	f := start(t, service.Config{MaxQueued: 1}, "")
@@ -406,9 +365,11 @@ func TestBadDataDirectory(t *testing.T) {
 }
 
 // follow=1 streams a running scan's records as they are written, until
-// the scan ends: every record, each once, in whole lines.
+// the scan ends: every record, each once, in whole lines. The stream
+// outlasts the time a body may take many times over, after a request
+// with a body on the same connection.
 func TestResultsFollow(t *testing.T) {
-	f := start(t, service.Config{}, "")
+	f := startServing(t, service.Config{}, "", serving{limits: service.HTTPLimits{BodyTimeout: 50 * time.Millisecond}})
 	tree(t, f.root, numbered(100))
 	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
 	code, body := f.do(t, "GET", "/v1/scans/"+id+"/results?follow=1", nil)

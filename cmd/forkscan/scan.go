@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -204,7 +203,8 @@ func workDir() string {
 }
 
 // serveMetrics serves /metrics and /healthz on addr for the length of a
-// run (--listen); with no addr there are none (nil counts nothing).
+// run (--listen), within the service's default HTTP limits; with no addr
+// there are none (nil counts nothing).
 func serveMetrics(addr string, stderr io.Writer) (*service.Metrics, func(), error) {
 	if addr == "" {
 		return nil, func() {}, nil
@@ -214,11 +214,9 @@ func serveMetrics(addr string, stderr io.Writer) (*service.Metrics, func(), erro
 	if err != nil {
 		return nil, nil, usageErr("--listen: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
+	var bounds service.HTTPLimits
+	hs := bounds.Server(service.MetricsHandler(m))
+	go func() { _ = hs.Serve(bounds.Listener(ln)) }()
 	fmt.Fprintf(stderr, "forkscan: metrics on http://%s/metrics\n", ln.Addr())
 	return m, func() { _ = hs.Close() }, nil
 }

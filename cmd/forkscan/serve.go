@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -29,6 +28,8 @@ type serveFlags struct {
 	retain    time.Duration
 	carryOns  int
 	tokenFile string
+	hosts     []string
+	maxConns  int
 }
 
 func (s *serveFlags) register(fl *pflag.FlagSet) {
@@ -39,6 +40,8 @@ func (s *serveFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&s.retain, "retain", 24*time.Hour, "remove scans this long after they ended (0: the default, 24h; negative: never)")
 	fl.IntVar(&s.carryOns, "max-carry-ons", 3, "carry a scan on at most this many times after the server died under it, then fail it (0: the default, 3; negative: no limit; a stop by SIGTERM or SIGINT does not count)")
 	fl.StringVar(&s.tokenFile, "token-file", "", "file holding the token clients must send (Authorization: Bearer TOKEN)")
+	fl.StringArrayVar(&s.hosts, "allow-host", nil, "a host name clients may reach the server by, beside localhost and IP addresses (repeatable)")
+	fl.IntVar(&s.maxConns, "max-connections", 512, "connections open at once; more wait their turn (0: the default, 512; negative: no cap)")
 }
 
 func serveCommand(code *int) *cobra.Command {
@@ -116,7 +119,7 @@ func runServe(ctx context.Context, f scanFlags, s serveFlags, stderr io.Writer) 
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	srv, err := service.New(ctx, service.Config{Data: s.data, Roots: s.roots, MaxScans: s.maxScans, MaxQueued: s.maxQueued,
-		Retain: s.retain, MaxCarryOns: s.carryOns, Engine: cfg, Tools: f.tools, Limits: limits, Logger: log,
+		Retain: s.retain, MaxCarryOns: s.carryOns, Engine: cfg, Tools: f.tools, Limits: limits, AllowedHosts: s.hosts, Logger: log,
 		SecretsConfig: f.secretsConfig, NoRedact: f.noRedact})
 	if err != nil {
 		return &exitError{exitCannotRun, err}
@@ -126,8 +129,9 @@ func runServe(ctx context.Context, f scanFlags, s serveFlags, stderr io.Writer) 
 	if err != nil {
 		return &exitError{exitCannotRun, err}
 	}
-	hs := &http.Server{Handler: srv.Handler(token), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
+	bounds := service.HTTPLimits{MaxConnections: s.maxConns}
+	hs := bounds.Server(srv.Handler(token))
+	go func() { _ = hs.Serve(bounds.Listener(ln)) }()
 	fmt.Fprintf(stderr, "forkscan serve: listening on http://%s\n", ln.Addr())
 	runErr := srv.Run(ctx)
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -64,14 +64,26 @@ func startServer(t *testing.T, args ...string) *server {
 
 func (s *server) do(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
+	resp, data := s.send(t, method, path, "", body)
+	return resp.StatusCode, data
+}
+
+// send sends a request naming host (none: the server's address), its
+// body JSON, and returns the answer with its body read.
+func (s *server) send(t *testing.T, method, path, host, body string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
 	require.NoError(t, err)
+	req.Host = host
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return resp.StatusCode, data
+	return resp, data
 }
 
 func (s *server) scan(t *testing.T, id string) service.Scan {
@@ -217,6 +229,7 @@ func TestScanListenServesMetrics(t *testing.T) {
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(url)
@@ -245,10 +258,51 @@ func TestServeRefusesToStart(t *testing.T) {
 		{[]string{"--root", root, "--listen", "0.0.0.0:0"}, "not a loopback address: it needs --token-file"},
 		{[]string{"--root", root, "--token-file", short}, "at least 16 characters"},
 		{[]string{"--root", filepath.Join(root, "nope")}, "root"},
+		{[]string{"--root", root, "--allow-host", "http://forkscan.example:7780"}, "without scheme, port or path"},
 	}
 	for _, c := range cases {
 		code, _, errOut := cli(t, append([]string{"serve", "--data", filepath.Join(dir, "data")}, c.args...)...)
 		require.NotEqual(t, exitOK, code, "%v", c.args)
 		require.Contains(t, errOut, c.says, "%v", c.args)
 	}
+}
+
+// serve answers the names --allow-host gives beside loopback ones and
+// refuses others (421), refuses a body of another type (415), sets the
+// headers of every answer, and --max-connections caps its connections:
+// at a cap of one, every answer closes its connection.
+func TestServeWhoMay(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a"), "x")
+	srv := startServer(t, "--root", root, "--data", filepath.Join(t.TempDir(), "data"), "--allow-host", "forkscan.test",
+		"--max-connections", "1")
+	cases := []struct {
+		method, path, host, body string
+		code                     int
+	}{
+		{"GET", "/v1/scans", "forkscan.test", "", http.StatusOK},
+		{"GET", "/v1/scans", "localhost:7780", "", http.StatusOK},
+		{"GET", "/v1/scans", "attacker.test", "", http.StatusMisdirectedRequest},
+		{"POST", "/v1/scans", "attacker.test", `{"paths": ["` + root + `"]}`, http.StatusMisdirectedRequest},
+		{"GET", "/healthz", "attacker.test", "", http.StatusOK},
+		{"POST", "/v1/scans", "forkscan.test", `{"paths": ["` + root + `"]}`, http.StatusCreated},
+	}
+	for _, c := range cases {
+		resp, body := srv.send(t, c.method, c.path, c.host, c.body)
+		require.Equal(t, c.code, resp.StatusCode, "%s %s from %s: %s", c.method, c.path, c.host, body)
+		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+		require.True(t, resp.Close, "at a cap of one, the answer closes its connection")
+	}
+	req, err := http.NewRequest("POST", srv.url+"/v1/scans", strings.NewReader(`{"paths": ["`+root+`"]}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/plain") // what a form may send
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode)
+	code, body := srv.do(t, "GET", "/v1/scans", "")
+	require.Equal(t, http.StatusOK, code)
+	var list struct{ Scans []service.Scan }
+	require.NoError(t, json.Unmarshal(body, &list))
+	require.Len(t, list.Scans, 1, "only the accepted request made a scan")
 }
