@@ -369,9 +369,15 @@ func TestInterruptBatchedToolThenResume(t *testing.T) {
 	dir := t.TempDir()
 	pids, marks := filepath.Join(dir, "pids"), filepath.Join(dir, "marks")
 	require.NoError(t, os.Mkdir(marks, 0o755))
+	// Each run of the tool waits (at most 30s) until the tool runs under
+	// both workers: on a loaded machine the second worker can be ready
+	// only after the first has run through every file, and the interrupt
+	// is to find both at work.
 	tool := script(t, "slowtool", `echo $$ >> "`+pids+`"
 sleep 30 & echo $! >> "`+pids+`"
 : > "`+marks+`/$PPID"
+i=0
+while [ "$(ls "`+marks+`" | wc -l)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
 sleep 0.3
 printf '[]'
 kill $!`)
