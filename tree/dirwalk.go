@@ -92,10 +92,11 @@ type dirWalk struct {
 	stopped bool
 }
 
+// give yields e, an entry of the root, unless the walk has stopped.
 func (d *dirWalk) give(e Entry) {
-	e.Root = d.root
-	if d.stopped = d.stopped || !d.yield(e); d.stopped {
-		return
+	if !d.stopped {
+		e.Root = d.root
+		d.stopped = !d.yield(e)
 	}
 }
 

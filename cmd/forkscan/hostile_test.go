@@ -167,3 +167,26 @@ command = "sh -c 'touch `+marker+`' {}"
 	require.Contains(t, errOut, "settings from "+own+"\n")
 	require.NotContains(t, records(t, out), "a.txt|inventory")
 }
+
+// TestResumeRefusesWhatIsNotAnOutput: --resume -o a SARIF log (forkscan's
+// own), or a file of something else, is a usage error, and the file is
+// left as it was.
+func TestResumeRefusesWhatIsNotAnOutput(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.txt"), "a SECRET\n")
+	sarif := filepath.Join(t.TempDir(), "out.sarif")
+	code, _, errOut := cli(t, "scan", "-s", "flagger", "--format", "sarif", "-o", sarif, root)
+	require.Equal(t, exitFindings, code, errOut)
+	garbage := filepath.Join(t.TempDir(), "notes.txt")
+	write(t, garbage, "remember the milk\nand the eggs\n")
+	for _, path := range []string{sarif, garbage} {
+		before, err := os.ReadFile(path)
+		require.NoError(t, err)
+		code, _, errOut := cli(t, "scan", "-s", "flagger", "--resume", "-o", path, root)
+		require.Equal(t, exitUsage, code, errOut)
+		require.Contains(t, errOut, "not a forkscan JSON lines output")
+		after, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, before, after, "%s was changed", path)
+	}
+}
