@@ -56,12 +56,11 @@ func (w *Walker) open(abs string) (*beneath.Dir, error) {
 // directory and its name. A person's root is taken as named, a symlink
 // followed to the file it names; beneath Within, it must be a file there.
 func (w *Walker) fileRoot(abs string) Entry {
-	e := Entry{Root: filepath.Dir(abs), Path: filepath.Base(abs)}
+	name := abs
 	if len(w.Within) == 0 {
-		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
-			e.Root, e.Path = filepath.Dir(real), filepath.Base(real) // where the worker will open it
-		}
+		name = fileName(abs) // where the worker will open it
 	}
+	e := Entry{Root: filepath.Dir(name), Path: filepath.Base(name)}
 	dir, err := w.open(e.Root)
 	if err != nil {
 		e.Err = asError(err)

@@ -170,3 +170,21 @@ func TestTooDeep(t *testing.T) {
 	require.Contains(t, errs[0].Message, "nested deeper than")
 	require.Equal(t, 1, files, "deepest.txt, at the deepest level walked")
 }
+
+// TestNamedSymlinkToAFile: a root a person names that is a symlink to a
+// file is that file, named by its own directory (so that it is opened
+// beneath it), and Root says the same.
+func TestNamedSymlinkToAFile(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(elsewhere, "real.txt"), "hello")
+	link := filepath.Join(dir, "link.txt")
+	require.NoError(t, os.Symlink(filepath.Join(elsewhere, "real.txt"), link))
+	var got []tree.Entry
+	for e := range (&tree.Walker{Roots: []string{link}}).Walk {
+		got = append(got, e)
+	}
+	real, err := filepath.EvalSymlinks(elsewhere)
+	require.NoError(t, err)
+	require.Equal(t, []tree.Entry{{Root: real, Path: "real.txt", Size: 5}}, got)
+	require.Equal(t, real, tree.Root(link))
+}

@@ -149,13 +149,28 @@ func (w *Walker) Stopped() bool {
 }
 
 // Root returns the Root that entries of a walk of root carry: root made
-// absolute, or for anything but a directory, the directory that holds it.
+// absolute, or for anything but a directory, the directory that holds it
+// (of the file it names, for a symlink: see fileName).
 func Root(root string) string {
 	abs := absPath(root)
 	if info, err := os.Stat(root); err == nil && info.IsDir() {
 		return abs
 	}
-	return filepath.Dir(abs)
+	return filepath.Dir(fileName(abs))
+}
+
+// fileName is the name a root that is not a directory is scanned by: a
+// symlink that a person names is followed to the file it names, since
+// naming it means "that file", and the file is then opened beneath its
+// own directory.
+func fileName(abs string) string {
+	if info, err := os.Lstat(abs); err != nil || info.Mode().Type() != os.ModeSymlink {
+		return abs
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
 }
 
 // Roots returns Root of each root, each once, in order.
