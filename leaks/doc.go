@@ -1,0 +1,2 @@
+// Package leaks finds secrets in text with gitleaks' rules.
+package leaks
