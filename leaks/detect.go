@@ -59,6 +59,19 @@ func New(c *Config) *Detector {
 	return d
 }
 
+// PathAllowed reports whether a global allowlist's paths match path, as
+// gitleaks tests a path its walk comes to (whatever the allowlist's
+// condition): gitleaks does not read a file or enter a directory so
+// allowed.
+func (d *Detector) PathAllowed(path string) bool {
+	for _, a := range d.global {
+		if a.compile() == nil && a.pathAllowed(path) {
+			return true
+		}
+	}
+	return false
+}
+
 // Detect returns the findings in frag, as gitleaks' detector finds them:
 // each rule whose keywords the text holds runs over it, then over the
 // text with its encoded runs decoded, pass after pass. An error is a rule

@@ -111,7 +111,7 @@ func topFlags(p string) string {
 			}
 			i++
 		case '[':
-			i = classEnd(p, i)
+			i = closingBracket(p, i)
 		case '(':
 			if depth == 0 {
 				if g, ok := flagGroup(p[i:]); ok {
@@ -144,9 +144,9 @@ func flagGroup(s string) (string, bool) {
 	return "", false
 }
 
-// classEnd returns the index of the ']' that closes the class opened at
+// closingBracket returns the index of the ']' that closes the class opened at
 // p[i] ("[]a]" and "[^]a]" hold a ']'; "[[:alpha:]]" a named class).
-func classEnd(p string, i int) int {
+func closingBracket(p string, i int) int {
 	j := i + 1
 	if j < len(p) && p[j] == '^' {
 		j++

@@ -2,22 +2,22 @@ package leaks
 
 import "sort"
 
-// place is where a match lies in its fragment, counted as gitleaks counts:
+// spot is where a match lies in its fragment, counted as gitleaks counts:
 // lines from 0 within the fragment, a column from 1 on the first line and
 // from the preceding newline (so from 2) on the others, and the span of
 // the line(s) the match is on.
-type place struct {
+type spot struct {
 	startLine, endLine     int
 	startColumn, endColumn int
 	lineStart, lineEnd     int
 }
 
 // locate places the match [start,end) in raw, whose newlines are at nl.
-func locate(nl []int, raw string, start, end int) place {
+func locate(nl []int, raw string, start, end int) spot {
 	if len(nl) == 0 {
 		nl = []int{len(raw)}
 	}
-	var p place
+	var p spot
 	// The line of the start: the first newline after it.
 	i := sort.Search(len(nl), func(i int) bool { return nl[i] > start })
 	if i == len(nl) {

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/zricethezav/gitleaks/v8/regexp"
 
 	"github.com/forkscan/forkscan/worker/scan"
 	"github.com/forkscan/forkscan/worker/scan/external"
@@ -115,7 +114,7 @@ func versionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "forkscan %s (secrets regex engine: %s)\n", versionString(), regexp.Version)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "forkscan %s\n", versionString())
 			return err
 		},
 	}

@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 
 	// The scanner contract, and the scanners on it.
 	"worker/scan":  {"record", "beneath"},
-	"worker/scan/": {"worker/scan", "record", "beneath"},
+	"worker/scan/": {"worker/scan", "record", "beneath", "leaks"},
 
 	// The worker process: runs registered scanners, names none; and the
 	// public door to it, worker.Main.
@@ -49,6 +49,7 @@ var allowed = map[string][]string{
 	"semregistry": nil,
 	"shutdown":    nil,
 	"beneath":     nil, // opening a scanned tree's files: beneath its root, never waiting, bounded
+	"leaks":       nil, // finding secrets in text with gitleaks' rules
 
 	// The parent.
 	"engine": {"ipc", "worker/scan", "record", "proto/forkscan/v1", "semregistry", "shutdown", "internal/"},

@@ -6,49 +6,11 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
-	_ "unsafe" // go:linkname, for extendDepth
 
 	"github.com/pelletier/go-toml/v2"
-	"github.com/spf13/afero"
-	"github.com/spf13/viper"
-	"github.com/zricethezav/gitleaks/v8/config"
 
 	"github.com/forkscan/forkscan/beneath"
 )
-
-// translate parses a gitleaks TOML configuration as gitleaks does: through
-// viper's global instance (an [extend] section reads the default rules or
-// another file through it), under viperMu. viper reads files from a
-// memory file system holding only files, the texts of the files the
-// configuration extends, read beforehand by Find: parsing a configuration
-// never opens a file, in the parent or in a worker. gitleaks panics on a
-// rule whose regex does not compile; that is an error here, like any
-// other mistake in the file.
-func translate(text string, files map[string]string) (cfg config.Config, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			cfg, err = config.Config{}, fmt.Errorf("%v", r)
-		}
-	}()
-	viper.Reset()
-	extendDepth = 0
-	mem := afero.NewMemMapFs()
-	for name, body := range files {
-		if err := afero.WriteFile(mem, name, []byte(body), 0o444); err != nil {
-			return config.Config{}, err
-		}
-	}
-	viper.SetFs(mem)
-	viper.SetConfigType("toml")
-	if err := viper.ReadConfig(strings.NewReader(text)); err != nil {
-		return config.Config{}, err
-	}
-	var vc config.ViperConfig
-	if err := viper.Unmarshal(&vc); err != nil {
-		return config.Config{}, err
-	}
-	return vc.Translate()
-}
 
 // ErrConfigFile is wrapped by Find's error for a config file that cannot
 // be read or parsed, or that extends a file it may not.
@@ -104,7 +66,7 @@ func Find(l Lookup) (Options, []string, error) {
 		if err != nil {
 			return o, nil, fmt.Errorf("%w %s: %w", ErrConfigFile, src.name, err)
 		}
-		if _, err := LoadConfig(text, files); err != nil {
+		if err := Check(text, files); err != nil {
 			return o, nil, fmt.Errorf("%w %s: %w", ErrConfigFile, src.name, err)
 		}
 		o.Config, o.Files, o.ConfigPath = text, files, absPath(src.name)
@@ -195,17 +157,6 @@ func (s *source) load() (string, map[string]string, error) {
 
 // maxExtendDepth is how many configs deep gitleaks follows [extend] paths.
 const maxExtendDepth = 2
-
-// extendDepth is gitleaks' count of how deep the config it is loading
-// extends others. gitleaks counts in this variable of its package and
-// never sets it back, so a process that loads configs that extend others
-// would stop following [extend] (useDefault as well as path) after two,
-// and stop checking rules after one: a server that checks each scan's
-// config, or an in-process run whose workers each load one. translate
-// sets it back to zero before each load, under viperMu.
-//
-//go:linkname extendDepth github.com/zricethezav/gitleaks/v8/config.extendDepth
-var extendDepth int
 
 // extendPath is the [extend] path of a config's text; "" if it has none or
 // does not parse (gitleaks then says what is wrong).

@@ -1,15 +1,16 @@
-// Package secrets registers the "secrets" scanner: gitleaks' detector, used
-// as a library, run over each file the way `gitleaks dir` runs it — the same
-// rule set (the default one, or a gitleaks TOML config), the same path
-// allowlists, the same test for binary files, the same chunking of large
-// files and the same decoding passes — so that on the same tree it reports
-// the same findings (file, line, rule id).
+// Package secrets registers the "secrets" scanner: forkscan's own secrets
+// detector (package leaks) run over each file the way `gitleaks dir` runs
+// its detector — gitleaks' rule set (the default one, or a gitleaks TOML
+// config), the same path allowlists, the same test for binary files, the
+// same fragments of large files and the same decoding passes — so that on
+// the same tree it reports the same findings (file, line, column, rule).
 //
 // Where gitleaks collects every finding of a run in the detector until the
 // end, this scanner hands each file's findings back with its result and
 // keeps nothing: a worker's memory does not grow with the findings of the
-// run. Each worker process builds its detector once (compiling some two
-// hundred rules takes tens of milliseconds), not once per file.
+// run. Each worker process builds its detector once; the detector compiles
+// a rule's expressions when the rule first runs, so a worker is ready at
+// once.
 //
 // Import it for its side effect:
 //
@@ -17,19 +18,14 @@
 package secrets
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 
-	"github.com/zricethezav/gitleaks/v8/config"
-	"github.com/zricethezav/gitleaks/v8/detect"
-	"github.com/zricethezav/gitleaks/v8/report"
-	"github.com/zricethezav/gitleaks/v8/sources"
-
+	"github.com/forkscan/forkscan/leaks"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -89,67 +85,68 @@ func (o Options) Encode() []byte {
 // Scanner is the secrets scanner of one worker process.
 type Scanner struct {
 	opts     Options
-	detector *detect.Detector
-	config   *config.Config
+	detector *leaks.Detector
 	ignore   map[string]bool
-	buffers  sync.Pool // gitleaks' read buffers, 100 kB each
 }
 
-// New builds a scanner: it loads the rules and compiles the detector. An
-// invalid configuration is an INVALID_INPUT *scan.Error.
+// New builds a scanner from its options. An invalid configuration is an
+// INVALID_INPUT *scan.Error.
 func New(o Options) (*Scanner, error) {
 	cfg, err := LoadConfig(o.Config, o.Files)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Path = o.ConfigPath
-	d := detect.NewDetector(cfg)
-	d.MaxDecodeDepth = o.MaxDecodeDepth
+	d := leaks.New(cfg)
 	switch {
 	case o.MaxDecodeDepth == 0:
 		d.MaxDecodeDepth = 5
-	case o.MaxDecodeDepth < 0:
-		d.MaxDecodeDepth = 0
+	case o.MaxDecodeDepth > 0:
+		d.MaxDecodeDepth = o.MaxDecodeDepth
 	}
-	if !o.NoRedact {
-		d.Redact = 100
-	}
-	s := &Scanner{opts: o, detector: d, config: &d.Config, ignore: make(map[string]bool)}
+	s := &Scanner{opts: o, detector: d, ignore: make(map[string]bool)}
 	for _, fp := range o.Ignore {
 		s.ignore[fp] = true
 	}
-	s.buffers.New = func() any { b := make([]byte, 100_000); return &b }
 	return s, nil
 }
-
-// viperMu serializes loading: gitleaks reads configurations through viper's
-// global instance.
-var viperMu sync.Mutex
 
 // LoadConfig parses a gitleaks TOML configuration ("" for the default rule
 // set), with the texts of the files it extends by the names it gives them
 // (see Options.Files; an [extend] path not among them is an error). An
-// invalid one is an INVALID_INPUT *scan.Error saying what is wrong.
-func LoadConfig(text string, files map[string]string) (config.Config, error) {
-	viperMu.Lock()
-	defer viperMu.Unlock()
+// invalid one is an INVALID_INPUT *scan.Error saying what is wrong. It
+// does not compile the rules' expressions (Check does).
+func LoadConfig(text string, files map[string]string) (*leaks.Config, error) {
 	if text == "" {
-		d, err := detect.NewDetectorDefaultConfig()
+		c, err := leaks.Default()
 		if err != nil {
-			return config.Config{}, scan.Errorf(scan.ToolError, "gitleaks default config: %w", err)
+			return nil, scan.Errorf(scan.ToolError, "gitleaks' default config: %w", err)
 		}
-		return d.Config, nil
+		return c, nil
 	}
 	if name := extendPath(text); name != "" {
 		if _, ok := files[name]; !ok {
-			return config.Config{}, scan.Errorf(scan.InvalidInput, "gitleaks config: it extends %q, which was not read with it (secrets.Find reads the files a config extends)", name)
+			return nil, scan.Errorf(scan.InvalidInput, "gitleaks config: it extends %q, which was not read with it (secrets.Find reads the files a config extends)", name)
 		}
 	}
-	cfg, err := translate(text, files)
+	c, err := leaks.Parse(text, files)
 	if err != nil {
-		return config.Config{}, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+		return nil, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
 	}
-	return cfg, nil
+	return c, nil
+}
+
+// Check loads a configuration as LoadConfig does and compiles all its
+// expressions, so that a mistake in any is an error here, naming the
+// rule, rather than in a worker when the rule first runs.
+func Check(text string, files map[string]string) error {
+	c, err := LoadConfig(text, files)
+	if err != nil {
+		return err
+	}
+	if err := c.Check(); err != nil {
+		return scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+	}
+	return nil
 }
 
 // Scan runs the detector over f as `gitleaks dir` runs it over a file.
@@ -161,38 +158,41 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	if name == s.opts.ConfigPath && name != "" {
 		return scan.Report{}, scan.Skip("the gitleaks config in use")
 	}
-	buf := s.buffers.Get().(*[]byte)
-	defer s.buffers.Put(buf)
-	src := &sources.File{Content: bytes.NewReader(f.Data), Path: name, Config: s.config, Buffer: *buf}
-	var found []report.Finding
-	fragments := 0
-	err := src.Fragments(ctx, func(frag sources.Fragment, err error) error {
-		if err != nil {
-			return err
-		}
-		fragments++
-		found = append(found, s.detector.DetectContext(ctx, detect.Fragment(frag))...)
-		return nil
-	})
-	if err := ctx.Err(); err != nil {
-		return scan.Report{}, scan.AsError(err)
-	}
-	if err != nil {
-		return scan.Report{}, scan.Errorf(scan.ToolError, "gitleaks: %w", err)
-	}
-	if fragments == 0 && len(f.Data) > 0 {
+	if leaks.IsArchiveName(name) {
 		return scan.Report{}, scan.Skip("binary or archive (gitleaks does not scan it)")
 	}
-	return scan.Report{Findings: s.convert(found, f.Path)}, nil
+	frags, _ := leaks.Fragments(name, f.Data)
+	if len(frags) == 0 && len(f.Data) > 0 {
+		return scan.Report{}, scan.Skip("binary or archive (gitleaks does not scan it)")
+	}
+	var out []scan.Finding
+	for _, frag := range frags {
+		found, err := s.detector.Detect(ctx, frag)
+		if err := ctx.Err(); err != nil {
+			return scan.Report{}, scan.AsError(err)
+		}
+		if errors.Is(err, leaks.ErrConfig) {
+			return scan.Report{}, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+		}
+		if err != nil {
+			return scan.Report{}, scan.Errorf(scan.ToolError, "secrets: %w", err)
+		}
+		out = append(out, s.convert(found, f.Path)...)
+	}
+	return scan.Report{Findings: out}, nil
 }
 
-// convert turns gitleaks findings into scan findings, dropping the ones a
-// fingerprint ignores; rel is the file's path relative to its root.
-func (s *Scanner) convert(found []report.Finding, rel string) []scan.Finding {
+// convert turns the detector's findings into scan findings, redacted
+// unless asked not to, dropping the ones a fingerprint ignores; rel is the
+// file's path relative to its root.
+func (s *Scanner) convert(found []leaks.Finding, rel string) []scan.Finding {
 	var out []scan.Finding
 	for _, g := range found {
 		if s.ignored(g, rel) {
 			continue
+		}
+		if !s.opts.NoRedact {
+			g.Redact()
 		}
 		out = append(out, scan.Finding{
 			Rule: g.RuleID, Message: g.Description, Severity: "high", Match: strings.TrimSpace(g.Match),
@@ -205,7 +205,7 @@ func (s *Scanner) convert(found []report.Finding, rel string) []scan.Finding {
 // ignored reports whether a .gitleaksignore fingerprint names g: by the
 // file's name, or by its path relative to its root (as `gitleaks dir .`
 // run in the root would write it).
-func (s *Scanner) ignored(g report.Finding, rel string) bool {
+func (s *Scanner) ignored(g leaks.Finding, rel string) bool {
 	if len(s.ignore) == 0 {
 		return false
 	}
@@ -222,20 +222,11 @@ func (s *Scanner) skipPath(name, root string) bool {
 		root = filepath.Clean(root)
 	}
 	for p := name; ; p = filepath.Dir(p) {
-		if s.allowed(p) {
+		if s.detector.PathAllowed(p) {
 			return true
 		}
 		if p == root || root == "" || p == filepath.Dir(p) || p == "." {
 			return false
 		}
 	}
-}
-
-func (s *Scanner) allowed(path string) bool {
-	for _, a := range s.config.Allowlists {
-		if a.PathAllowed(path) {
-			return true
-		}
-	}
-	return false
 }
