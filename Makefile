@@ -3,10 +3,6 @@
 
 GO    ?= go
 BIN   := $(CURDIR)/.bin
-# The secrets scanner's rules run on RE2 (gitleaks' own gore2regex option, a
-# pure-Go build of RE2): the same matches as Go's regexp, about ten times
-# faster on gitleaks' rules. A build without the tag is correct but slow.
-TAGS  ?= gore2regex
 # Pinned code generators. protoc-gen-go matches google.golang.org/protobuf in go.mod.
 BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
@@ -21,16 +17,15 @@ GITLEAKS_VERSION := v8.30.1
 all: build
 
 build:
-	$(GO) build -tags $(TAGS) ./...
-	$(GO) build -tags $(TAGS) -o $(BIN)/forkscan ./cmd/forkscan
+	$(GO) build ./...
+	$(GO) build -o $(BIN)/forkscan ./cmd/forkscan
 
 ## test: vet, then every test with the race detector (real worker processes included).
 test: vet
-	$(GO) test -race -count=1 -timeout 20m -tags $(TAGS) ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags $(TAGS) ./...
 
 tools: $(TOOLS)
 
@@ -66,17 +61,17 @@ $(BIN)/gitleaks-re2:
 ## measured on the binary `make build` makes, the one users run.
 bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
 	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
-		$(GO) test -tags $(TAGS) -run '^$$' -bench 'SecretsVsGitleaks' -benchtime 3x -timeout 30m ./cmd/forkscan/
+		$(GO) test -run '^$$' -bench 'SecretsVsGitleaks' -benchtime 3x -timeout 30m ./cmd/forkscan/
 	$(GO) test -run '^$$' -bench 'ThroughputNoop' -benchtime 2000000x ./engine/
-	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'WorkerStart' -benchtime 20x ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'WorkerStart' -benchtime 20x ./cmd/forkscan/
 	$(GO) test -run '^$$' -bench 'StartWorkers' -benchtime 20x ./engine/
 	$(GO) test -run '^$$' -bench 'SlowJobs' -benchtime 3x ./engine/
 	$(GO) test -run '^$$' -bench 'Semaphore' -benchtime 20000x ./engine/
 	$(GO) test -run '^$$' -bench 'Respawn' -benchtime 50x ./engine/
-	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'ScanTree' -benchtime 5x -timeout 30m ./cmd/forkscan/
-	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
-	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'ToolsVsPeers' -benchtime 3x ./cmd/forkscan/
-	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -tags $(TAGS) -run '^$$' -bench 'Shards|MergeMillion' -benchtime 3x -timeout 30m -v ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'ScanTree' -benchtime 5x -timeout 30m ./cmd/forkscan/
+	$(GO) test -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'ToolsVsPeers' -benchtime 3x ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'Shards|MergeMillion' -benchtime 3x -timeout 30m -v ./cmd/forkscan/
 
 ## fuzz: each fuzz target for a short while (FUZZTIME), keeping the inputs
 ## it found interesting in the package's testdata/fuzz, where plain
