@@ -11,6 +11,10 @@ TOOLS := $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 # The gitleaks release the benchmark compares with: the same version as the
 # library in go.mod, built as `go install` builds it, and built with RE2.
 GITLEAKS_VERSION := v8.30.1
+# betterleaks (gitleaks' successor), measured beside them when BETTERLEAKS
+# names a binary of it: by default one at .bin/betterleaks, if there is one.
+# Nothing here builds it; the benchmark runs it with gitleaks' default rules.
+BETTERLEAKS ?= $(wildcard $(BIN)/betterleaks)
 
 .PHONY: all build test vet proto proto-check tools bench fuzz clean
 
@@ -61,6 +65,7 @@ $(BIN)/gitleaks-re2:
 ## measured on the binary `make build` makes, the one users run.
 bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
 	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
+		FORKSCAN_BETTERLEAKS=$(BETTERLEAKS) \
 		$(GO) test -run '^$$' -bench 'SecretsVsGitleaks' -benchtime 3x -timeout 30m ./cmd/forkscan/
 	$(GO) test -run '^$$' -bench 'ThroughputNoop' -benchtime 2000000x ./engine/
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'WorkerStart' -benchtime 20x ./cmd/forkscan/
