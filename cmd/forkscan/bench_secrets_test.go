@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zricethezav/gitleaks/v8/regexp"
-
 	"github.com/forkscan/forkscan/record"
 )
 
@@ -100,9 +98,6 @@ func BenchmarkSecretsVsGitleaks(b *testing.B) {
 		b.ReportMetric(total["forkscan"].cpu.Seconds()/t.cpu.Seconds(), "forkscan/"+name+"-cpu")
 	}
 	b.ReportMetric(0, "ns/op") // the loop's time is the sum of the tools'
-	if b.N > 1 {
-		b.Logf("forkscan's regex engine: %s", regexp.Version)
-	}
 }
 
 // gitleaksRules is the path of gitleaks' default rules, the gitleaks.toml
