@@ -2,13 +2,14 @@ package leaks
 
 import "math/bits"
 
-// blockMasks speeds up runScanner's search for the bytes that may start a run
-// and for the end of base64 bytes, by the classes of the text's bytes taken
-// 64 at a time into bit masks, one block of the text at a time. Positions
-// asked for must not go back to an earlier block, or it is read again.
+// blockMasks speeds up runScanner's search for the bytes that may start a
+// run and for the end of base64 bytes, by the classes of the text's bytes
+// taken 64 at a time into bit masks, one block of the text at a time.
+// Positions asked for should not go back to an earlier block, or it is read
+// again.
 type blockMasks struct {
 	s    string
-	base int // the block's start, a multiple of 64; -1 before the first
+	base int // the block's start, a multiple of 64; -64 before the first
 	// word has bit i set when s[base+i] is a base64 byte; start when it is
 	// a base64 byte, '%' or '\\'. Bits past the text's end are clear, so
 	// that neither search goes past it.
@@ -16,7 +17,7 @@ type blockMasks struct {
 }
 
 // newBlockMasks returns the masks of s, none read yet.
-func newBlockMasks(s string) blockMasks { return blockMasks{s: s, base: -1} }
+func newBlockMasks(s string) blockMasks { return blockMasks{s: s, base: -64} }
 
 // load reads the masks of the block starting at base.
 func (m *blockMasks) load(base int) {
