@@ -24,9 +24,11 @@ build:
 	$(GO) build ./...
 	$(GO) build -o $(BIN)/forkscan ./cmd/forkscan
 
-## test: vet, then every test with the race detector (real worker processes included).
-test: vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+## test: vet, then every test with the race detector (real worker processes
+## included); the secrets scanner's findings are compared with those of a
+## released gitleaks (built with RE2, the fastest to compare with).
+test: vet $(BIN)/gitleaks-re2
+	FORKSCAN_GITLEAKS=$(BIN)/gitleaks-re2 $(GO) test -race -count=1 -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...
