@@ -14,27 +14,27 @@ import (
 // maxPasses bounds the decoding passes of a comparison.
 const maxPasses = 10
 
-// fields are what a segment holds, ours or gitleaks'.
-type fields struct {
+// segFields are what a segment holds, ours or gitleaks'.
+type segFields struct {
 	original, encoded, decoded span
 	encodings                  encoding
 	depth                      int
 }
 
-// ourFields returns s's fields.
-func ourFields(s *segment) fields {
-	return fields{s.original, s.encoded, s.decoded, s.encodings, int(s.depth)}
+// ourFields returns s's segFields.
+func ourFields(s *segment) segFields {
+	return segFields{s.original, s.encoded, s.decoded, s.encodings, int(s.depth)}
 }
 
-// theirFields returns the fields of s, a gitleaks segment, read by
+// theirFields returns the segFields of s, a gitleaks segment, read by
 // reflection (they are not exported).
-func theirFields(s *codec.EncodedSegment) fields {
+func theirFields(s *codec.EncodedSegment) segFields {
 	v := reflect.ValueOf(s).Elem()
 	sp := func(name string) span {
 		f := v.FieldByName(name)
 		return span{int(f.Field(0).Int()), int(f.Field(1).Int())}
 	}
-	return fields{
+	return segFields{
 		original:  sp("original"),
 		encoded:   sp("encoded"),
 		decoded:   sp("decoded"),

@@ -1,5 +1,0 @@
-package leaks
-
-import "errors"
-
-var ErrConfig = errors.New("config")
