@@ -69,7 +69,7 @@ func Find(l Lookup) (Options, []string, error) {
 		if err := Check(text, files); err != nil {
 			return o, nil, fmt.Errorf("%w %s: %w", ErrConfigFile, src.name, err)
 		}
-		o.Config, o.Files, o.ConfigPath = text, files, absPath(src.name)
+		o.Config, o.Files, o.ConfigPath, o.Checked = text, files, absPath(src.name), true
 		read = append(read, src.name)
 		for name := range files {
 			read = append(read, name)

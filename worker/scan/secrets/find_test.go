@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/beneath"
+	"github.com/forkscan/forkscan/leaks"
 	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
 
@@ -145,6 +147,7 @@ func TestConfigsThatExtendLoadAgain(t *testing.T) {
 	for i := range 5 {
 		cfg, err := secrets.LoadConfig("[extend]\nuseDefault = true\n", nil)
 		require.NoError(t, err)
-		require.Contains(t, cfg.Rules, "github-pat", "load %d has the default rules", i)
+		require.True(t, slices.ContainsFunc(cfg.Rules, func(r *leaks.Rule) bool { return r.ID == "github-pat" }),
+			"load %d has the default rules", i)
 	}
 }

@@ -70,6 +70,10 @@ type Options struct {
 	// "path:rule-id:line", the path as the file's name (scan.File.Name) or
 	// relative to its root (scan.File.Path).
 	Ignore []string `json:"ignore,omitempty"`
+	// Checked says Config was checked whole (Find checks it): New then
+	// leaves each rule's expressions to compile when it first runs. If
+	// false, New compiles them all, so a mistake in any is its error.
+	Checked bool `json:"checked,omitempty"`
 	// MaxDecodeDepth is how many decoding passes (base64, hex, percent
 	// encoding) run over each file. If zero, 5, gitleaks' default;
 	// negative: none.
@@ -95,6 +99,11 @@ func New(o Options) (*Scanner, error) {
 	cfg, err := LoadConfig(o.Config, o.Files)
 	if err != nil {
 		return nil, err
+	}
+	if o.Config != "" && !o.Checked {
+		if err := cfg.Check(); err != nil {
+			return nil, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+		}
 	}
 	d := leaks.New(cfg)
 	switch {
