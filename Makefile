@@ -84,7 +84,8 @@ bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
 ## it found interesting in the package's testdata/fuzz, where plain
 ## `go test` runs them as seeds.
 FUZZTIME ?= 20s
-FUZZ := ./internal/wire:FuzzJobs ./internal/wire:FuzzResults ./engine:FuzzUpstream ./merge:FuzzShardHeaders
+FUZZ := ./internal/wire:FuzzJobs ./internal/wire:FuzzResults ./engine:FuzzUpstream ./merge:FuzzShardHeaders \
+	./leaks:FuzzDetect ./leaks:FuzzDecode ./leaks:FuzzParseAsGitleaks
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/github.com/forkscan/forkscan; \
 	for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \

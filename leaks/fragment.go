@@ -4,6 +4,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"github.com/h2non/filetype"
 )
@@ -32,38 +33,38 @@ const (
 	bufioSize = 4096
 )
 
-// Fragments splits a file's content into the fragments `gitleaks dir`
+// Fragments splits a file's text into the fragments `gitleaks dir`
 // scans, in order, with their start lines: it reads as gitleaks reads a
 // file, through the same buffers, so the fragments end where gitleaks'
 // end. binary reports that gitleaks would stop at a fragment it takes for
 // a binary file (by its first bytes, while no line has ended yet); the
-// fragments before it are still scanned.
-func Fragments(name string, data []byte) (frags []Fragment, binary bool) {
-	r := reader{data: data}
-	var text string // data as a string, made once the first fragment is text
+// fragments before it are still scanned. The fragments are substrings of
+// text.
+func Fragments(name, text string) (frags []Fragment, binary bool) {
+	r := reader{data: text}
 	lines := 0
 	for {
 		start, n := r.read(chunkSize)
 		if n == 0 {
 			return frags, false
 		}
-		if lines == 0 && isBinary(data[start:start+n]) {
+		chunk := text[start : start+n]
+		if lines == 0 && isBinary(chunk) {
 			return frags, true
 		}
-		end := start + n + r.untilBlankLine(data[start:start+n])
-		if text == "" {
-			text = string(data)
-		}
-		raw := text[start:end]
+		raw := text[start : start+n+r.untilBlankLine(chunk)]
 		frags = append(frags, Fragment{Raw: raw, Path: name, StartLine: lines + 1})
+		if r.done() {
+			return frags, false
+		}
 		lines += strings.Count(raw, "\n")
 	}
 }
 
 // isBinary is gitleaks' test: a file whose first bytes are of a known
 // type of MIME type application/... is not text.
-func isBinary(b []byte) bool {
-	kind, err := filetype.Match(b)
+func isBinary(s string) bool {
+	kind, err := filetype.Match(unsafe.Slice(unsafe.StringData(s), len(s))) // read only
 	return err == nil && kind.MIME.Type == "application"
 }
 
@@ -73,7 +74,7 @@ func isBinary(b []byte) bool {
 // buffer. What it reads follows on from what it read before, so a chunk
 // and the bytes read after it are one span of data.
 type reader struct {
-	data     []byte
+	data     string
 	pos      int // next byte of data not yet buffered nor returned
 	buffered int // bytes before pos held in the buffer
 }
@@ -92,6 +93,9 @@ func (r *reader) read(n int) (int, int) {
 	return r.pos - n, n
 }
 
+// done reports whether everything has been read.
+func (r *reader) done() bool { return r.buffered == 0 && r.pos == len(r.data) }
+
 func (r *reader) readByte() (byte, bool) {
 	if r.buffered == 0 {
 		n := min(bufioSize, len(r.data)-r.pos)
@@ -109,7 +113,7 @@ func (r *reader) readByte() (byte, bool) {
 // untilBlankLine reads on after chunk up to the second newline in a row
 // (blanks between them allowed), at most peekSize bytes, and says how
 // many it read; none if chunk already ends so.
-func (r *reader) untilBlankLine(chunk []byte) int {
+func (r *reader) untilBlankLine(chunk string) int {
 	if endsBlank(chunk) {
 		return 0
 	}
@@ -134,7 +138,7 @@ func (r *reader) untilBlankLine(chunk []byte) int {
 }
 
 // endsBlank reports whether chunk ends in blanks holding two newlines.
-func endsBlank(chunk []byte) bool {
+func endsBlank(chunk string) bool {
 	newlines := 0
 	for i := len(chunk) - 1; i >= 0 && isBlank(chunk[i]); i-- {
 		if chunk[i] == '\n' {

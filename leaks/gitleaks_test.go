@@ -85,7 +85,7 @@ func ours(t testing.TB, d *Detector, name string, data []byte) []string {
 	if IsArchiveName(name) {
 		return nil
 	}
-	frags, _ := Fragments(name, data)
+	frags, _ := Fragments(name, string(data))
 	for _, f := range frags {
 		found, err := d.Detect(context.Background(), f)
 		if err != nil {

@@ -61,29 +61,30 @@ func (a anyOf) MatchString(s string) bool {
 // holdsAny reports whether s holds one of texts, ASCII case aside (texts
 // are lowered).
 func holdsAny(s string, texts []string) bool {
+	s = lowerASCIIString(s)
 	for _, t := range texts {
-		if indexFold(s, t) >= 0 {
+		if strings.Contains(s, t) {
 			return true
 		}
 	}
 	return false
 }
 
-// indexFold is strings.Index of a lowered text in s, ASCII case aside.
-func indexFold(s, t string) int {
-	if t == "" {
-		return 0
+// lowerASCIIString is s with its ASCII letters lowered (s itself if it
+// has no capitals).
+func lowerASCIIString(s string) string {
+	i := 0
+	for i < len(s) && !(s[i] >= 'A' && s[i] <= 'Z') {
+		i++
 	}
-	for i := 0; i+len(t) <= len(s); i++ {
-		j := 0
-		for j < len(t) && lowerASCII(s[i+j]) == t[j] {
-			j++
-		}
-		if j == len(t) {
-			return i
-		}
+	if i == len(s) {
+		return s
 	}
-	return -1
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		b[i] = lowerASCII(b[i])
+	}
+	return string(b)
 }
 
 func lowerASCII(c byte) byte {

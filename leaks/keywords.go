@@ -11,6 +11,10 @@ type keywords struct {
 	classes int
 	next    []int32   // next[state*classes+class]
 	out     [][]int32 // out[state]: the words ending here, suffixes included
+	// table is next for the search: a state is its offset in table
+	// (state<<shift), with its low bit set if words end there.
+	table []int32
+	shift uint
 }
 
 // hit is one occurrence of a keyword: its start in the text and its index.
@@ -34,7 +38,28 @@ func newKeywords(words []string) *keywords {
 		k.class[c] = k.class[c+'a'-'A']
 	}
 	k.build()
+	k.flatten()
 	return k
+}
+
+// flatten lays next out as table: rows of a power of two, so that a
+// state is its row's offset, with the low bit marking a state where
+// words end.
+func (k *keywords) flatten() {
+	for 1<<k.shift < max(2, k.classes) {
+		k.shift++
+	}
+	k.table = make([]int32, len(k.out)<<k.shift)
+	for s := range k.out {
+		for c := 0; c < k.classes; c++ {
+			t := k.next[s*k.classes+c]
+			v := t << k.shift
+			if len(k.out[t]) > 0 {
+				v |= 1
+			}
+			k.table[s<<k.shift+c] = v
+		}
+	}
 }
 
 // build makes the trie, then fills in the failure transitions breadth
@@ -84,12 +109,12 @@ func (k *keywords) find(text string, hits []hit) []hit {
 	if len(k.words) == 0 {
 		return hits
 	}
+	table, class := k.table, &k.class
 	s := int32(0)
-	classes := int32(k.classes)
 	for i := 0; i < len(text); i++ {
-		s = k.next[s*classes+int32(k.class[text[i]])]
-		if out := k.out[s]; out != nil {
-			for _, w := range out {
+		s = table[s&^1+int32(class[text[i]])]
+		if s&1 != 0 {
+			for _, w := range k.out[s>>k.shift] {
 				hits = append(hits, hit{pos: i + 1 - len(k.words[w]), word: w})
 			}
 		}
@@ -99,11 +124,13 @@ func (k *keywords) find(text string, hits []hit) []hit {
 
 // any reports whether text holds one of the words.
 func (k *keywords) any(text string) bool {
+	if len(k.words) == 0 {
+		return false
+	}
+	table, class := k.table, &k.class
 	s := int32(0)
-	classes := int32(k.classes)
 	for i := 0; i < len(text); i++ {
-		s = k.next[s*classes+int32(k.class[text[i]])]
-		if k.out[s] != nil {
+		if s = table[s&^1+int32(class[text[i]])]; s&1 != 0 {
 			return true
 		}
 	}

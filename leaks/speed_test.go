@@ -2,11 +2,10 @@ package leaks
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
-	"time"
-
-	"github.com/zricethezav/gitleaks/v8/detect"
 )
 
 type file struct {
@@ -25,32 +24,40 @@ func loadTree(tb testing.TB, root string) []file {
 		}
 		return nil
 	})
+	if len(files) == 0 {
+		tb.Skip("no files under", root)
+	}
 	return files
 }
 
-func TestSpeed(t *testing.T) {
-	root := os.Getenv("LEAKS_SPEED")
+// BenchmarkDetect runs the detector alone, with gitleaks' default rules
+// and five decoding passes, over every file of $(go env GOROOT)/src (or
+// LEAKS_TREE), one file after the other, as `gitleaks dir` would: the
+// engine's cost without forkscan's walk, reads and workers.
+func BenchmarkDetect(b *testing.B) {
+	root := os.Getenv("LEAKS_TREE")
 	if root == "" {
-		t.Skip("LEAKS_SPEED")
-	}
-	files := loadTree(t, root)
-	g, _ := detect.NewDetectorDefaultConfig()
-	g.MaxDecodeDepth = 5
-	d := New(fromGitleaks(g.Config))
-	d.MaxDecodeDepth = 5
-	start := time.Now()
-	n := 0
-	for _, f := range files {
-		n += len(ours(t, d, f.name, f.data))
-	}
-	t.Logf("ours: %v, %d findings", time.Since(start), n)
-	if os.Getenv("LEAKS_ORACLE") != "" {
-		start = time.Now()
-		n = 0
-		for _, f := range files {
-			n += len(oracle(t, g, f.name, f.data))
+		out, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			b.Skip("no go command")
 		}
-		t.Logf("gitleaks: %v, %d findings", time.Since(start), n)
+		root = filepath.Join(strings.TrimSpace(string(out)), "src")
+	}
+	files := loadTree(b, root)
+	c, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := New(c)
+	d.MaxDecodeDepth = 5
+	size := 0
+	for _, f := range files {
+		size += len(f.data)
+	}
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		for _, f := range files {
+			ours(b, d, f.name, f.data)
+		}
 	}
 }
-

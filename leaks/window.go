@@ -2,7 +2,6 @@ package leaks
 
 import (
 	"regexp"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -128,12 +127,15 @@ func (m *matcher) end(t *text, x int) int {
 	if long < unbounded {
 		return min(len(t.s), x+long+utf8.UTFMax)
 	}
-	nl := t.lines()
-	i := sort.SearchInts(nl, x) + m.shape.lines
-	if i >= len(nl) {
-		return len(t.s)
+	end := x
+	for range m.shape.lines + 1 {
+		i := strings.IndexByte(t.s[end:], '\n')
+		if i < 0 {
+			return len(t.s)
+		}
+		end += i + 1
 	}
-	return nl[i] + 1
+	return end
 }
 
 // boundary returns the start of the rune that holds byte i of s, as Go's

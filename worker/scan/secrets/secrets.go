@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/forkscan/forkscan/leaks"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -91,6 +93,7 @@ type Scanner struct {
 	opts     Options
 	detector *leaks.Detector
 	ignore   map[string]bool
+	dirs     dirCache
 }
 
 // New builds a scanner from its options. An invalid configuration is an
@@ -170,7 +173,9 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	if leaks.IsArchiveName(name) {
 		return scan.Report{}, scan.Skip("binary or archive (gitleaks does not scan it)")
 	}
-	frags, _ := leaks.Fragments(name, f.Data)
+	// The fragments and findings alias f.Data, whose buffer the worker
+	// reads the next file into: convert copies what leaves.
+	frags, _ := leaks.Fragments(name, unsafe.String(unsafe.SliceData(f.Data), len(f.Data)))
 	if len(frags) == 0 && len(f.Data) > 0 {
 		return scan.Report{}, scan.Skip("binary or archive (gitleaks does not scan it)")
 	}
@@ -204,7 +209,7 @@ func (s *Scanner) convert(found []leaks.Finding, rel string) []scan.Finding {
 			g.Redact()
 		}
 		out = append(out, scan.Finding{
-			Rule: g.RuleID, Message: g.Description, Severity: "high", Match: strings.TrimSpace(g.Match),
+			Rule: g.RuleID, Message: g.Description, Severity: "high", Match: strings.Clone(strings.TrimSpace(g.Match)),
 			Line: g.StartLine, Column: g.StartColumn, EndLine: g.EndLine, EndColumn: g.EndColumn,
 		})
 	}
@@ -230,12 +235,41 @@ func (s *Scanner) skipPath(name, root string) bool {
 	if root != "" {
 		root = filepath.Clean(root)
 	}
-	for p := name; ; p = filepath.Dir(p) {
-		if s.detector.PathAllowed(p) {
+	if s.detector.PathAllowed(name) {
+		return true
+	}
+	for p := name; p != root && root != "" && p != filepath.Dir(p) && p != "."; {
+		p = filepath.Dir(p)
+		if s.dirs.allowed(p, s.detector.PathAllowed) {
 			return true
 		}
-		if p == root || root == "" || p == filepath.Dir(p) || p == "." {
-			return false
-		}
 	}
+	return false
+}
+
+// dirCache remembers which directories the allowlist skips: the files of
+// a directory ask about it, and about each directory above it, in turn.
+type dirCache struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// maxDirs bounds the cache; it starts again empty when full.
+const maxDirs = 1 << 14
+
+func (c *dirCache) allowed(dir string, test func(string) bool) bool {
+	c.mu.Lock()
+	allowed, ok := c.seen[dir]
+	c.mu.Unlock()
+	if ok {
+		return allowed
+	}
+	allowed = test(dir)
+	c.mu.Lock()
+	if c.seen == nil || len(c.seen) >= maxDirs {
+		c.seen = make(map[string]bool)
+	}
+	c.seen[dir] = allowed
+	c.mu.Unlock()
+	return allowed
 }
