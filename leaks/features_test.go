@@ -20,7 +20,7 @@ import (
 // rule, match and secret. Each case has findings in at least one of its
 // texts and none in another, so a feature that did nothing would fail.
 func TestFeaturesAsGitleaks(t *testing.T) {
-	const tok = "Zx8Kq2Lm9Pw4Rt7Vb3Nc"          // a made-up token
+	const tok = "Zx8Kq2Lm9Pw4Rt7Vb3Nc"                             // a made-up token
 	b64 := base64.StdEncoding.EncodeToString([]byte("tok=" + tok)) // decodes to a match
 	rule := func(extra string) string {
 		return "[[rules]]\nid = \"tok\"\nregex = '''tok=([A-Za-z0-9]{20})'''\nkeywords = [\"tok=\"]\n" + extra
@@ -57,7 +57,7 @@ func TestFeaturesAsGitleaks(t *testing.T) {
 			"a.txt", []string{"tok=" + tok}},
 		{"global allowlist", rule("[[allowlists]]\nregexes = ['''^Zx8''']\n"), "a.txt",
 			[]string{"tok=" + tok, "tok=Ab8Kq2Lm9Pw4Rt7Vb3Nc"}},
-		{"global allowlist on a target rule", rule("[[rules]]\nid = \"other\"\nregex = '''oth=([A-Za-z0-9]{20})'''\n"+
+		{"global allowlist on a target rule", rule("[[rules]]\nid = \"other\"\nregex = '''oth=([A-Za-z0-9]{20})'''\n" +
 			"[[allowlists]]\ntargetRules = [\"tok\"]\nregexes = ['''^Zx8''']\n"), "a.txt", []string{"tok=" + tok + " oth=" + tok}},
 		{"required within lines", rule("[[rules.required]]\nid = \"user\"\nwithinLines = 1\n") +
 			"[[rules]]\nid = \"user\"\nregex = '''user=(\\w+)'''\nskipReport = true\n", "a.txt",
