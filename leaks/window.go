@@ -49,8 +49,18 @@ func (m *matcher) findAll(t *text) [][]int {
 	if !m.shape.windowed || t.whole {
 		return m.re.FindAllStringIndex(t.s, -1)
 	}
-	return m.windows(t)
+	out, ok := m.windows(t, budget(len(t.s)))
+	if !ok {
+		return m.re.FindAllStringIndex(t.s, -1)
+	}
+	return out
 }
+
+// budget is how many bytes the tries of a text of n bytes may run over
+// in all before the expression runs over the whole text instead: each
+// try is linear in the text it is given, so this keeps a text full of
+// keyword hits (every try running far) linear too.
+func budget(n int) int { return 8*n + 1<<16 }
 
 // windows finds the matches one at a time, as FindAll does: the leftmost
 // match starting at or after p, then on from its end. A match starting at
@@ -63,7 +73,10 @@ func (m *matcher) findAll(t *text) [][]int {
 // instead, at each place x it can start; at the first x where it matches,
 // the match starts where the run can begin: n bytes before x at most, not
 // before p, and not before a byte outside C.
-func (m *matcher) windows(t *text) (out [][]int) {
+//
+// It gives up (ok false) once its tries have been given more than budget
+// bytes of text.
+func (m *matcher) windows(t *text, budget int) (out [][]int, ok bool) {
 	s := t.s
 	p := 0
 	for _, h := range t.hits {
@@ -71,7 +84,11 @@ func (m *matcher) windows(t *text) (out [][]int) {
 			continue
 		}
 		for x := boundary(s, max(p, h.pos-m.shape.back)); x <= h.pos; x += runeWidth(s, x) {
-			end, ok := m.try(t, x)
+			hi := m.end(t, x)
+			if budget -= hi - x; budget < 0 {
+				return nil, false
+			}
+			end, ok := m.try(s, x, hi)
 			if !ok {
 				continue
 			}
@@ -84,7 +101,7 @@ func (m *matcher) windows(t *text) (out [][]int) {
 			break
 		}
 	}
-	return out
+	return out, true
 }
 
 // runStart is where the leading run starts for the rest found at x.
@@ -97,11 +114,9 @@ func (m *matcher) runStart(s string, p, x int) int {
 	return i
 }
 
-// try reports whether the expression (or its rest) matches at x, and
-// where that match ends.
-func (m *matcher) try(t *text, x int) (int, bool) {
-	s := t.s
-	hi := m.end(t, x)
+// try reports whether the expression (or its rest) matches at x, given
+// the text up to hi, and where that match ends.
+func (m *matcher) try(s string, x, hi int) (int, bool) {
 	if x == 0 {
 		loc := m.at.FindStringIndex(s[:hi])
 		if loc == nil {
