@@ -11,10 +11,9 @@ type keywords struct {
 	classes int
 	next    []int32   // next[state*classes+class]
 	out     [][]int32 // out[state]: the words ending here, suffixes included
-	// table is next for the search: a state is its offset in table
-	// (state<<shift), with its low bit set if words end there.
+	// table is next for the search: a state is its row's offset in
+	// table shifted left by one, its low bit set if words end there.
 	table []int32
-	shift uint
 }
 
 // hit is one occurrence of a keyword: its start in the text and its index.
@@ -42,24 +41,19 @@ func newKeywords(words []string) *keywords {
 	return k
 }
 
-// flatten lays next out as table: rows of a power of two, so that a
-// state is its row's offset, with the low bit marking a state where
-// words end.
+// flatten lays next out as table, a row of classes per state, each
+// entry its target's row offset shifted left by one, the low bit set
+// where words end; next is dropped.
 func (k *keywords) flatten() {
-	for 1<<k.shift < max(2, k.classes) {
-		k.shift++
-	}
-	k.table = make([]int32, len(k.out)<<k.shift)
-	for s := range k.out {
-		for c := 0; c < k.classes; c++ {
-			t := k.next[s*k.classes+c]
-			v := t << k.shift
-			if len(k.out[t]) > 0 {
-				v |= 1
-			}
-			k.table[s<<k.shift+c] = v
+	k.table = make([]int32, len(k.out)*k.classes)
+	for i, t := range k.next {
+		v := t * int32(k.classes) << 1
+		if len(k.out[t]) > 0 {
+			v |= 1
 		}
+		k.table[i] = v
 	}
+	k.next = nil
 }
 
 // build makes the trie, then fills in the failure transitions breadth
@@ -112,9 +106,9 @@ func (k *keywords) find(text string, hits []hit) []hit {
 	table, class := k.table, &k.class
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
-		s = table[s&^1+int32(class[text[i]])]
+		s = table[s>>1+int32(class[text[i]])]
 		if s&1 != 0 {
-			for _, w := range k.out[s>>k.shift] {
+			for _, w := range k.out[s>>1/int32(k.classes)] {
 				hits = append(hits, hit{pos: i + 1 - len(k.words[w]), word: w})
 			}
 		}
@@ -130,7 +124,7 @@ func (k *keywords) any(text string) bool {
 	table, class := k.table, &k.class
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
-		if s = table[s&^1+int32(class[text[i]])]; s&1 != 0 {
+		if s = table[s>>1+int32(class[text[i]])]; s&1 != 0 {
 			return true
 		}
 	}
