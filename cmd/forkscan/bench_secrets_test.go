@@ -26,8 +26,7 @@ import (
 // forkscan, naming the first that differ. The gitleaks binary is named by
 // FORKSCAN_GITLEAKS (make bench installs the release that matches the
 // library in go.mod); FORKSCAN_GITLEAKS_RE2, if set, names one built with
-// RE2 (gitleaks' gore2regex option, the regex engine forkscan is built
-// with by make), measured too. FORKSCAN_BETTERLEAKS, if set, names a
+// RE2 (gitleaks' gore2regex option), measured too. FORKSCAN_BETTERLEAKS, if set, names a
 // betterleaks binary (gitleaks' successor), run as `betterleaks dir` with
 // gitleaks' default rules (the gitleaks.toml of the module in go.mod,
 // through -c) and gitleaks dir's defaults: no archives opened, decoding 5
