@@ -3,6 +3,7 @@ package leaks
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"sync"
 )
 
@@ -58,6 +59,7 @@ func newMatcher(pattern string, words []string, mine []int32, nwords int) (*matc
 		if m.shape.run != nil {
 			tried = m.shape.rest
 		}
+		m.starts = startsOf(tried)
 		m.at, err = regexp.Compile(`^(?:` + tried + `)`)
 		if err == nil {
 			m.after, err = regexp.Compile(`^(?s:.)(?:` + tried + `)`)
@@ -70,4 +72,18 @@ func newMatcher(pattern string, words []string, mine []int32, nwords int) (*matc
 		m.mine[w] = true
 	}
 	return m, nil
+}
+
+// startsOf lists lowered texts one of which every match of pattern starts
+// with; nil if it cannot tell.
+func startsOf(pattern string) []string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	set, ok := prefixes(re)
+	if !ok || !usable(set) {
+		return nil
+	}
+	return set
 }

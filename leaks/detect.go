@@ -151,13 +151,14 @@ func gated(r *rule, present []bool) bool {
 }
 
 // prepare finds the keywords' hits in t and says which keywords it holds.
-// A text holding a character whose case folds onto an ASCII letter
+// A text holding a character whose case folds onto an ASCII letter from
 // outside ASCII (the Kelvin sign, the long s, the dotted capital I) is
-// searched in a lowered copy, as gitleaks does, and with windows off: a
-// rule's expression may match it where no keyword hit is.
+// searched in a lowered copy too, as gitleaks does, and marked whole: a
+// rule whose expression can match one of those characters may match
+// where no keyword hit is, so it runs over the whole text.
 func (d *Detector) prepare(t *text) []bool {
 	present := make([]bool, len(d.words.words))
-	if d.foldUnsafe || unsafeFold(t.s) {
+	if d.foldUnsafe {
 		t.whole = true
 		for _, h := range d.words.find(strings.ToLower(t.s), nil) {
 			present[h.word] = true
@@ -166,6 +167,16 @@ func (d *Detector) prepare(t *text) []bool {
 	}
 	t.hits = d.words.find(t.s, t.hits[:0])
 	sortHits(t.hits)
+	if unsafeFold(t.s) {
+		// Which rules run is decided on the lowered copy; the hits, on
+		// the text itself, serve the rules that cannot match the
+		// characters that fold (see matcher.findAll).
+		t.whole = true
+		for _, h := range d.words.find(strings.ToLower(t.s), nil) {
+			present[h.word] = true
+		}
+		return present
+	}
 	for _, h := range t.hits {
 		present[h.word] = true
 	}

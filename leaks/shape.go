@@ -36,6 +36,10 @@ type shape struct {
 	runMax  int
 	rest    string
 	restMax int // the rest's long
+	// plain: the expression cannot match the characters outside ASCII
+	// that fold onto ASCII letters (U+212A, U+017F, U+0130), so its
+	// windows hold in texts that have them too.
+	plain bool
 }
 
 // maxBack bounds a window's reach before a hit: past it, trying every
@@ -53,7 +57,7 @@ func shapeOf(pattern string, words []string) shape {
 			return shape{}
 		}
 	}
-	s := shape{long: maxLen(re), lines: maxLines(re)}
+	s := shape{long: maxLen(re), lines: maxLines(re), plain: !canMatchFolding(re)}
 	if s.long >= unbounded && s.lines >= unbounded {
 		return shape{}
 	}
@@ -126,6 +130,43 @@ func safeClass(ranges []rune) []rune {
 	}
 	return out
 }
+
+// canMatchFolding reports whether re can match U+212A, U+017F or U+0130.
+func canMatchFolding(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return true
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if folding(r) {
+				return true
+			}
+			for f := unicode.SimpleFold(r); re.Flags&syntax.FoldCase != 0 && f != r; f = unicode.SimpleFold(f) {
+				if folding(f) {
+					return true
+				}
+			}
+		}
+		return false
+	case syntax.OpCharClass:
+		for i := 0; i < len(re.Rune); i += 2 {
+			for _, r := range []rune{'\u212a', '\u017f', '\u0130'} {
+				if re.Rune[i] <= r && r <= re.Rune[i+1] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, sub := range re.Sub {
+		if canMatchFolding(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func folding(r rune) bool { return r == '\u212a' || r == '\u017f' || r == '\u0130' }
 
 // flatConcat lists re's parts in order, nested concatenations opened.
 func flatConcat(re *syntax.Regexp) []*syntax.Regexp {

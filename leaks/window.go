@@ -1,6 +1,7 @@
 package leaks
 
 import (
+	"io"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -17,6 +18,9 @@ type matcher struct {
 	// at tries the expression (or the rest after its leading run)
 	// anchored at the start of its text; after anchored one rune into it.
 	at, after *regexp.Regexp
+	// starts are texts one of which a match of what is tried starts with
+	// (lowered): a place that starts with none is not tried.
+	starts []string
 }
 
 // text is one pass's text with what the detector found in it.
@@ -25,7 +29,7 @@ type text struct {
 	hits     []hit // keyword hits, ordered by start
 	newlines []int // offsets of '\n', computed when first needed
 	nlDone   bool
-	whole    bool // windows are off for this text (see unsafeFold)
+	whole    bool // the text holds characters that fold (see unsafeFold)
 }
 
 // lines returns the offsets of the text's newlines.
@@ -46,7 +50,7 @@ func (t *text) lines() []int {
 
 // findAll returns the matches of m in t.
 func (m *matcher) findAll(t *text) [][]int {
-	if !m.shape.windowed || t.whole {
+	if !m.shape.windowed || (t.whole && !m.shape.plain) {
 		return m.re.FindAllStringIndex(t.s, -1)
 	}
 	out, ok := m.windows(t, budget(len(t.s)))
@@ -84,11 +88,13 @@ func (m *matcher) windows(t *text, budget int) (out [][]int, ok bool) {
 			continue
 		}
 		for x := boundary(s, max(p, h.pos-m.shape.back)); x <= h.pos; x += runeWidth(s, x) {
-			hi := m.end(t, x)
-			if budget -= hi - x; budget < 0 {
+			if m.starts != nil && !startsWithAny(s[x:], m.starts) {
+				continue
+			}
+			end, ok, cost := m.try(t, x)
+			if budget -= cost; budget < 0 {
 				return nil, false
 			}
-			end, ok := m.try(s, x, hi)
 			if !ok {
 				continue
 			}
@@ -104,6 +110,24 @@ func (m *matcher) windows(t *text, budget int) (out [][]int, ok bool) {
 	return out, true
 }
 
+// startsWithAny reports whether s starts with one of texts, ASCII case
+// aside (texts are lowered).
+func startsWithAny(s string, texts []string) bool {
+	for _, t := range texts {
+		if len(s) < len(t) {
+			continue
+		}
+		i := 0
+		for i < len(t) && lowerASCII(s[i]) == t[i] {
+			i++
+		}
+		if i == len(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // runStart is where the leading run starts for the rest found at x.
 func (m *matcher) runStart(s string, p, x int) int {
 	lo := max(p, x-m.shape.runMax)
@@ -114,32 +138,63 @@ func (m *matcher) runStart(s string, p, x int) int {
 	return i
 }
 
-// try reports whether the expression (or its rest) matches at x, given
-// the text up to hi, and where that match ends.
-func (m *matcher) try(s string, x, hi int) (int, bool) {
-	if x == 0 {
-		loc := m.at.FindStringIndex(s[:hi])
+// try reports whether the expression (or its rest) matches at x, where
+// that match ends, and what the try cost: the bytes of text it was given,
+// or, for an expression with no bound on its length, the bytes it read
+// before every path through it had failed or ended (such an expression
+// is given the text to its bound on lines, which may be long, and most
+// tries end a few bytes in).
+func (m *matcher) try(t *text, x int) (end int, ok bool, cost int) {
+	s := t.s
+	hi := m.end(t, x)
+	q := x
+	re := m.at
+	if x > 0 {
+		q, re = boundary(s, x-1), m.after
+	}
+	if m.long() < unbounded {
+		loc := re.FindStringIndex(s[q:hi])
 		if loc == nil {
-			return 0, false
+			return 0, false, hi - x
 		}
-		return loc[1], true
+		return q + loc[1], true, hi - x
 	}
-	q := boundary(s, x-1)
-	loc := m.after.FindStringIndex(s[q:hi])
+	r := runeCounter{s: s[q:hi]}
+	loc := re.FindReaderIndex(&r)
 	if loc == nil {
-		return 0, false
+		return 0, false, r.i
 	}
-	return q + loc[1], true
+	return q + loc[1], true, r.i
+}
+
+// runeCounter reads a string's runes as Go's regexp decodes them, and
+// counts the bytes read.
+type runeCounter struct {
+	s string
+	i int
+}
+
+func (r *runeCounter) ReadRune() (rune, int, error) {
+	if r.i >= len(r.s) {
+		return 0, 0, io.EOF
+	}
+	c, w := utf8.DecodeRuneInString(r.s[r.i:])
+	r.i += w
+	return c, w, nil
+}
+
+// long is the bound on the length of what is tried.
+func (m *matcher) long() int {
+	if m.shape.run != nil {
+		return m.shape.restMax
+	}
+	return m.shape.long
 }
 
 // end is how far a match starting at x can reach, with the rune after it
 // (for $ and \b to see): the expression's bound on length, or on lines.
 func (m *matcher) end(t *text, x int) int {
-	long := m.shape.long
-	if m.shape.run != nil {
-		long = m.shape.restMax
-	}
-	if long < unbounded {
+	if long := m.long(); long < unbounded {
 		return min(len(t.s), x+long+utf8.UTFMax)
 	}
 	end := x
