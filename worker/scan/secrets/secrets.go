@@ -105,7 +105,7 @@ func New(o Options) (*Scanner, error) {
 	}
 	if o.Config != "" && !o.Checked {
 		if err := cfg.Check(); err != nil {
-			return nil, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+			return nil, scan.Errorf(scan.InvalidInput, "%w", err)
 		}
 	}
 	d := leaks.New(cfg)
@@ -142,7 +142,7 @@ func LoadConfig(text string, files map[string]string) (*leaks.Config, error) {
 	}
 	c, err := leaks.Parse(text, files)
 	if err != nil {
-		return nil, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+		return nil, scan.Errorf(scan.InvalidInput, "%w", err)
 	}
 	return c, nil
 }
@@ -156,7 +156,7 @@ func Check(text string, files map[string]string) error {
 		return err
 	}
 	if err := c.Check(); err != nil {
-		return scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+		return scan.Errorf(scan.InvalidInput, "%w", err)
 	}
 	return nil
 }
@@ -186,7 +186,7 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 			return scan.Report{}, scan.AsError(err)
 		}
 		if errors.Is(err, leaks.ErrConfig) {
-			return scan.Report{}, scan.Errorf(scan.InvalidInput, "gitleaks config: %w", err)
+			return scan.Report{}, scan.Errorf(scan.InvalidInput, "%w", err)
 		}
 		if err != nil {
 			return scan.Report{}, scan.Errorf(scan.ToolError, "secrets: %w", err)
