@@ -86,6 +86,9 @@ func BenchmarkWorkerStart(b *testing.B) {
 	if bin == "" {
 		b.Skip("FORKSCAN_BIN names no forkscan binary (make bench builds one)")
 	}
+	if !filepath.IsAbs(bin) { // the test runs in its package's directory
+		b.Fatalf("FORKSCAN_BIN=%s: an absolute path, please", bin)
+	}
 	for _, scanner := range []string{"inventory", "secrets"} {
 		for _, n := range []int{1, 2, 8} {
 			b.Run(fmt.Sprintf("%s/workers=%d", scanner, n), func(b *testing.B) {
@@ -115,8 +118,12 @@ func startWorkers(b *testing.B, bin, scanner string, n int) engine.Stats {
 				return
 			}
 		}
-		for started.Load() == nil || started.Load().Progress().Workers < n { // the run open until all are ready
-			time.Sleep(100 * time.Microsecond)
+		// The run open until all are ready; a minute at most, so that
+		// workers that never start fail the benchmark rather than hang it.
+		for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(100 * time.Microsecond) {
+			if r := started.Load(); r != nil && r.Progress().Workers >= n {
+				return
+			}
 		}
 	}
 	cfg := engine.Config{Scanners: []string{scanner}, Workers: n, Tasks: 1, Command: func() *exec.Cmd { return exec.Command(bin) }}
