@@ -99,13 +99,14 @@ func (r *Run) convert(res wire.Result, jb *job, pid int) Result {
 	out := jb.result(r.cfg.Scanners[res.Scanner], pid)
 	d := res.Detail
 	out.SHA256 = d.GetSha256()
+	out.Findings = ipc.FindingsFromWire(d.GetFindings()) // an archive's error keeps what was found before it
+	out.Members = ipc.MembersFromWire(d.GetMembers())
 	switch res.Status {
 	case pb.Status_STATUS_OK:
 		out.Status = StatusOK
 		if len(d.GetData()) > 0 {
 			out.Data = json.RawMessage(d.GetData())
 		}
-		out.Findings = ipc.FindingsFromWire(d.GetFindings())
 	case pb.Status_STATUS_SKIPPED:
 		out.Status = StatusSkipped
 		out.Reason = d.GetSkipReason()

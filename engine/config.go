@@ -50,6 +50,22 @@ type Config struct {
 	Window int
 	// MaxFileSize makes the parse step skip larger files. If zero, no limit.
 	MaxFileSize int64
+	// MaxArchiveDepth is how many archives deep the workers read what
+	// archives and compressed files hold, for the content scanners
+	// (package unpack): 1 reads an archive's members, 2 those of the
+	// archives among them too, and so on. Findings in a member name it
+	// (record.Finding.Member), in the archive's record. If zero, none: an
+	// archive is a file like any other.
+	MaxArchiveDepth int
+	// MaxArchiveSize, MaxArchiveMembers and MaxArchiveRatio bound one
+	// archive, every level counted: the bytes read out of it, its
+	// members, and the bytes it expands to per byte of its own (past a
+	// MiB). An archive over one is a RESOURCE_LIMIT error that keeps the
+	// findings made before. If zero, package unpack's defaults: 1 GiB,
+	// 100,000 members, 1000 times.
+	MaxArchiveSize    int64
+	MaxArchiveMembers int
+	MaxArchiveRatio   int
 	// Within, if set, are the directories every job's root lies in,
 	// absolute and with symlinks resolved (a service's roots): a worker
 	// opens each root beneath the one that holds it (beneath.OpenDirIn),
@@ -217,6 +233,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: Window is %d, at most %d", ErrConfig, c.Window, maxWindow)
 	case c.MaxFileSize < 0:
 		return fmt.Errorf("%w: MaxFileSize is %d", ErrConfig, c.MaxFileSize)
+	case c.MaxArchiveDepth < 0 || c.MaxArchiveSize < 0 || c.MaxArchiveMembers < 0 || c.MaxArchiveRatio < 0:
+		return fmt.Errorf("%w: a negative archive limit (depth %d, size %d, members %d, ratio %d)", ErrConfig,
+			c.MaxArchiveDepth, c.MaxArchiveSize, c.MaxArchiveMembers, c.MaxArchiveRatio)
 	case len(c.Scanners) == 0:
 		return fmt.Errorf("%w: no scanners", ErrConfig)
 	case len(c.Scanners) > maxScanners:

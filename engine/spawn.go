@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -167,12 +168,16 @@ func (r *Run) launch(slot int) (p *proc, failed *startError) {
 // its Ready.
 func (r *Run) configure(p *proc) error {
 	cfg := &pb.Configure{
-		Scanners:       r.cfg.Scanners,
-		Tasks:          uint32(r.cfg.Tasks),
-		Window:         uint32(r.cfg.Window),
-		MaxFileSize:    r.cfg.MaxFileSize,
-		ScannerOptions: r.cfg.ScannerOptions,
-		Within:         r.cfg.Within,
+		Scanners:          r.cfg.Scanners,
+		Tasks:             uint32(r.cfg.Tasks),
+		Window:            uint32(r.cfg.Window),
+		MaxFileSize:       r.cfg.MaxFileSize,
+		MaxArchiveDepth:   uint32(min(r.cfg.MaxArchiveDepth, math.MaxUint32)),
+		MaxArchiveSize:    r.cfg.MaxArchiveSize,
+		MaxArchiveMembers: uint32(min(r.cfg.MaxArchiveMembers, math.MaxUint32)),
+		MaxArchiveRatio:   uint32(min(r.cfg.MaxArchiveRatio, math.MaxUint32)),
+		ScannerOptions:    r.cfg.ScannerOptions,
+		Within:            r.cfg.Within,
 	}
 	if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}); err != nil {
 		return err

@@ -47,6 +47,9 @@ func FindingsToWire(in []record.Finding) []*pb.Finding {
 			EndLine: int32(f.EndLine), EndColumn: int32(f.EndColumn),
 			Severity: ValidUTF8(string(f.Severity)), Match: ValidUTF8(f.Match),
 		}
+		if f.Member != "" {
+			out[i].Member = []byte(f.Member)
+		}
 	}
 	return out
 }
@@ -60,7 +63,32 @@ func FindingsFromWire(in []*pb.Finding) []record.Finding {
 	for i, f := range in {
 		out[i] = record.Finding{Rule: f.GetRule(), Message: f.GetMessage(), Line: int(f.GetLine()),
 			Column: int(f.GetColumn()), EndLine: int(f.GetEndLine()), EndColumn: int(f.GetEndColumn()),
-			Severity: record.Severity(f.GetSeverity()), Match: f.GetMatch()}
+			Severity: record.Severity(f.GetSeverity()), Match: f.GetMatch(), Member: string(f.GetMember())}
+	}
+	return out
+}
+
+// MembersToWire puts what reading an archive came to on the wire; nil
+// gives nil.
+func MembersToWire(m *record.Members) *pb.Members {
+	if m == nil {
+		return nil
+	}
+	out := &pb.Members{Read: uint32(m.Read), Bytes: uint64(m.Bytes), Dropped: uint32(m.Dropped)}
+	for _, n := range m.Notes {
+		out.Notes = append(out.Notes, &pb.MemberNote{Member: []byte(n.Member), Reason: ValidUTF8(n.Reason)})
+	}
+	return out
+}
+
+// MembersFromWire rebuilds what reading an archive came to; nil gives nil.
+func MembersFromWire(m *pb.Members) *record.Members {
+	if m == nil {
+		return nil
+	}
+	out := &record.Members{Read: int(m.GetRead()), Bytes: int64(m.GetBytes()), Dropped: int(m.GetDropped())}
+	for _, n := range m.GetNotes() {
+		out.Notes = append(out.Notes, record.MemberNote{Member: string(n.GetMember()), Reason: n.GetReason()})
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
@@ -69,7 +70,7 @@ func (s *sarifFormat) add(_ *bytes.Buffer, rec record.Record, _ *File) error {
 		}
 		res := s.run.CreateResultForRule(f.Rule).WithLevel(level(f.Severity)).
 			WithMessage(sarif.NewTextMessage(msg + " (" + rec.Scanner + ")"))
-		phys := sarif.NewPhysicalLocation().WithArtifactLocation(loc)
+		phys := sarif.NewPhysicalLocation().WithArtifactLocation(member(loc, f.Member))
 		if f.Line > 0 {
 			phys.WithRegion(region)
 		}
@@ -123,6 +124,17 @@ func (s *sarifFormat) location(rec record.Record) *sarif.ArtifactLocation {
 		abs = rec.Name()
 	}
 	return sarif.NewArtifactLocation().WithURI((&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String())
+}
+
+// member is where a finding in an archive's member is: the archive's
+// location and "!" and the member's path, as gitleaks writes it; loc
+// itself for a finding in the file.
+func member(loc *sarif.ArtifactLocation, path string) *sarif.ArtifactLocation {
+	if path == "" {
+		return loc
+	}
+	uri := *loc.URI + "!" + strings.TrimPrefix((&url.URL{Path: path}).EscapedPath(), "./")
+	return sarif.NewArtifactLocation().WithURI(uri)
 }
 
 // level maps a finding's severity to a SARIF level.

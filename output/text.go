@@ -55,7 +55,9 @@ func (t *textFormat) end(buf *bytes.Buffer, _ *record.ShardEnd) error {
 }
 
 func (t *textFormat) block(buf *bytes.Buffer, recs []record.Record) {
-	if !slices.ContainsFunc(recs, func(r record.Record) bool { return len(r.Findings) > 0 || r.Error != nil }) {
+	if !slices.ContainsFunc(recs, func(r record.Record) bool {
+		return len(r.Findings) > 0 || r.Error != nil || (r.Members != nil && len(r.Members.Notes) > 0)
+	}) {
 		return
 	}
 	fmt.Fprintf(buf, "%s\n", t.paint(ansiBold, t.show(recs[0])))
@@ -68,13 +70,36 @@ func (t *textFormat) block(buf *bytes.Buffer, recs []record.Record) {
 			if f.Column > 0 {
 				where += fmt.Sprintf(":%d", f.Column)
 			}
+			if f.Member != "" {
+				where = "!" + f.Member + ":" + where
+			}
 			fmt.Fprintf(buf, "  %s  %s  %s  %s", t.paint(ansiDim, where), r.Scanner, t.paint(ansiYel, f.Rule), f.Message)
 			if f.Match != "" {
 				fmt.Fprintf(buf, "  %s", t.paint(ansiDim, fmt.Sprintf("%q", f.Match)))
 			}
 			buf.WriteByte('\n')
 		}
+		t.notes(buf, r)
 	}
+}
+
+// notesShown is the most members not read that a record's block names.
+const notesShown = 3
+
+// notes says which members of an archive were not read, and why.
+func (t *textFormat) notes(buf *bytes.Buffer, r record.Record) {
+	if r.Members == nil || len(r.Members.Notes) == 0 {
+		return
+	}
+	m := r.Members
+	var said []string
+	for _, n := range m.Notes[:min(len(m.Notes), notesShown)] {
+		said = append(said, fmt.Sprintf("!%s (%s)", n.Member, n.Reason))
+	}
+	if more := len(m.Notes) - len(said) + m.Dropped; more > 0 {
+		said = append(said, fmt.Sprintf("and %d more", more))
+	}
+	fmt.Fprintf(buf, "  %s  %s %s\n", r.Scanner, t.paint(ansiDim, fmt.Sprintf("%d members read; not read:", m.Read)), strings.Join(said, ", "))
 }
 
 // show is how the text names a record's file: relative to the base

@@ -38,6 +38,38 @@ type Finding struct {
 	// Match is the text that matched, as the scanner chose to show it
 	// (a secrets scanner redacts it unless told not to).
 	Match string `json:"match,omitempty"`
+	// Member is where in an archive the finding is: the member's path,
+	// the paths of nested members joined by "!", as gitleaks writes them
+	// ("inner/files.zip!files/api.go"); empty for the file itself.
+	Member string `json:"member,omitempty"`
+}
+
+// Where names the finding's place as gitleaks does: the file's name, and
+// "!" and the member's path for a finding inside an archive.
+func (f Finding) Where(name string) string {
+	if f.Member == "" {
+		return name
+	}
+	return name + "!" + f.Member
+}
+
+// Members is what reading the members of an archive or a compressed file
+// came to, for its record.
+type Members struct {
+	// Read counts the files read out of it, every level, and Bytes their
+	// size.
+	Read  int   `json:"read"`
+	Bytes int64 `json:"bytes"`
+	// Notes are the members not read, and why (the first hundred);
+	// Dropped counts the rest.
+	Notes   []MemberNote `json:"notes,omitempty"`
+	Dropped int          `json:"dropped,omitempty"`
+}
+
+// MemberNote says why a member of an archive was not read.
+type MemberNote struct {
+	Member string `json:"member"`
+	Reason string `json:"reason"`
 }
 
 // Status is how one (file, scanner) pair ended. Its numbers are the wire
@@ -97,6 +129,7 @@ type Record struct {
 	Attempts   int             // how many times the file was sent to a worker
 	WorkerPID  int             // the process that made the record; 0 if none did
 	SHA256     []byte          // of the content the scanner saw; nil if it read none
+	Members    *Members        // set for an archive whose members were read
 }
 
 // Name is the name to open the record's file by: Join(Root, Path).
@@ -116,6 +149,7 @@ type line struct {
 	Attempts   int             `json:"attempts"`
 	WorkerPID  int             `json:"worker_pid"`
 	SHA256     string          `json:"sha256,omitempty"`
+	Members    *Members        `json:"members,omitempty"`
 }
 
 // MarshalJSON writes the record as the JSON lines output does. A path
@@ -123,7 +157,7 @@ type line struct {
 // bytes in "path_base64"; findings are [] rather than null.
 func (r Record) MarshalJSON() ([]byte, error) {
 	l := line{Root: r.Root, Path: r.Path, Scanner: r.Scanner, Status: r.Status, Findings: r.Findings,
-		Data: r.Data, Error: r.Error, Reason: r.Reason, Attempts: r.Attempts, WorkerPID: r.WorkerPID}
+		Data: r.Data, Error: r.Error, Reason: r.Reason, Attempts: r.Attempts, WorkerPID: r.WorkerPID, Members: r.Members}
 	if r.SHA256 != nil {
 		l.SHA256 = hex.EncodeToString(r.SHA256)
 	}
@@ -163,7 +197,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		}
 	}
 	*r = Record{Root: l.Root, Path: path, Scanner: l.Scanner, Status: l.Status, Findings: l.Findings,
-		Data: l.Data, Error: l.Error, Reason: l.Reason, Attempts: l.Attempts, WorkerPID: l.WorkerPID, SHA256: sum}
+		Data: l.Data, Error: l.Error, Reason: l.Reason, Attempts: l.Attempts, WorkerPID: l.WorkerPID, SHA256: sum, Members: l.Members}
 	return nil
 }
 

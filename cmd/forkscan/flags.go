@@ -31,6 +31,7 @@ type scanFlags struct {
 	format      string
 	output      string
 	maxFileSize string
+	archives    archiveFlags
 	limits      []string
 	limitsOnly  bool
 	verbose     bool
@@ -124,6 +125,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.format, "format", "", "output format: jsonl, sarif or text (default: text on a terminal, jsonl otherwise)")
 	fl.StringVarP(&f.output, "output", "o", "", "write records to FILE instead of stdout")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "100MiB", "skip larger files (0 for no limit; K/M/G or KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000)")
+	f.archives.register(fl)
 	fl.StringArrayVar(&f.limits, "limit", nil, "cap the run-wide semaphore NAME at K holders across all workers: NAME=K (repeatable; exec tools use exec:TOOL)")
 	fl.BoolVar(&f.limitsOnly, "limits-only", false, "refuse semaphores not named by --limit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log debug details to stderr")
@@ -167,6 +169,9 @@ func (f scanFlags) config(args []string) (engine.Config, error) {
 	maxSize, err := parseSize(f.maxFileSize)
 	if err != nil {
 		return cfg, usageErr("--max-file-size: %w", err)
+	}
+	if err := f.archives.apply(&cfg); err != nil {
+		return cfg, err
 	}
 	limits, err := parseLimits(f.limits)
 	if err != nil {

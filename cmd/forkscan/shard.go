@@ -156,7 +156,9 @@ func settings(cfg engine.Config, f scanFlags) string {
 		Include     []string
 		Exclude     []string
 		MaxFileSize int64
-	}{cfg.Scanners, cfg.ScannerOptions, f.noIgnore, slices.Sorted(slices.Values(f.include)), slices.Sorted(slices.Values(f.exclude)), cfg.MaxFileSize})
+		Archives    [4]int64
+	}{cfg.Scanners, cfg.ScannerOptions, f.noIgnore, slices.Sorted(slices.Values(f.include)), slices.Sorted(slices.Values(f.exclude)), cfg.MaxFileSize,
+		[4]int64{int64(cfg.MaxArchiveDepth), cfg.MaxArchiveSize, int64(cfg.MaxArchiveMembers), int64(cfg.MaxArchiveRatio)}})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }

@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 
 	// The worker process: runs registered scanners, names none; and the
 	// public door to it, worker.Main.
-	"internal/workerproc": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan", "beneath"},
+	"internal/workerproc": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan", "beneath", "unpack"},
 	"worker":              {"internal/workerproc"},
 
 	// Stand-alone libraries.
@@ -50,6 +50,7 @@ var allowed = map[string][]string{
 	"shutdown":    nil,
 	"beneath":     nil, // opening a scanned tree's files: beneath its root, never waiting, bounded
 	"leaks":       nil, // finding secrets in text with gitleaks' rules
+	"unpack":      nil, // what archives and compressed files hold, bounded
 
 	// The parent.
 	"engine": {"ipc", "worker/scan", "record", "proto/forkscan/v1", "semregistry", "shutdown", "internal/"},

@@ -14,6 +14,7 @@ import (
 	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
+	"github.com/forkscan/forkscan/unpack"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -46,6 +47,7 @@ type session struct {
 	// Only in a session with batch scanners.
 	forming   sync.Mutex
 	maxSize   int64
+	archives  unpack.Limits   // MaxDepth 0: archives are files like any other
 	roots     *roots          // the jobs' roots, open
 	ctx       context.Context // cancelled by Shutdown or a broken stream
 	cancel    context.CancelFunc
@@ -127,7 +129,10 @@ func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 	if len(cfg.GetScanners()) > 64 {
 		return nil, fmt.Errorf("%w: %d scanners, at most 64", ErrProtocol, len(cfg.GetScanners()))
 	}
-	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize(), roots: newRoots(cfg.GetWithin())}
+	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize(), roots: newRoots(cfg.GetWithin()), archives: unpack.Limits{
+		MaxDepth: int(cfg.GetMaxArchiveDepth()), MaxBytes: cfg.GetMaxArchiveSize(),
+		MaxMembers: int(cfg.GetMaxArchiveMembers()), MaxRatio: int(cfg.GetMaxArchiveRatio()),
+	}}
 	for i, name := range cfg.GetScanners() {
 		def, ok := scan.Lookup(name)
 		if !ok {

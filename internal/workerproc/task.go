@@ -135,6 +135,13 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 		}
 	}
 	t.state.Store(stateScanning)
+	var archive map[uint32]*unpacked
+	if parseErr == nil && skip == "" && rootErr == nil && s.unpacks(f) {
+		var ok bool
+		if archive, ok = s.unpack(ctx, f, set); !ok {
+			return false
+		}
+	}
 	for i := range each(set) {
 		b := s.scanners[i]
 		var r wire.Result
@@ -152,6 +159,9 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 			if r, ok = s.scanOne(ctx, job.ID, i, f); !ok {
 				return false // cancelled by Shutdown: no record, the parent decides
 			}
+		}
+		if a := archive[i]; a != nil {
+			r = a.merge(r)
 		}
 		if sum != nil && b.def.Content {
 			r = withSHA256(r, sum)

@@ -74,6 +74,15 @@ type File struct {
 	// Dir is Root, open: the worker sets it, and Open opens the file
 	// beneath it. Nil for a file with no Root.
 	Dir *beneath.Dir
+	// Unpacked says Data is not the file's own bytes but what the file,
+	// an archive or a compressed file, holds: the member Member names
+	// (its path, nested members' paths joined by "!", as package unpack
+	// names them), or, with Member empty, a compressed file's text. The
+	// worker hands a content scanner each member of an archive in turn,
+	// after the file itself, and gathers the findings into the file's
+	// record, each marked with its member (record.Finding.Member).
+	Unpacked bool
+	Member   string
 }
 
 // Name is the name of the file: Path joined to Root (see record.Join). The

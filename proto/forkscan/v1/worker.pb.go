@@ -477,9 +477,15 @@ type Configure struct {
 	// (a service's roots): the worker opens each root beneath the one that
 	// holds it, never through a symlink out of it. Empty: roots are opened
 	// by their names.
-	Within        []string `protobuf:"bytes,6,rep,name=within,proto3" json:"within,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Within []string `protobuf:"bytes,6,rep,name=within,proto3" json:"within,omitempty"`
+	// How deep the members of archives and compressed files are read (0:
+	// not at all), and the bounds of one archive (0: unpack's defaults).
+	MaxArchiveDepth   uint32 `protobuf:"varint,7,opt,name=max_archive_depth,json=maxArchiveDepth,proto3" json:"max_archive_depth,omitempty"`
+	MaxArchiveSize    int64  `protobuf:"varint,8,opt,name=max_archive_size,json=maxArchiveSize,proto3" json:"max_archive_size,omitempty"`
+	MaxArchiveMembers uint32 `protobuf:"varint,9,opt,name=max_archive_members,json=maxArchiveMembers,proto3" json:"max_archive_members,omitempty"`
+	MaxArchiveRatio   uint32 `protobuf:"varint,10,opt,name=max_archive_ratio,json=maxArchiveRatio,proto3" json:"max_archive_ratio,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Configure) Reset() {
@@ -552,6 +558,34 @@ func (x *Configure) GetWithin() []string {
 		return x.Within
 	}
 	return nil
+}
+
+func (x *Configure) GetMaxArchiveDepth() uint32 {
+	if x != nil {
+		return x.MaxArchiveDepth
+	}
+	return 0
+}
+
+func (x *Configure) GetMaxArchiveSize() int64 {
+	if x != nil {
+		return x.MaxArchiveSize
+	}
+	return 0
+}
+
+func (x *Configure) GetMaxArchiveMembers() uint32 {
+	if x != nil {
+		return x.MaxArchiveMembers
+	}
+	return 0
+}
+
+func (x *Configure) GetMaxArchiveRatio() uint32 {
+	if x != nil {
+		return x.MaxArchiveRatio
+	}
+	return 0
 }
 
 // Jobs is a batch of parse jobs, stored as columns: job i has id ids[i], name
@@ -1160,7 +1194,10 @@ type ResultDetail struct {
 	SkipReason string `protobuf:"bytes,5,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
 	// The SHA-256 of the file content the scanner saw; empty when the scanner
 	// does not read content or the file could not be read.
-	Sha256        []byte `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Sha256 []byte `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// Set when the file is an archive or a compressed file whose members
+	// were read.
+	Members       *Members `protobuf:"bytes,7,opt,name=members,proto3" json:"members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1237,6 +1274,137 @@ func (x *ResultDetail) GetSha256() []byte {
 	return nil
 }
 
+func (x *ResultDetail) GetMembers() *Members {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+// Members is what reading an archive's members came to.
+type Members struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Files read out of it, all levels, and their bytes.
+	Read  uint32 `protobuf:"varint,1,opt,name=read,proto3" json:"read,omitempty"`
+	Bytes uint64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// Members not read, and why (the first hundred); dropped counts the rest.
+	Notes         []*MemberNote `protobuf:"bytes,3,rep,name=notes,proto3" json:"notes,omitempty"`
+	Dropped       uint32        `protobuf:"varint,4,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Members) Reset() {
+	*x = Members{}
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Members) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Members) ProtoMessage() {}
+
+func (x *Members) ProtoReflect() protoreflect.Message {
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Members.ProtoReflect.Descriptor instead.
+func (*Members) Descriptor() ([]byte, []int) {
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Members) GetRead() uint32 {
+	if x != nil {
+		return x.Read
+	}
+	return 0
+}
+
+func (x *Members) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Members) GetNotes() []*MemberNote {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+func (x *Members) GetDropped() uint32 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
+// MemberNote says why a member of an archive was not read.
+type MemberNote struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberNote) Reset() {
+	*x = MemberNote{}
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberNote) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberNote) ProtoMessage() {}
+
+func (x *MemberNote) ProtoReflect() protoreflect.Message {
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberNote.ProtoReflect.Descriptor instead.
+func (*MemberNote) Descriptor() ([]byte, []int) {
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MemberNote) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MemberNote) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Finding is one thing a scanner found in an item.
 type Finding struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -1247,15 +1415,19 @@ type Finding struct {
 	Severity string                 `protobuf:"bytes,5,opt,name=severity,proto3" json:"severity,omitempty"`
 	Match    string                 `protobuf:"bytes,6,opt,name=match,proto3" json:"match,omitempty"`
 	// Where the finding ends, when the scanner knows: 0 for unknown.
-	EndLine       int32 `protobuf:"varint,7,opt,name=end_line,json=endLine,proto3" json:"end_line,omitempty"`
-	EndColumn     int32 `protobuf:"varint,8,opt,name=end_column,json=endColumn,proto3" json:"end_column,omitempty"`
+	EndLine   int32 `protobuf:"varint,7,opt,name=end_line,json=endLine,proto3" json:"end_line,omitempty"`
+	EndColumn int32 `protobuf:"varint,8,opt,name=end_column,json=endColumn,proto3" json:"end_column,omitempty"`
+	// Where in an archive the finding is: the member's path, nested members
+	// joined by "!" (empty for the file itself). Bytes, not a string: a
+	// member's name is any bytes its archive holds.
+	Member        []byte `protobuf:"bytes,9,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1439,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1452,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Finding) GetRule() string {
@@ -1339,6 +1511,13 @@ func (x *Finding) GetEndColumn() int32 {
 	return 0
 }
 
+func (x *Finding) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
 // Error is a typed failure that crosses the process boundary intact.
 type Error struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1351,7 +1530,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1542,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1555,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Error) GetCategory() ErrorCategory {
@@ -1414,7 +1593,7 @@ type Metrics struct {
 
 func (x *Metrics) Reset() {
 	*x = Metrics{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1426,7 +1605,7 @@ func (x *Metrics) String() string {
 func (*Metrics) ProtoMessage() {}
 
 func (x *Metrics) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1439,7 +1618,7 @@ func (x *Metrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics.ProtoReflect.Descriptor instead.
 func (*Metrics) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Metrics) GetTasksIdle() uint32 {
@@ -1487,7 +1666,7 @@ type WorkerComplete struct {
 
 func (x *WorkerComplete) Reset() {
 	*x = WorkerComplete{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1678,7 @@ func (x *WorkerComplete) String() string {
 func (*WorkerComplete) ProtoMessage() {}
 
 func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1691,7 @@ func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerComplete.ProtoReflect.Descriptor instead.
 func (*WorkerComplete) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{17}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *WorkerComplete) GetJobsDone() uint64 {
@@ -1543,14 +1722,19 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x11semaphore_release\x18\x05 \x01(\v2\x1d.forkscan.v1.SemaphoreReleaseH\x00R\x10semaphoreRelease\x12F\n" +
 	"\x0fworker_complete\x18\x06 \x01(\v2\x1b.forkscan.v1.WorkerCompleteH\x00R\x0eworkerComplete\x12I\n" +
 	"\x10configure_failed\x18\a \x01(\v2\x1c.forkscan.v1.ConfigureFailedH\x00R\x0fconfigureFailedB\x05\n" +
-	"\x03msg\"\xa9\x02\n" +
+	"\x03msg\"\xdb\x03\n" +
 	"\tConfigure\x12\x1a\n" +
 	"\bscanners\x18\x01 \x03(\tR\bscanners\x12\x14\n" +
 	"\x05tasks\x18\x02 \x01(\rR\x05tasks\x12\x16\n" +
 	"\x06window\x18\x03 \x01(\rR\x06window\x12\"\n" +
 	"\rmax_file_size\x18\x04 \x01(\x03R\vmaxFileSize\x12S\n" +
 	"\x0fscanner_options\x18\x05 \x03(\v2*.forkscan.v1.Configure.ScannerOptionsEntryR\x0escannerOptions\x12\x16\n" +
-	"\x06within\x18\x06 \x03(\tR\x06within\x1aA\n" +
+	"\x06within\x18\x06 \x03(\tR\x06within\x12*\n" +
+	"\x11max_archive_depth\x18\a \x01(\rR\x0fmaxArchiveDepth\x12(\n" +
+	"\x10max_archive_size\x18\b \x01(\x03R\x0emaxArchiveSize\x12.\n" +
+	"\x13max_archive_members\x18\t \x01(\rR\x11maxArchiveMembers\x12*\n" +
+	"\x11max_archive_ratio\x18\n" +
+	" \x01(\rR\x0fmaxArchiveRatio\x1aA\n" +
 	"\x13ScannerOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xa7\x01\n" +
@@ -1591,7 +1775,7 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\bstatuses\x18\x03 \x03(\x0e2\x13.forkscan.v1.StatusR\bstatuses\x123\n" +
 	"\adetails\x18\x04 \x03(\v2\x19.forkscan.v1.ResultDetailR\adetails\x12\x17\n" +
 	"\abusy_ns\x18\x05 \x01(\x04R\x06busyNs\x12#\n" +
-	"\rjobs_finished\x18\x06 \x01(\rR\fjobsFinished\"\xcd\x01\n" +
+	"\rjobs_finished\x18\x06 \x01(\rR\fjobsFinished\"\xfd\x01\n" +
 	"\fResultDetail\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x120\n" +
 	"\bfindings\x18\x02 \x03(\v2\x14.forkscan.v1.FindingR\bfindings\x12\x12\n" +
@@ -1599,7 +1783,17 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\v2\x12.forkscan.v1.ErrorR\x05error\x12\x1f\n" +
 	"\vskip_reason\x18\x05 \x01(\tR\n" +
 	"skipReason\x12\x16\n" +
-	"\x06sha256\x18\x06 \x01(\fR\x06sha256\"\xcf\x01\n" +
+	"\x06sha256\x18\x06 \x01(\fR\x06sha256\x12.\n" +
+	"\amembers\x18\a \x01(\v2\x14.forkscan.v1.MembersR\amembers\"|\n" +
+	"\aMembers\x12\x12\n" +
+	"\x04read\x18\x01 \x01(\rR\x04read\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12-\n" +
+	"\x05notes\x18\x03 \x03(\v2\x17.forkscan.v1.MemberNoteR\x05notes\x12\x18\n" +
+	"\adropped\x18\x04 \x01(\rR\adropped\"<\n" +
+	"\n" +
+	"MemberNote\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xe7\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
@@ -1609,7 +1803,8 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x05match\x18\x06 \x01(\tR\x05match\x12\x19\n" +
 	"\bend_line\x18\a \x01(\x05R\aendLine\x12\x1d\n" +
 	"\n" +
-	"end_column\x18\b \x01(\x05R\tendColumn\"w\n" +
+	"end_column\x18\b \x01(\x05R\tendColumn\x12\x16\n" +
+	"\x06member\x18\t \x01(\fR\x06member\"w\n" +
 	"\x05Error\x126\n" +
 	"\bcategory\x18\x01 \x01(\x0e2\x1a.forkscan.v1.ErrorCategoryR\bcategory\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
@@ -1654,7 +1849,7 @@ func file_forkscan_v1_worker_proto_rawDescGZIP() []byte {
 }
 
 var file_forkscan_v1_worker_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_forkscan_v1_worker_proto_goTypes = []any{
 	(Status)(0),              // 0: forkscan.v1.Status
 	(ErrorCategory)(0),       // 1: forkscan.v1.ErrorCategory
@@ -1672,11 +1867,13 @@ var file_forkscan_v1_worker_proto_goTypes = []any{
 	(*Ready)(nil),            // 13: forkscan.v1.Ready
 	(*Results)(nil),          // 14: forkscan.v1.Results
 	(*ResultDetail)(nil),     // 15: forkscan.v1.ResultDetail
-	(*Finding)(nil),          // 16: forkscan.v1.Finding
-	(*Error)(nil),            // 17: forkscan.v1.Error
-	(*Metrics)(nil),          // 18: forkscan.v1.Metrics
-	(*WorkerComplete)(nil),   // 19: forkscan.v1.WorkerComplete
-	nil,                      // 20: forkscan.v1.Configure.ScannerOptionsEntry
+	(*Members)(nil),          // 16: forkscan.v1.Members
+	(*MemberNote)(nil),       // 17: forkscan.v1.MemberNote
+	(*Finding)(nil),          // 18: forkscan.v1.Finding
+	(*Error)(nil),            // 19: forkscan.v1.Error
+	(*Metrics)(nil),          // 20: forkscan.v1.Metrics
+	(*WorkerComplete)(nil),   // 21: forkscan.v1.WorkerComplete
+	nil,                      // 22: forkscan.v1.Configure.ScannerOptionsEntry
 }
 var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	4,  // 0: forkscan.v1.WorkRequest.configure:type_name -> forkscan.v1.Configure
@@ -1687,26 +1884,28 @@ var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	8,  // 5: forkscan.v1.WorkRequest.drain:type_name -> forkscan.v1.Drain
 	13, // 6: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
 	14, // 7: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
-	18, // 8: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
+	20, // 8: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
 	9,  // 9: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
 	10, // 10: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
-	19, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
+	21, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
 	12, // 12: forkscan.v1.WorkResponse.configure_failed:type_name -> forkscan.v1.ConfigureFailed
-	20, // 13: forkscan.v1.Configure.scanner_options:type_name -> forkscan.v1.Configure.ScannerOptionsEntry
-	17, // 14: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
-	17, // 15: forkscan.v1.ConfigureFailed.error:type_name -> forkscan.v1.Error
+	22, // 13: forkscan.v1.Configure.scanner_options:type_name -> forkscan.v1.Configure.ScannerOptionsEntry
+	19, // 14: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
+	19, // 15: forkscan.v1.ConfigureFailed.error:type_name -> forkscan.v1.Error
 	0,  // 16: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
 	15, // 17: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
-	16, // 18: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
-	17, // 19: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
-	1,  // 20: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
-	2,  // 21: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
-	3,  // 22: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
-	22, // [22:23] is the sub-list for method output_type
-	21, // [21:22] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	18, // 18: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
+	19, // 19: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
+	16, // 20: forkscan.v1.ResultDetail.members:type_name -> forkscan.v1.Members
+	17, // 21: forkscan.v1.Members.notes:type_name -> forkscan.v1.MemberNote
+	1,  // 22: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
+	2,  // 23: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
+	3,  // 24: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
+	24, // [24:25] is the sub-list for method output_type
+	23, // [23:24] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_forkscan_v1_worker_proto_init() }
@@ -1737,7 +1936,7 @@ func file_forkscan_v1_worker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkscan_v1_worker_proto_rawDesc), len(file_forkscan_v1_worker_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

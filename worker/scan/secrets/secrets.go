@@ -163,14 +163,17 @@ func Check(text string, files map[string]string) error {
 
 // Scan runs the detector over f as `gitleaks dir` runs it over a file.
 func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
-	name := f.Name()
-	if s.skipPath(name, f.Root) {
+	name, rel := f.Name(), f.Path
+	if s.skipPath(name, f.Root) || s.skipMember(f) {
 		return scan.Report{}, scan.Skip("path allowed by the gitleaks config's allowlist")
 	}
-	if name == s.opts.ConfigPath && name != "" {
+	switch {
+	case f.Unpacked && f.Member != "": // named as gitleaks names it
+		name, rel = name+"!"+f.Member, rel+"!"+f.Member
+	case f.Unpacked: // a compressed file's text, named as the file
+	case name == s.opts.ConfigPath && name != "":
 		return scan.Report{}, scan.Skip("the gitleaks config in use")
-	}
-	if leaks.IsArchiveName(name) {
+	case leaks.IsArchiveName(name):
 		return scan.Report{}, scan.Skip("binary or archive (gitleaks does not scan it)")
 	}
 	// The fragments and findings alias f.Data, whose buffer the worker
@@ -191,7 +194,7 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 		if err != nil {
 			return scan.Report{}, scan.Errorf(scan.ToolError, "secrets: %w", err)
 		}
-		out = append(out, s.convert(found, f.Path)...)
+		out = append(out, s.convert(found, rel)...)
 	}
 	return scan.Report{Findings: out}, nil
 }
@@ -241,6 +244,21 @@ func (s *Scanner) skipPath(name, root string) bool {
 	for p := name; p != root && root != "" && p != filepath.Dir(p) && p != "."; {
 		p = filepath.Dir(p)
 		if s.dirs.allowed(p, s.detector.PathAllowed) {
+			return true
+		}
+	}
+	return false
+}
+
+// skipMember reports whether the global allowlist skips a member of an
+// archive by its path, or one of the archives it is in by theirs, as
+// gitleaks tests each member's path as it extracts it.
+func (s *Scanner) skipMember(f *scan.File) bool {
+	if !f.Unpacked || f.Member == "" {
+		return false
+	}
+	for p := range strings.SplitSeq(f.Member, "!") {
+		if s.detector.PathAllowed(p) {
 			return true
 		}
 	}

@@ -1,0 +1,260 @@
+package unpack_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mholt/archives"
+
+	"github.com/forkscan/forkscan/unpack"
+)
+
+// walked is what a Walk handed its function, and its summary and error.
+type walked struct {
+	members map[string]string
+	sum     unpack.Summary
+	err     error
+}
+
+func walk(t testing.TB, name string, data []byte, lim unpack.Limits) walked {
+	t.Helper()
+	w := walked{members: map[string]string{}}
+	w.sum, w.err = unpack.Walk(context.Background(), name, data, lim, func(m unpack.Member) error {
+		if _, twice := w.members[m.Path]; twice {
+			t.Errorf("member %q handed twice", m.Path)
+		}
+		w.members[m.Path] = string(m.Data)
+		return nil
+	})
+	return w
+}
+
+const secret = "aws_key = AKIAIOSFODNN7EXAMPLE\n"
+
+func TestFormats(t *testing.T) {
+	inner := []file{{name: "dir/a.txt", data: []byte(secret)}, {name: "b.txt", data: []byte("plain\n")}}
+	tarred := tarOf(t, inner...)
+	both := map[string]string{"dir/a.txt": secret, "b.txt": "plain\n"}
+	text := map[string]string{"": secret}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want map[string]string
+	}{
+		{"x.zip", zipOf(t, inner...), both},
+		{"x.jar", zipOf(t, inner...), nil}, // not by its name: gitleaks' library knows no .jar
+		{"x.tar", tarred, both},
+		{"x.tar.gz", compress(t, archives.Gz{}, tarred), both},
+		{"x.tgz", compress(t, archives.Gz{}, tarred), nil}, // nor .tgz
+		{"x.tar.bz2", compress(t, archives.Bz2{}, tarred), both},
+		{"x.tar.xz", compress(t, archives.Xz{}, tarred), both},
+		{"x.tar.zst", compress(t, archives.Zstd{}, tarred), both},
+		{"x.tar.lz4", compress(t, archives.Lz4{}, tarred), both},
+		{"a.txt.gz", compress(t, archives.Gz{}, []byte(secret)), text},
+		{"a.txt.bz2", compress(t, archives.Bz2{}, []byte(secret)), text},
+		{"a.txt.xz", compress(t, archives.Xz{}, []byte(secret)), text},
+		{"a.txt.zst", compress(t, archives.Zstd{}, []byte(secret)), text},
+		{"a.txt.br", compress(t, archives.Brotli{}, []byte(secret)), text},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.want == nil {
+				if unpack.Is(tc.name) {
+					t.Fatalf("Is(%q)", tc.name)
+				}
+				return
+			}
+			w := walk(t, tc.name, tc.data, unpack.Limits{MaxDepth: 8})
+			if w.err != nil {
+				t.Fatal(w.err)
+			}
+			if !equal(w.members, tc.want) {
+				t.Errorf("members %q, want %q", w.members, tc.want)
+			}
+			if w.sum.Members != len(tc.want) {
+				t.Errorf("Summary.Members %d, want %d", w.sum.Members, len(tc.want))
+			}
+		})
+	}
+}
+
+// TestSevenZip reads gitleaks' own 7z test file (no Go library writes
+// 7z), from the module cache.
+func TestSevenZip(t *testing.T) {
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/zricethezav/gitleaks/v8").Output()
+	if err != nil {
+		t.Skip("no gitleaks module:", err)
+	}
+	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "testdata", "archives", "files.7z"))
+	if err != nil {
+		t.Skip(err)
+	}
+	w := walk(t, "files.7z", data, unpack.Limits{MaxDepth: 1})
+	if w.err != nil || !strings.Contains(w.members["files/api.go"], "AKIA") {
+		t.Fatalf("%v: members %q", w.err, slices.Sorted(mapsKeys(w.members)))
+	}
+}
+
+func TestNesting(t *testing.T) {
+	innermost := zipOf(t, file{name: "deep/key.txt", data: []byte(secret)})
+	middle := compress(t, archives.Gz{}, tarOf(t, file{name: "in/inner.zip", data: innermost}, file{name: "in/note.gz", data: compress(t, archives.Gz{}, []byte(secret))}))
+	outer := zipOf(t, file{name: "mid.tar.gz", data: middle})
+	w := walk(t, "outer.zip", outer, unpack.Limits{MaxDepth: 8})
+	want := map[string]string{"mid.tar.gz!in/inner.zip!deep/key.txt": secret, "mid.tar.gz!in/note.gz": secret}
+	if w.err != nil || !equal(w.members, want) {
+		t.Fatalf("%v: members %q, want %q", w.err, w.members, want)
+	}
+	// Two levels: the zip and the gzip file in the tar would be a third,
+	// and are said to be too deep (gitleaks skips them as well).
+	w = walk(t, "outer.zip", outer, unpack.Limits{MaxDepth: 2})
+	if w.err != nil || len(w.members) != 0 || len(w.sum.Notes) != 2 || w.sum.Notes[0].Member != "mid.tar.gz!in/inner.zip" {
+		t.Fatalf("depth 2: %v: members %q, notes %q", w.err, w.members, w.sum.Notes)
+	}
+	if w = walk(t, "outer.zip", outer, unpack.Limits{}); w.err != nil || len(w.members) != 0 {
+		t.Fatalf("depth 0 read %q (%v)", w.members, w.err)
+	}
+}
+
+// TestQuine nests a zip in itself 40 times: the depth ends it, with a note.
+func TestQuine(t *testing.T) {
+	z := zipOf(t, file{name: "key.txt", data: []byte(secret)})
+	for range 40 {
+		z = zipOf(t, file{name: "again.zip", data: z})
+	}
+	w := walk(t, "quine.zip", z, unpack.Limits{MaxDepth: 8})
+	if w.err != nil || len(w.members) != 0 || len(w.sum.Notes) != 1 || strings.Count(w.sum.Notes[0].Member, "!") != 7 {
+		t.Fatalf("%v: members %q, notes %q", w.err, w.members, w.sum.Notes)
+	}
+}
+
+func TestHostileNames(t *testing.T) {
+	tarred := tarOf(t,
+		file{name: "../../etc/passwd", data: []byte(secret)},
+		file{name: "/abs/key", data: []byte(secret)},
+		file{name: "caf\xe9/\xff.txt", data: []byte(secret)},
+		file{name: "link", data: []byte("/etc/shadow"), link: true},
+	)
+	cwd, _ := os.Getwd()
+	before, _ := os.ReadDir(cwd)
+	w := walk(t, "x.tar", tarred, unpack.Limits{MaxDepth: 1})
+	want := map[string]string{"../../etc/passwd": secret, "/abs/key": secret, "caf\xe9/\xff.txt": secret}
+	if w.err != nil || !equal(w.members, want) {
+		t.Fatalf("%v: members %q, want %q", w.err, w.members, want)
+	}
+	if len(w.sum.Notes) != 1 || w.sum.Notes[0].Member != "link" || !strings.Contains(w.sum.Notes[0].Reason, "symlink") {
+		t.Errorf("notes %q, want the symlink's", w.sum.Notes)
+	}
+	if after, _ := os.ReadDir(cwd); len(after) != len(before) {
+		t.Errorf("the walk wrote to %s", cwd)
+	}
+}
+
+func TestBroken(t *testing.T) {
+	tarred := tarOf(t, file{name: "a.txt", data: []byte(secret)}, file{name: "b.bin", data: noise(1 << 18)})
+	gz := compress(t, archives.Gz{}, tarred)
+	encrypted := encryptedZip(t)
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		read    []string
+		err     error
+		noteHas string
+	}{
+		{"truncated.tar.gz", gz[:len(gz)/2], []string{"a.txt"}, unpack.ErrFormat, ""},
+		{"not.zip", []byte("just text, named as a zip"), nil, unpack.ErrFormat, ""},
+		{"empty.gz", nil, nil, unpack.ErrFormat, ""},
+		{"encrypted.zip", encrypted, []string{"open.txt"}, nil, "secret.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := walk(t, tc.name, tc.data, unpack.Limits{MaxDepth: 1})
+			if !errors.Is(w.err, tc.err) || (tc.err == nil && w.err != nil) {
+				t.Fatalf("error %v, want %v", w.err, tc.err)
+			}
+			if got := slices.Sorted(mapsKeys(w.members)); !slices.Equal(got, tc.read) {
+				t.Errorf("read %q, want %q", got, tc.read)
+			}
+			if tc.noteHas != "" && (len(w.sum.Notes) != 1 || w.sum.Notes[0].Member != tc.noteHas) {
+				t.Errorf("notes %q, want one for %s", w.sum.Notes, tc.noteHas)
+			}
+		})
+	}
+}
+
+// encryptedZip is a zip whose second member says it is encrypted (its
+// bytes stored as they are, which then fail the checksum).
+func encryptedZip(t *testing.T) []byte {
+	var b bytes.Buffer
+	w := zipWriter(&b)
+	open, _ := w.Create("open.txt")
+	open.Write([]byte(secret))
+	h := zipHeader("secret.txt")
+	h.Flags |= 1
+	h.CRC32, h.CompressedSize64, h.UncompressedSize64 = 0xdeadbeef, 12, 12
+	raw, err := w.CreateRaw(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Write([]byte("\x13\x37garbled!!!"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := unpack.Walk(ctx, "x.tar", tarOf(t, file{name: "a", data: []byte("a")}), unpack.Limits{MaxDepth: 1}, func(unpack.Member) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+}
+
+func TestFnError(t *testing.T) {
+	stop := errors.New("enough")
+	_, err := unpack.Walk(context.Background(), "x.zip", zipOf(t, file{name: "a", data: []byte("a")}), unpack.Limits{MaxDepth: 1}, func(unpack.Member) error { return stop })
+	if err != stop {
+		t.Fatalf("error %v, want fn's own", err)
+	}
+}
+
+// noise is n bytes that do not compress.
+func noise(n int) []byte {
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
+}
+
+func equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
