@@ -62,18 +62,38 @@ func (w *walker) budget(total int64) error {
 // zipCount refuses a zip whose directory says it holds more members than
 // are left to read, before the directory is read into memory.
 func (w *walker) zipCount(data []byte) error {
-	const eocd, eocdLen = 0x06054b50, 22
-	for i := len(data) - eocdLen; i >= 0 && i >= len(data)-eocdLen-0xffff; i-- {
-		if binary.LittleEndian.Uint32(data[i:]) != eocd {
-			continue
-		}
-		n := int(binary.LittleEndian.Uint16(data[i+10:]))
-		if n != 0xffff && w.seen+n > w.lim.MaxMembers {
-			return &LimitError{Limit: "members", Max: int64(w.lim.MaxMembers), Msg: fmt.Sprintf("more than %d members (a zip of %d)", w.lim.MaxMembers, n)}
-		}
-		return nil
+	n := zipEntries(data)
+	if n > uint64(w.lim.MaxMembers-w.seen) {
+		return &LimitError{Limit: "members", Max: int64(w.lim.MaxMembers), Msg: fmt.Sprintf("more than %d members (a zip of %d)", w.lim.MaxMembers, n)}
 	}
 	return nil
+}
+
+// zipEntries is how many members the end of a zip's directory says it
+// holds (its zip64 record's count past 65,534), 0 when there is no end
+// to be found (the zip reader then says what is wrong).
+func zipEntries(data []byte) uint64 {
+	const (
+		eocd, eocdLen   = 0x06054b50, 22
+		locator, locLen = 0x07064b50, 20
+		eocd64          = 0x06064b50
+	)
+	le := binary.LittleEndian
+	for i := len(data) - eocdLen; i >= 0 && i >= len(data)-eocdLen-0xffff; i-- {
+		if le.Uint32(data[i:]) != eocd {
+			continue
+		}
+		n := uint64(le.Uint16(data[i+10:]))
+		if n != 0xffff || i < locLen || le.Uint32(data[i-locLen:]) != locator {
+			return n
+		}
+		at := le.Uint64(data[i-locLen+8:])
+		if at > uint64(len(data)-56) || le.Uint32(data[at:]) != eocd64 {
+			return n
+		}
+		return le.Uint64(data[at+32:])
+	}
+	return 0
 }
 
 // ctxReader stops reading once ctx is done, so that a member expanding

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"path"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,11 @@ type Limits struct {
 	// MaxRatio is the most bytes one archive may expand to per byte of its
 	// own, once past a MiB. Zero: DefaultMaxRatio.
 	MaxRatio int
+	// MaxMember is the largest member read, in bytes (a worker passes its
+	// largest file): a larger one is noted and passed over, and the
+	// archive read on. It bounds the memory a walk holds. Zero: none but
+	// MaxBytes, which a member over is an error of the archive.
+	MaxMember int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -60,6 +66,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxRatio <= 0 {
 		l.MaxRatio = DefaultMaxRatio
 	}
+	if l.MaxMember <= 0 {
+		l.MaxMember = math.MaxInt64 // MaxBytes bounds it
+	}
 	return l
 }
 
@@ -70,8 +79,8 @@ type Member struct {
 	// "b"). The text of a compressed file is named as the file itself:
 	// "" at the top, the member's own path within an archive.
 	Path string
-	// Data is its content. It is valid until the function it was handed
-	// to returns.
+	// Data is its content, read into memory of its own: the function it
+	// is handed to may keep it.
 	Data []byte
 }
 
@@ -183,6 +192,10 @@ func (w *walker) file(name, where string, data []byte, depth int) error {
 		}
 		defer r.Close()
 		text, err := w.read(r)
+		if errors.Is(err, errTooLarge) {
+			w.note(where, w.tooLarge(int64(len(text))))
+			return nil
+		}
 		if err != nil {
 			return w.formatError(err)
 		}
@@ -207,6 +220,10 @@ func (w *walker) member(m archives.FileInfo, where string, depth int) error {
 		w.note(at, "not a regular file ("+kind(m.Mode())+")")
 		return nil
 	}
+	if m.Size() > w.lim.MaxMember {
+		w.note(at, w.tooLarge(m.Size()))
+		return nil
+	}
 	if err := w.budget(w.sum.Bytes + m.Size()); err != nil {
 		return err
 	}
@@ -221,6 +238,9 @@ func (w *walker) member(m archives.FileInfo, where string, depth int) error {
 	switch {
 	case errors.As(err, &limit), w.ctx.Err() != nil:
 		return err
+	case errors.Is(err, errTooLarge):
+		w.note(at, w.tooLarge(int64(len(data))))
+		return nil
 	case err != nil:
 		w.note(at, "cannot be read: "+err.Error())
 		return nil
@@ -281,10 +301,11 @@ func kind(m fs.FileMode) string {
 }
 
 // read reads r to its end, or a byte past what the archive has left to
-// expand to.
+// expand to or the largest member, whichever is less: errTooLarge, with
+// the bytes read, for the member.
 func (w *walker) read(r io.Reader) ([]byte, error) {
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(&ctxReader{ctx: w.ctx, r: r}, w.room()-w.sum.Bytes+1))
+	n, err := buf.ReadFrom(io.LimitReader(&ctxReader{ctx: w.ctx, r: r}, min(w.room()-w.sum.Bytes, w.lim.MaxMember)+1))
 	w.sum.Bytes += n
 	if err := w.budget(w.sum.Bytes); err != nil {
 		return nil, err
@@ -292,5 +313,15 @@ func (w *walker) read(r io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n > w.lim.MaxMember {
+		return buf.Bytes(), errTooLarge
+	}
 	return buf.Bytes(), nil
+}
+
+// errTooLarge is read's error for a member over MaxMember.
+var errTooLarge = errors.New("unpack: member too large")
+
+func (w *walker) tooLarge(size int64) string {
+	return fmt.Sprintf("larger than the largest member read (%d bytes, limit %d)", size, w.lim.MaxMember)
 }

@@ -1,7 +1,6 @@
 package unpack_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/mholt/archives"
 
+	"github.com/forkscan/forkscan/internal/archivetest"
 	"github.com/forkscan/forkscan/unpack"
 )
 
@@ -39,8 +39,8 @@ func walk(t testing.TB, name string, data []byte, lim unpack.Limits) walked {
 const secret = "aws_key = AKIAIOSFODNN7EXAMPLE\n"
 
 func TestFormats(t *testing.T) {
-	inner := []file{{name: "dir/a.txt", data: []byte(secret)}, {name: "b.txt", data: []byte("plain\n")}}
-	tarred := tarOf(t, inner...)
+	inner := []archivetest.File{{Name: "dir/a.txt", Data: []byte(secret)}, {Name: "b.txt", Data: []byte("plain\n")}}
+	tarred := archivetest.Tar(t, inner...)
 	both := map[string]string{"dir/a.txt": secret, "b.txt": "plain\n"}
 	text := map[string]string{"": secret}
 	for _, tc := range []struct {
@@ -48,20 +48,20 @@ func TestFormats(t *testing.T) {
 		data []byte
 		want map[string]string
 	}{
-		{"x.zip", zipOf(t, inner...), both},
-		{"x.jar", zipOf(t, inner...), nil}, // not by its name: gitleaks' library knows no .jar
+		{"x.zip", archivetest.Zip(t, inner...), both},
+		{"x.jar", archivetest.Zip(t, inner...), nil}, // not by its name: gitleaks' library knows no .jar
 		{"x.tar", tarred, both},
-		{"x.tar.gz", compress(t, archives.Gz{}, tarred), both},
-		{"x.tgz", compress(t, archives.Gz{}, tarred), nil}, // nor .tgz
-		{"x.tar.bz2", compress(t, archives.Bz2{}, tarred), both},
-		{"x.tar.xz", compress(t, archives.Xz{}, tarred), both},
-		{"x.tar.zst", compress(t, archives.Zstd{}, tarred), both},
-		{"x.tar.lz4", compress(t, archives.Lz4{}, tarred), both},
-		{"a.txt.gz", compress(t, archives.Gz{}, []byte(secret)), text},
-		{"a.txt.bz2", compress(t, archives.Bz2{}, []byte(secret)), text},
-		{"a.txt.xz", compress(t, archives.Xz{}, []byte(secret)), text},
-		{"a.txt.zst", compress(t, archives.Zstd{}, []byte(secret)), text},
-		{"a.txt.br", compress(t, archives.Brotli{}, []byte(secret)), text},
+		{"x.tar.gz", archivetest.Compress(t, archives.Gz{}, tarred), both},
+		{"x.tgz", archivetest.Compress(t, archives.Gz{}, tarred), nil}, // nor .tgz
+		{"x.tar.bz2", archivetest.Compress(t, archives.Bz2{}, tarred), both},
+		{"x.tar.xz", archivetest.Compress(t, archives.Xz{}, tarred), both},
+		{"x.tar.zst", archivetest.Compress(t, archives.Zstd{}, tarred), both},
+		{"x.tar.lz4", archivetest.Compress(t, archives.Lz4{}, tarred), both},
+		{"a.txt.gz", archivetest.Compress(t, archives.Gz{}, []byte(secret)), text},
+		{"a.txt.bz2", archivetest.Compress(t, archives.Bz2{}, []byte(secret)), text},
+		{"a.txt.xz", archivetest.Compress(t, archives.Xz{}, []byte(secret)), text},
+		{"a.txt.zst", archivetest.Compress(t, archives.Zstd{}, []byte(secret)), text},
+		{"a.txt.br", archivetest.Compress(t, archives.Brotli{}, []byte(secret)), text},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.want == nil {
@@ -102,9 +102,9 @@ func TestSevenZip(t *testing.T) {
 }
 
 func TestNesting(t *testing.T) {
-	innermost := zipOf(t, file{name: "deep/key.txt", data: []byte(secret)})
-	middle := compress(t, archives.Gz{}, tarOf(t, file{name: "in/inner.zip", data: innermost}, file{name: "in/note.gz", data: compress(t, archives.Gz{}, []byte(secret))}))
-	outer := zipOf(t, file{name: "mid.tar.gz", data: middle})
+	innermost := archivetest.Zip(t, archivetest.File{Name: "deep/key.txt", Data: []byte(secret)})
+	middle := archivetest.Compress(t, archives.Gz{}, archivetest.Tar(t, archivetest.File{Name: "in/inner.zip", Data: innermost}, archivetest.File{Name: "in/note.gz", Data: archivetest.Compress(t, archives.Gz{}, []byte(secret))}))
+	outer := archivetest.Zip(t, archivetest.File{Name: "mid.tar.gz", Data: middle})
 	w := walk(t, "outer.zip", outer, unpack.Limits{MaxDepth: 8})
 	want := map[string]string{"mid.tar.gz!in/inner.zip!deep/key.txt": secret, "mid.tar.gz!in/note.gz": secret}
 	if w.err != nil || !equal(w.members, want) {
@@ -123,9 +123,9 @@ func TestNesting(t *testing.T) {
 
 // TestQuine nests a zip in itself 40 times: the depth ends it, with a note.
 func TestQuine(t *testing.T) {
-	z := zipOf(t, file{name: "key.txt", data: []byte(secret)})
+	z := archivetest.Zip(t, archivetest.File{Name: "key.txt", Data: []byte(secret)})
 	for range 40 {
-		z = zipOf(t, file{name: "again.zip", data: z})
+		z = archivetest.Zip(t, archivetest.File{Name: "again.zip", Data: z})
 	}
 	w := walk(t, "quine.zip", z, unpack.Limits{MaxDepth: 8})
 	if w.err != nil || len(w.members) != 0 || len(w.sum.Notes) != 1 || strings.Count(w.sum.Notes[0].Member, "!") != 7 {
@@ -134,11 +134,11 @@ func TestQuine(t *testing.T) {
 }
 
 func TestHostileNames(t *testing.T) {
-	tarred := tarOf(t,
-		file{name: "../../etc/passwd", data: []byte(secret)},
-		file{name: "/abs/key", data: []byte(secret)},
-		file{name: "caf\xe9/\xff.txt", data: []byte(secret)},
-		file{name: "link", data: []byte("/etc/shadow"), link: true},
+	tarred := archivetest.Tar(t,
+		archivetest.File{Name: "../../etc/passwd", Data: []byte(secret)},
+		archivetest.File{Name: "/abs/key", Data: []byte(secret)},
+		archivetest.File{Name: "caf\xe9/\xff.txt", Data: []byte(secret)},
+		archivetest.File{Name: "link", Data: []byte("/etc/shadow"), Link: true},
 	)
 	cwd, _ := os.Getwd()
 	before, _ := os.ReadDir(cwd)
@@ -156,9 +156,9 @@ func TestHostileNames(t *testing.T) {
 }
 
 func TestBroken(t *testing.T) {
-	tarred := tarOf(t, file{name: "a.txt", data: []byte(secret)}, file{name: "b.bin", data: noise(1 << 18)})
-	gz := compress(t, archives.Gz{}, tarred)
-	encrypted := encryptedZip(t)
+	tarred := archivetest.Tar(t, archivetest.File{Name: "a.txt", Data: []byte(secret)}, archivetest.File{Name: "b.bin", Data: archivetest.Noise(1 << 18)})
+	gz := archivetest.Compress(t, archives.Gz{}, tarred)
+	encrypted := archivetest.EncryptedZip(t, secret)
 	for _, tc := range []struct {
 		name    string
 		data    []byte
@@ -186,31 +186,10 @@ func TestBroken(t *testing.T) {
 	}
 }
 
-// encryptedZip is a zip whose second member says it is encrypted (its
-// bytes stored as they are, which then fail the checksum).
-func encryptedZip(t *testing.T) []byte {
-	var b bytes.Buffer
-	w := zipWriter(&b)
-	open, _ := w.Create("open.txt")
-	open.Write([]byte(secret))
-	h := zipHeader("secret.txt")
-	h.Flags |= 1
-	h.CRC32, h.CompressedSize64, h.UncompressedSize64 = 0xdeadbeef, 12, 12
-	raw, err := w.CreateRaw(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw.Write([]byte("\x13\x37garbled!!!"))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 func TestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := unpack.Walk(ctx, "x.tar", tarOf(t, file{name: "a", data: []byte("a")}), unpack.Limits{MaxDepth: 1}, func(unpack.Member) error { return nil })
+	_, err := unpack.Walk(ctx, "x.tar", archivetest.Tar(t, archivetest.File{Name: "a", Data: []byte("a")}), unpack.Limits{MaxDepth: 1}, func(unpack.Member) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -218,23 +197,10 @@ func TestCancelled(t *testing.T) {
 
 func TestFnError(t *testing.T) {
 	stop := errors.New("enough")
-	_, err := unpack.Walk(context.Background(), "x.zip", zipOf(t, file{name: "a", data: []byte("a")}), unpack.Limits{MaxDepth: 1}, func(unpack.Member) error { return stop })
+	_, err := unpack.Walk(context.Background(), "x.zip", archivetest.Zip(t, archivetest.File{Name: "a", Data: []byte("a")}), unpack.Limits{MaxDepth: 1}, func(unpack.Member) error { return stop })
 	if err != stop {
 		t.Fatalf("error %v, want fn's own", err)
 	}
-}
-
-// noise is n bytes that do not compress.
-func noise(n int) []byte {
-	b := make([]byte, n)
-	x := uint32(2463534242)
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
 }
 
 func equal(a, b map[string]string) bool {

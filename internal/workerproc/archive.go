@@ -1,12 +1,14 @@
 package workerproc
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"sync"
 
 	"github.com/forkscan/forkscan/internal/wire"
 	"github.com/forkscan/forkscan/ipc"
@@ -18,9 +20,10 @@ import (
 
 // unpacked is what one content scanner made of an archive's members.
 type unpacked struct {
-	findings []scan.Finding
-	members  record.Members
-	err      *scan.Error // the archive's own: over a limit, unreadable, timed out
+	mu      sync.Mutex
+	found   []seqFinding
+	members record.Members
+	err     *scan.Error // the archive's own: over a limit, unreadable, timed out
 }
 
 // unpacks reports whether the session reads the members of f: archives
@@ -42,15 +45,12 @@ func (s *session) unpack(ctx context.Context, f *scan.File, set uint64) (map[uin
 	if len(out) == 0 {
 		return nil, true
 	}
-	m := scan.File{Root: f.Root, Path: f.Path, Dir: f.Dir, Unpacked: true}
+	p := newSpread(ctx, out, s.scanners, scan.File{Root: f.Root, Path: f.Path, Dir: f.Dir, Unpacked: true}, len(f.Data) >= spreadOver)
 	sum, err := unpack.Walk(ctx, f.Path, f.Data, s.archives, func(u unpack.Member) error {
-		m.Member, m.Data, m.Size = u.Path, u.Data, int64(len(u.Data))
-		m.Binary = bytes.IndexByte(u.Data[:min(len(u.Data), binarySniff)], 0) >= 0
-		for i, a := range out {
-			a.scanMember(ctx, s.scanners[i], &m)
-		}
+		p.scan(u)
 		return ctx.Err()
 	})
+	p.wait()
 	if err != nil && s.ctx.Err() != nil {
 		return nil, false
 	}
@@ -84,9 +84,10 @@ func archiveError(ctx context.Context, err error) *scan.Error {
 	return scan.AsError(err)
 }
 
-// scanMember runs b over one member, keeping its findings, each marked
-// with the member, and noting its failure.
-func (a *unpacked) scanMember(ctx context.Context, b bound, m *scan.File) {
+// scanMember runs b over one member, the seq-th, keeping its findings,
+// each marked with the member, and noting its failure. Members of one
+// archive may be scanned side by side.
+func (a *unpacked) scanMember(ctx context.Context, b bound, m *scan.File, seq int) {
 	if m.Binary && !b.def.Binary {
 		return
 	}
@@ -94,6 +95,8 @@ func (a *unpacked) scanMember(ctx context.Context, b bound, m *scan.File) {
 	if _, skipped := scan.IsSkip(err); skipped {
 		return
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if err != nil {
 		a.note(m.Member, b.def.Name+": "+err.Error())
 		return
@@ -102,8 +105,25 @@ func (a *unpacked) scanMember(ctx context.Context, b bound, m *scan.File) {
 		if m.Member != "" {
 			g.Member = m.Member
 		}
-		a.findings = append(a.findings, g)
+		a.found = append(a.found, seqFinding{seq, g})
 	}
+}
+
+// seqFinding is a finding of the seq-th member: findings are put back in
+// the members' order, however the scans interleaved.
+type seqFinding struct {
+	seq int
+	scan.Finding
+}
+
+// findings are the members' findings, in the members' order.
+func (a *unpacked) findings() []scan.Finding {
+	slices.SortStableFunc(a.found, func(x, y seqFinding) int { return cmp.Compare(x.seq, y.seq) })
+	out := make([]scan.Finding, len(a.found))
+	for i, f := range a.found {
+		out[i] = f.Finding
+	}
+	return out
 }
 
 func scanSafely(ctx context.Context, b bound, m *scan.File) (rep scan.Report, err error) {
@@ -140,7 +160,7 @@ func (a *unpacked) merge(r wire.Result) wire.Result {
 	case r.Status == pb.Status_STATUS_SKIPPED:
 		r.Status, d.SkipReason = pb.Status_STATUS_OK, ""
 	}
-	d.Findings = append(d.Findings, ipc.FindingsToWire(a.findings)...)
+	d.Findings = append(d.Findings, ipc.FindingsToWire(a.findings())...)
 	d.Members = ipc.MembersToWire(&a.members)
 	return r
 }

@@ -132,6 +132,7 @@ func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 	s := &session{stream: stream, maxSize: cfg.GetMaxFileSize(), roots: newRoots(cfg.GetWithin()), archives: unpack.Limits{
 		MaxDepth: int(cfg.GetMaxArchiveDepth()), MaxBytes: cfg.GetMaxArchiveSize(),
 		MaxMembers: int(cfg.GetMaxArchiveMembers()), MaxRatio: int(cfg.GetMaxArchiveRatio()),
+		MaxMember: cfg.GetMaxFileSize(), // a member is held in memory as a file is
 	}}
 	for i, name := range cfg.GetScanners() {
 		def, ok := scan.Lookup(name)
