@@ -14,12 +14,15 @@ import (
 // every core: one job holds the archive, and without this a tree that is
 // one big tarball would run on one core while the others idle. A smaller
 // archive's members are scanned on its task's own goroutine.
-const spreadOver = 4 << 20
+const spreadOver = 1 << 20
 
 // spread scans the members of one archive as the walk hands them over:
-// on the walk's goroutine, or, for a large archive, on GOMAXPROCS
-// goroutines that scan while the walk reads the next member (at most one
-// member waits for them, so memory holds GOMAXPROCS+1 members).
+// on the walk's goroutine, or, for a large archive, on one goroutine per
+// CPU that scan while the walk reads the next member (at most one member
+// waits for them, so memory holds a member per CPU, and one more). A
+// worker runs with its share of the CPUs (engine.Config.WorkerProcs):
+// while it holds a large archive it takes them all (widen), so that the
+// cores other workers leave idle work on it.
 type spread struct {
 	ctx      context.Context
 	out      map[uint32]*unpacked
@@ -28,6 +31,7 @@ type spread struct {
 	seq      int
 	work     chan numbered // nil: no goroutines
 	wg       sync.WaitGroup
+	narrow   func()
 }
 
 // numbered is the seq-th member of its archive.
@@ -42,7 +46,8 @@ func newSpread(ctx context.Context, out map[uint32]*unpacked, scanners []bound, 
 		return p
 	}
 	p.work = make(chan numbered)
-	for range runtime.GOMAXPROCS(0) {
+	p.narrow = widen()
+	for range runtime.NumCPU() {
 		p.wg.Go(func() {
 			for m := range p.work {
 				p.one(m)
@@ -67,6 +72,33 @@ func (p *spread) wait() {
 	if p.work != nil {
 		close(p.work)
 		p.wg.Wait()
+		p.narrow()
+	}
+}
+
+// wide counts the large archives a worker holds, and keeps the
+// GOMAXPROCS it had before the first.
+var wide struct {
+	sync.Mutex
+	n, procs int
+}
+
+// widen lets the worker run on every CPU until the function it returns
+// is called, and every other widen's.
+func widen() (narrow func()) {
+	wide.Lock()
+	defer wide.Unlock()
+	if wide.n == 0 {
+		wide.procs = runtime.GOMAXPROCS(0)
+		runtime.GOMAXPROCS(max(wide.procs, runtime.NumCPU()))
+	}
+	wide.n++
+	return func() {
+		wide.Lock()
+		defer wide.Unlock()
+		if wide.n--; wide.n == 0 {
+			runtime.GOMAXPROCS(wide.procs)
+		}
 	}
 }
 
