@@ -76,6 +76,8 @@ bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
 	$(GO) test -run '^$$' -bench 'Semaphore' -benchtime 20000x ./engine/
 	$(GO) test -run '^$$' -bench 'Respawn' -benchtime 50x ./engine/
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'ScanTree' -benchtime 5x -timeout 30m ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 FORKSCAN_BETTERLEAKS=$(BETTERLEAKS) \
+		$(GO) test -run '^$$' -bench 'Archives' -benchtime 3x -timeout 30m ./cmd/forkscan/
 	$(GO) test -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'ToolsVsPeers' -benchtime 3x ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'Shards|MergeMillion' -benchtime 3x -timeout 30m -v ./cmd/forkscan/
@@ -85,7 +87,7 @@ bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
 ## `go test` runs them as seeds.
 FUZZTIME ?= 20s
 FUZZ := ./internal/wire:FuzzJobs ./internal/wire:FuzzResults ./engine:FuzzUpstream ./merge:FuzzShardHeaders \
-	./leaks:FuzzDetect ./leaks:FuzzDecode ./leaks:FuzzParseAsGitleaks
+	./leaks:FuzzDetect ./leaks:FuzzDecode ./leaks:FuzzParseAsGitleaks ./unpack:FuzzWalk
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/github.com/forkscan/forkscan; \
 	for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \

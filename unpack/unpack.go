@@ -137,12 +137,26 @@ func Walk(ctx context.Context, name string, data []byte, lim Limits, fn func(Mem
 	if lim.MaxDepth <= 0 {
 		return w.sum, nil
 	}
-	err := w.file(name, "", data, 1)
+	err := w.safely(name, data)
 	var limit *LimitError
 	if errors.As(err, &limit) {
 		limit.Member = w.at
 	}
 	return w.sum, err
+}
+
+// safely reads the file, turning a panic of a format's reader on a
+// hostile archive into ErrFormat (fn's own panics are not its to hide).
+func (w *walker) safely(name string, data []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if w.inFn {
+				panic(v)
+			}
+			err = fmt.Errorf("%w: its reader failed: %v", ErrFormat, v)
+		}
+	}()
+	return w.file(name, "", data, 1)
 }
 
 // walker is one Walk.
@@ -155,12 +169,16 @@ type walker struct {
 	seen int    // members met, all levels
 	at   string // the member met last
 	err  error  // fn's, passed through
+	inFn bool   // fn is running
 }
 
 // call hands m to fn, keeping fn's error to pass it through as it is.
 func (w *walker) call(m Member) error {
 	w.sum.Members++
-	if err := w.fn(m); err != nil {
+	w.inFn = true
+	err := w.fn(m)
+	w.inFn = false
+	if err != nil {
 		w.err = err
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,6 +73,15 @@ func TestArchivesAsGitleaks(t *testing.T) {
 	mine, theirs := recordPlaces(t, out), reportPlaces(t, report, root)
 	require.Len(t, theirs, hidden, "gitleaks found %q", theirs)
 	require.Equal(t, theirs, mine, "only forkscan %q\nonly gitleaks %q", without(mine, theirs), without(theirs, mine))
+	// Resumed, the unchanged archives' records are kept, with their members' findings.
+	code, _, errOut = cli(t, "scan", "-s", "secrets", "--no-progress", "--no-redact", "--resume", "-o", out, root)
+	require.Equal(t, exitFindings, code, errOut)
+	files, err := os.ReadDir(root)
+	require.NoError(t, err)
+	deep, err := os.ReadDir(filepath.Join(root, "deep"))
+	require.NoError(t, err)
+	require.Contains(t, errOut, fmt.Sprintf("(%d files not scanned again, %d findings)", len(files)-1+len(deep), hidden))
+	require.Equal(t, mine, recordPlaces(t, out))
 }
 
 // TestHostileArchives scans archives made to hurt: each ends in its
