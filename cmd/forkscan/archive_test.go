@@ -102,6 +102,7 @@ func TestHostileArchives(t *testing.T) {
 		nested = append(nested, F{Name: "more.zip", Data: small})
 	}
 	gz := archivetest.Compress(t, archives.Gz{}, archivetest.Tar(t, F{Name: "a.txt", Data: sec}, F{Name: "b.bin", Data: archivetest.Noise(1 << 18)}))
+	sevenZip := gitleaksFile(t, "testdata/archives/files.7z") // no Go library writes 7z
 	for _, tc := range []struct {
 		name     string
 		data     []byte
@@ -117,12 +118,16 @@ func TestHostileArchives(t *testing.T) {
 		{"truncated.tar.gz", gz[:len(gz)/2], nil, "", 1, "not a readable archive"},
 		{"encrypted.zip", archivetest.EncryptedZip(t, ghToken), nil, "", 1, "secret.txt"},
 		{"millions.zip", archivetest.ZipClaiming(t, 3_000_000), nil, "RESOURCE_LIMIT", 0, ""},
+		{"files.7z", sevenZip, []string{"--max-archive-size", "200"}, "RESOURCE_LIMIT", 1, ""}, // its first members (115 and 49 bytes) read, the third (285) over
 		{"not-really.tar.gz", []byte(ghToken), nil, "", 0, "not a readable archive"},
 		// A worker killed mid-archive (over its memory limit): nothing of
 		// the archive was on disk to leave behind.
 		{"killed.txt.gz", gzBomb(t, 2<<30), []string{"--max-archive-ratio", "100000000", "--max-archive-size", "8GiB", "--memory-limit", "150MiB", "--retries", "0"}, "RESOURCE_LIMIT", 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.data == nil {
+				t.Skip("no gitleaks module to take it from")
+			}
 			root, tmp := t.TempDir(), t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(root, tc.name), tc.data, 0o644))
 			out := filepath.Join(t.TempDir(), "out.jsonl")
@@ -152,6 +157,17 @@ func TestHostileArchives(t *testing.T) {
 			require.Less(t, peak, int64(200<<20), "the parent grew to %d bytes", peak)
 		})
 	}
+}
+
+// gitleaksFile is a file of the gitleaks module in go.mod (in the module
+// cache), or nil.
+func gitleaksFile(t *testing.T, rel string) []byte {
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/zricethezav/gitleaks/v8").Output()
+	if err != nil {
+		return nil
+	}
+	data, _ := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), filepath.FromSlash(rel)))
+	return data
 }
 
 // gzBomb is a gzip file of many members, each the same few bytes that
