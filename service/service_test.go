@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/archivetest"
 	"github.com/forkscan/forkscan/internal/sarifschema"
 	"github.com/forkscan/forkscan/service"
 )
@@ -224,8 +226,11 @@ func TestCancelAndDelete(t *testing.T) {
 // The status page lists the scans with their state and progress, and a
 // scan's page its findings: checked with Go's HTML parser.
 func TestStatusPage(t *testing.T) {
-	f := start(t, service.Config{}, "")
-	tree(t, f.root, map[string]string{"a.txt": "SECRET\n", "b.txt": "x"})
+	cfg := service.Config{Engine: engine.DefaultConfig()}
+	cfg.Engine.Workers, cfg.Engine.MaxArchiveDepth = 1, 8
+	f := start(t, cfg, "")
+	packed := archivetest.Zip(t, archivetest.File{Name: "in/c.txt", Data: []byte("x\nSECRET\n")})
+	tree(t, f.root, map[string]string{"a.txt": "SECRET\n", "b.zip": string(packed)})
 	id := f.submit(t, service.Request{Paths: []string{f.root}})
 	f.wait(t, id)
 	code, page := f.do(t, "GET", "/", nil)
@@ -247,6 +252,7 @@ func TestStatusPage(t *testing.T) {
 	require.Len(t, list, 1)
 	require.Contains(t, text(list[0]), "secret-word")
 	require.Contains(t, text(list[0]), "a.txt")
+	require.Contains(t, text(list[0]), "b.zip!in/c.txt", "a finding inside an archive, named with its member")
 }
 
 // find returns the nodes under n that match.
