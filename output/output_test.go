@@ -182,3 +182,25 @@ func TestShardHeaderAndEnd(t *testing.T) {
 	require.Equal(t, "abc", props["tree"])
 	require.NotContains(t, run(output.SARIF, output.Options{}), `"forkscan": {`, "a scan that is not a shard has no shard properties")
 }
+
+// Findings inside an archive name their member, in each format as
+// gitleaks writes it: archive!member; members not read are said.
+func TestArchiveMembers(t *testing.T) {
+	rec := ok("dist/x.tar.gz", "secrets", record.Finding{Rule: "k", Line: 3, Column: 7, Member: "in/y.zip!a b.txt"})
+	rec.Members = &record.Members{Read: 2, Bytes: 99, Notes: []record.MemberNote{{Member: "ln", Reason: "not a regular file (symlink)"}}}
+	recs := []record.Record{rec}
+	files := []*output.File{output.Track(1, 10, true)}
+
+	out, _ := write(t, output.Text, output.Options{}, recs, files)
+	require.Equal(t, "dist/x.tar.gz\n  !in/y.zip!a b.txt:3:7  secrets  k  \n  secrets  2 members read; not read: !ln (not a regular file (symlink))\n", out)
+
+	out, _ = write(t, output.SARIF, output.Options{Roots: []string{"/r"}}, recs, files)
+	require.NoError(t, sarifschema.Validate([]byte(out)))
+	require.Contains(t, out, `"uri": "dist/x.tar.gz!in/y.zip!a%20b.txt"`)
+
+	out, _ = write(t, output.JSONL, output.Options{}, recs, files)
+	var back record.Record
+	require.NoError(t, json.Unmarshal([]byte(out), &back))
+	require.Equal(t, rec.Findings, back.Findings)
+	require.Equal(t, rec.Members, back.Members)
+}

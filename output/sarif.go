@@ -133,7 +133,10 @@ func member(loc *sarif.ArtifactLocation, path string) *sarif.ArtifactLocation {
 	if path == "" {
 		return loc
 	}
-	uri := *loc.URI + "!" + strings.TrimPrefix((&url.URL{Path: path}).EscapedPath(), "./")
+	uri := *loc.URI
+	for seg := range strings.SplitSeq(path, "!") { // each escaped, the "!"s kept
+		uri += "!" + strings.TrimPrefix((&url.URL{Path: seg}).EscapedPath(), "./")
+	}
 	return sarif.NewArtifactLocation().WithURI(uri)
 }
 
