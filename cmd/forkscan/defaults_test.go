@@ -22,7 +22,8 @@ func TestREADMEDefaults(t *testing.T) {
 		}
 	}
 	fl := scanCommand(new(int)).Flags()
-	for _, name := range []string{"tasks", "retries", "backoff", "retry-delay", "timeout", "watchdog", "grace"} {
+	for _, name := range []string{"tasks", "retries", "backoff", "retry-delay", "timeout", "watchdog", "grace",
+		"max-archive-depth", "max-archive-size", "max-archive-members", "max-archive-ratio"} {
 		t.Run(name, func(t *testing.T) {
 			flag := fl.Lookup(name)
 			require.NotNil(t, flag)
