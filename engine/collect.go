@@ -101,6 +101,7 @@ func (r *Run) convert(res wire.Result, jb *job, pid int) Result {
 	out.SHA256 = d.GetSha256()
 	out.Findings = ipc.FindingsFromWire(d.GetFindings()) // an archive's error keeps what was found before it
 	out.Members = ipc.MembersFromWire(d.GetMembers())
+	out.Commit = ipc.CommitFromWire(d.GetCommit())
 	switch res.Status {
 	case pb.Status_STATUS_OK:
 		out.Status = StatusOK

@@ -66,6 +66,19 @@ type Config struct {
 	MaxArchiveSize    int64
 	MaxArchiveMembers int
 	MaxArchiveRatio   int
+	// History makes every job a commit of a git repository's history
+	// rather than a file (package history): the job's Root is the
+	// repository, its Path the job's name (a commit, a part of a commit,
+	// "staged" or "uncommitted"), and the content scanners read the lines
+	// its patch adds, hunk by hunk; each finding names its file
+	// (record.Finding.File) and each record its commit (record.Commit).
+	// A scanner that reads no content skips every job. HistoryPartBytes
+	// and HistoryPartFiles are the split the jobs were made with
+	// (history.Split), for the workers to deal a huge commit's files into
+	// the same parts. If false, jobs are files.
+	History          bool
+	HistoryPartBytes int64
+	HistoryPartFiles int
 	// Within, if set, are the directories every job's root lies in,
 	// absolute and with symlinks resolved (a service's roots): a worker
 	// opens each root beneath the one that holds it (beneath.OpenDirIn),

@@ -178,6 +178,9 @@ func (r *Run) configure(p *proc) error {
 		MaxArchiveRatio:   uint32(min(r.cfg.MaxArchiveRatio, math.MaxUint32)),
 		ScannerOptions:    r.cfg.ScannerOptions,
 		Within:            r.cfg.Within,
+		History:           r.cfg.History,
+		HistoryPartBytes:  r.cfg.HistoryPartBytes,
+		HistoryPartFiles:  uint32(min(max(r.cfg.HistoryPartFiles, 0), math.MaxUint32)),
 	}
 	if err := p.send(&pb.WorkRequest{Msg: &pb.WorkRequest_Configure{Configure: cfg}}); err != nil {
 		return err

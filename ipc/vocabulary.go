@@ -3,6 +3,7 @@ package ipc
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
@@ -47,6 +48,9 @@ func FindingsToWire(in []record.Finding) []*pb.Finding {
 			EndLine: int32(f.EndLine), EndColumn: int32(f.EndColumn),
 			Severity: ValidUTF8(string(f.Severity)), Match: ValidUTF8(f.Match),
 		}
+		if f.File != "" {
+			out[i].File = []byte(f.File)
+		}
 		if f.Member != "" {
 			out[i].Member = []byte(f.Member)
 		}
@@ -63,7 +67,31 @@ func FindingsFromWire(in []*pb.Finding) []record.Finding {
 	for i, f := range in {
 		out[i] = record.Finding{Rule: f.GetRule(), Message: f.GetMessage(), Line: int(f.GetLine()),
 			Column: int(f.GetColumn()), EndLine: int(f.GetEndLine()), EndColumn: int(f.GetEndColumn()),
-			Severity: record.Severity(f.GetSeverity()), Match: f.GetMatch(), Member: string(f.GetMember())}
+			Severity: record.Severity(f.GetSeverity()), Match: f.GetMatch(), Member: string(f.GetMember()), File: string(f.GetFile())}
+	}
+	return out
+}
+
+// CommitToWire puts a history record's commit on the wire; nil gives nil.
+func CommitToWire(c *record.Commit) *pb.Commit {
+	if c == nil {
+		return nil
+	}
+	out := &pb.Commit{Id: c.ID, Author: ValidUTF8(c.Author), Email: ValidUTF8(c.Email), Message: ValidUTF8(c.Message)}
+	if !c.Date.IsZero() {
+		out.Date = c.Date.Unix()
+	}
+	return out
+}
+
+// CommitFromWire rebuilds a history record's commit; nil gives nil.
+func CommitFromWire(c *pb.Commit) *record.Commit {
+	if c == nil {
+		return nil
+	}
+	out := &record.Commit{ID: c.GetId(), Author: c.GetAuthor(), Email: c.GetEmail(), Message: c.GetMessage()}
+	if c.GetDate() != 0 {
+		out.Date = time.Unix(c.GetDate(), 0).UTC()
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
@@ -23,13 +24,23 @@ type sarifFormat struct {
 	single bool // one root: locations are relative to it
 }
 
-func newSARIF(roots []string, shard *record.ShardHeader) *sarifFormat {
+func newSARIF(roots []string, shard *record.ShardHeader, repo *Repository) *sarifFormat {
 	s := &sarifFormat{
 		run:    sarif.NewRunWithInformationURI("forkscan", "https://github.com/forkscan/forkscan"),
 		inv:    sarif.NewInvocation().WithExecutionSuccessful(true),
 		single: len(roots) == 1,
 	}
 	s.run.AddInvocation(s.inv)
+	if repo != nil && repo.URI != "" {
+		vc := sarif.NewVersionControlDetails().WithRepositoryURI(repo.URI)
+		if repo.Revision != "" {
+			vc.WithRevisionID(repo.Revision)
+		}
+		if repo.Branch != "" {
+			vc.WithBranch(repo.Branch)
+		}
+		s.run.AddVersionControlProvenance(vc)
+	}
 	if shard != nil {
 		// What the shard is, where code-scanning services keep a run's
 		// facts; the id keeps two shards' uploads apart.
@@ -70,11 +81,18 @@ func (s *sarifFormat) add(_ *bytes.Buffer, rec record.Record, _ *File) error {
 		}
 		res := s.run.CreateResultForRule(f.Rule).WithLevel(level(f.Severity)).
 			WithMessage(sarif.NewTextMessage(msg + " (" + rec.Scanner + ")"))
-		phys := sarif.NewPhysicalLocation().WithArtifactLocation(member(loc, f.Member))
+		at := loc
+		if f.File != "" {
+			at = s.changed(rec, f.File)
+		}
+		phys := sarif.NewPhysicalLocation().WithArtifactLocation(member(at, f.Member))
 		if f.Line > 0 {
 			phys.WithRegion(region)
 		}
 		res.AddLocation(sarif.NewLocation().WithPhysicalLocation(phys))
+		if rec.Commit != nil {
+			inCommit(res, rec.Commit)
+		}
 	}
 	if rec.Error != nil {
 		s.inv.WithExecutionSuccessful(false)
@@ -124,6 +142,32 @@ func (s *sarifFormat) location(rec record.Record) *sarif.ArtifactLocation {
 		abs = rec.Name()
 	}
 	return sarif.NewArtifactLocation().WithURI((&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String())
+}
+
+// changed is where a finding in a commit's change is: the file's path
+// in the repository, as for a file of a tree.
+func (s *sarifFormat) changed(rec record.Record, file string) *sarif.ArtifactLocation {
+	rec.Path = file
+	return s.location(rec)
+}
+
+// inCommit says which commit a result was found in: its properties name
+// the commit, its author and date (as gitleaks' SARIF does), and a
+// partial fingerprint keeps a secret added in two commits two results.
+func inCommit(res *sarif.Result, c *record.Commit) {
+	bag := sarif.NewPropertyBag()
+	bag.Properties["commit"] = c.ID
+	if c.Author != "" {
+		bag.Properties["author"], bag.Properties["email"] = c.Author, c.Email
+	}
+	if !c.Date.IsZero() {
+		bag.Properties["date"] = c.Date.Format(time.RFC3339)
+	}
+	if c.Message != "" {
+		bag.Properties["message"] = c.Message
+	}
+	res.WithProperties(bag)
+	res.WithPartialFingerprints(map[string]string{"commitSha": c.ID})
 }
 
 // member is where a finding in an archive's member is: the archive's

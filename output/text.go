@@ -60,7 +60,7 @@ func (t *textFormat) block(buf *bytes.Buffer, recs []record.Record) {
 	}) {
 		return
 	}
-	fmt.Fprintf(buf, "%s\n", t.paint(ansiBold, t.show(recs[0])))
+	fmt.Fprintf(buf, "%s\n", t.heading(recs))
 	for _, r := range recs {
 		if r.Error != nil {
 			fmt.Fprintf(buf, "  %s  %s %s\n", r.Scanner, t.paint(ansiRed, "error "+r.Error.Category.String()), r.Error.Message)
@@ -72,6 +72,9 @@ func (t *textFormat) block(buf *bytes.Buffer, recs []record.Record) {
 			}
 			if f.Member != "" {
 				where = "!" + f.Member + ":" + where
+			}
+			if f.File != "" {
+				where = f.File + ":" + strings.TrimPrefix(where, ":")
 			}
 			fmt.Fprintf(buf, "  %s  %s  %s  %s", t.paint(ansiDim, where), r.Scanner, t.paint(ansiYel, f.Rule), f.Message)
 			if f.Match != "" {
@@ -93,13 +96,32 @@ func (t *textFormat) notes(buf *bytes.Buffer, r record.Record) {
 	}
 	m := r.Members
 	var said []string
+	mark, what := "!", "members read; not read:"
+	if r.Commit != nil {
+		mark, what = "", "changes read; files not read:"
+	}
 	for _, n := range m.Notes[:min(len(m.Notes), notesShown)] {
-		said = append(said, fmt.Sprintf("!%s (%s)", n.Member, n.Reason))
+		said = append(said, fmt.Sprintf("%s%s (%s)", mark, n.Member, n.Reason))
 	}
 	if more := len(m.Notes) - len(said) + m.Dropped; more > 0 {
 		said = append(said, fmt.Sprintf("and %d more", more))
 	}
-	fmt.Fprintf(buf, "  %s  %s %s\n", r.Scanner, t.paint(ansiDim, fmt.Sprintf("%d members read; not read:", m.Read)), strings.Join(said, ", "))
+	fmt.Fprintf(buf, "  %s  %s %s\n", r.Scanner, t.paint(ansiDim, fmt.Sprintf("%d %s", m.Read, what)), strings.Join(said, ", "))
+}
+
+// heading is the first line of a block: the file's name, or for a job of
+// a repository's history its commit, who made it, when, and its message.
+func (t *textFormat) heading(recs []record.Record) string {
+	i := slices.IndexFunc(recs, func(r record.Record) bool { return r.Commit != nil })
+	if i < 0 {
+		return t.paint(ansiBold, t.show(recs[0]))
+	}
+	c := recs[i].Commit
+	name := "commit " + c.Short()
+	if _, part, ok := strings.Cut(recs[i].Path, ":"); ok {
+		name += " (part " + part + ")"
+	}
+	return fmt.Sprintf("%s  %s", t.paint(ansiBold, name), t.paint(ansiDim, fmt.Sprintf("%s <%s> %s  %s", c.Author, c.Email, c.Date.Format("2006-01-02"), c.Message)))
 }
 
 // show is how the text names a record's file: relative to the base

@@ -55,6 +55,20 @@ type Options struct {
 	// Resumed says the output continues a file that begins with Shard
 	// already (resume.Load leaves it so).
 	Resumed bool
+	// Repository, if set, is the git repository whose history the run
+	// scans: SARIF names it in the run's versionControlProvenance.
+	Repository *Repository
+}
+
+// Repository is a scanned history's repository, as SARIF's version
+// control provenance names it.
+type Repository struct {
+	// URI is where it is: its remote's URL (no credentials), or a file
+	// URI of its directory.
+	URI string
+	// Revision is the commit HEAD named, and Branch its branch, when the
+	// scan began; either may be empty.
+	Revision, Branch string
 }
 
 // Writer writes records in arrival order in one format, whole lines at a
@@ -84,7 +98,7 @@ func New(w io.Writer, name string, o Options) (*Writer, error) {
 	case Text:
 		f = &textFormat{color: o.Color, base: o.Base, pending: map[*File][]record.Record{}}
 	case SARIF:
-		f = newSARIF(o.Roots, o.Shard)
+		f = newSARIF(o.Roots, o.Shard, o.Repository)
 	default:
 		return nil, fmt.Errorf("output: unknown format %q (known: %s)", name, strings.Join(Formats, ", "))
 	}

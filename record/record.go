@@ -42,11 +42,19 @@ type Finding struct {
 	// the paths of nested members joined by "!", as gitleaks writes them
 	// ("inner/files.zip!files/api.go"); empty for the file itself.
 	Member string `json:"member,omitempty"`
+	// File is, for a finding in a repository's history, the path of the
+	// file the commit changed, in the commit's tree (the record names the
+	// commit); empty for a finding in a file of a tree.
+	File string `json:"file,omitempty"`
 }
 
-// Where names the finding's place as gitleaks does: the file's name, and
-// "!" and the member's path for a finding inside an archive.
+// Where names the finding's place as gitleaks does: the file's name (the
+// changed file's, in a commit), and "!" and the member's path for a
+// finding inside an archive.
 func (f Finding) Where(name string) string {
+	if f.File != "" {
+		name = f.File
+	}
 	if f.Member == "" {
 		return name
 	}
@@ -129,7 +137,8 @@ type Record struct {
 	Attempts   int             // how many times the file was sent to a worker
 	WorkerPID  int             // the process that made the record; 0 if none did
 	SHA256     []byte          // of the content the scanner saw; nil if it read none
-	Members    *Members        // set for an archive whose members were read
+	Members    *Members        // set for an archive whose members were read, or a commit's files
+	Commit     *Commit         // set for a job of a repository's history whose patch showed its commit
 }
 
 // Name is the name to open the record's file by: Join(Root, Path).
@@ -150,6 +159,7 @@ type line struct {
 	WorkerPID  int             `json:"worker_pid"`
 	SHA256     string          `json:"sha256,omitempty"`
 	Members    *Members        `json:"members,omitempty"`
+	Commit     *Commit         `json:"commit,omitempty"`
 }
 
 // MarshalJSON writes the record as the JSON lines output does. A path
@@ -157,7 +167,7 @@ type line struct {
 // bytes in "path_base64"; findings are [] rather than null.
 func (r Record) MarshalJSON() ([]byte, error) {
 	l := line{Root: r.Root, Path: r.Path, Scanner: r.Scanner, Status: r.Status, Findings: r.Findings,
-		Data: r.Data, Error: r.Error, Reason: r.Reason, Attempts: r.Attempts, WorkerPID: r.WorkerPID, Members: r.Members}
+		Data: r.Data, Error: r.Error, Reason: r.Reason, Attempts: r.Attempts, WorkerPID: r.WorkerPID, Members: r.Members, Commit: r.Commit}
 	if r.SHA256 != nil {
 		l.SHA256 = hex.EncodeToString(r.SHA256)
 	}
@@ -197,7 +207,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		}
 	}
 	*r = Record{Root: l.Root, Path: path, Scanner: l.Scanner, Status: l.Status, Findings: l.Findings,
-		Data: l.Data, Error: l.Error, Reason: l.Reason, Attempts: l.Attempts, WorkerPID: l.WorkerPID, SHA256: sum, Members: l.Members}
+		Data: l.Data, Error: l.Error, Reason: l.Reason, Attempts: l.Attempts, WorkerPID: l.WorkerPID, SHA256: sum, Members: l.Members, Commit: l.Commit}
 	return nil
 }
 

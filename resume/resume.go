@@ -93,6 +93,11 @@ type Options struct {
 	// (engine.Config.Within): each root is opened beneath them to hash
 	// its files again.
 	Within []string
+	// History says the output is of a repository's history: an ok record
+	// of a commit (its path the commit's object name, or a part of one)
+	// stays true whatever the work tree holds, since a commit's content is
+	// its name; a record of staged or uncommitted changes never does.
+	History bool
 	// MaxSize, if positive, is the most of a file hashed to see whether
 	// it changed (engine.Config.MaxFileSize): a larger one has changed,
 	// since a record of it would not say ok.
@@ -287,6 +292,13 @@ func adopt(lines []line, roots []string, force bool) (map[int]bool, error) {
 // symlink out of it, never waiting on a FIFO), and the hashing stops when
 // ctx ends.
 func stillTrue(ctx context.Context, lines []line, roots []string, o Options) ([]bool, error) {
+	if o.History {
+		keep := make([]bool, len(lines))
+		for i, l := range lines {
+			keep[i] = l.rec.Status == record.StatusOK && isCommitJob(l.rec.Path)
+		}
+		return keep, nil
+	}
 	want := map[fileKey]string{} // the SHA-256 the records need; "" if they disagree
 	for _, l := range lines {
 		sum := string(l.rec.SHA256)
@@ -427,4 +439,14 @@ func replaceFile(path string, data []byte) error {
 		_ = os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// isCommitJob reports whether path names a commit, or a part of one
+// ("<object name>:2/5"): hex digits, 40 (SHA-1) or 64 (SHA-256) of them.
+func isCommitJob(path string) bool {
+	id, _, _ := strings.Cut(path, ":")
+	if len(id) != 40 && len(id) != 64 {
+		return false
+	}
+	return strings.Trim(id, "0123456789abcdef") == ""
 }

@@ -31,10 +31,19 @@ import (
 	"github.com/forkscan/forkscan/tree"
 )
 
+// Walk is what a Source turns into jobs: a tree's files (*tree.Walker),
+// or the commits of a repository's history (*History), as entries that
+// it counts as it yields them.
+type Walk interface {
+	Walk(yield func(tree.Entry) bool)
+	Stopped() bool // the walk was stopped before its end
+	Counts() tree.Counts
+}
+
 // Source wires a walk to a run and the run to an output. Its zero value
 // is not usable: Walker and Out are needed.
 type Source struct {
-	Walker   *tree.Walker
+	Walker   Walk
 	Scanners []string      // the run's scanners, as in engine.Config
 	Done     *resume.Prior // what an earlier output holds; nil: nothing
 	Out      *output.Writer

@@ -67,6 +67,7 @@ type scanFlags struct {
 
 	shard shardFlags // scan's alone: serve has none
 
+	settingsExtra string          // what else decides a shard's records: a history's revisions
 	scannersGiven bool            // -s was given (on the command line or in the config)
 	tools         []external.Tool // [[exec]] tables of the config file
 	notice        *notices        // the settings files read, said on stderr before the run

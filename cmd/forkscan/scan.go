@@ -34,15 +34,32 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	}
 	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
 	defer signals.Stop()
-	roots := tree.Roots(args)
-	header, err := shardHeader(shard, roots, cfg, f)
+	walk := &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}
+	return runWalk(ctx, signals, f, plan{cfg: cfg, shard: shard, roots: tree.Roots(args), walk: walk}, stdout, stderr)
+}
+
+// plan is what a scan walks and how: a tree's files, or a history's
+// commits.
+type plan struct {
+	cfg   engine.Config
+	shard tree.Shard
+	roots []string
+	walk  scanrun.Walk
+	repo  *output.Repository // the history's repository, for SARIF
+}
+
+// runWalk runs a planned scan: its records go to the output, resumed if
+// asked, and its summary to stderr; it returns the exit code.
+func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan, stdout, stderr io.Writer) (int, error) {
+	cfg := p.cfg
+	header, err := shardHeader(p.shard, p.roots, cfg, f)
 	if err != nil {
 		return exitUsage, err
 	}
-	src := &scanrun.Source{Walker: &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}, Scanners: cfg.Scanners}
+	src := &scanrun.Source{Walker: p.walk, Scanners: cfg.Scanners}
 	var resumed *resume.Report
 	if f.resume {
-		prior, rep, err := resume.Load(ctx, f.output, roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header, MaxSize: cfg.MaxFileSize})
+		prior, rep, err := resume.Load(ctx, f.output, p.roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header, MaxSize: cfg.MaxFileSize, History: cfg.History})
 		if err != nil {
 			return resumeFailed(ctx, f.output, err)
 		}
@@ -54,7 +71,7 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	}
 	defer closeOut()
 	prog := newProgress(progressMode(f, stderr), stderr, src)
-	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: roots, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume})
+	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}
@@ -72,7 +89,7 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 		}
 		_ = src.Out.Close()
 		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "forkscan: interrupted while the workers started: no file was scanned")
+			fmt.Fprintln(stderr, "forkscan: interrupted while the workers started: nothing was scanned")
 		}
 		return startFailed(ctx, err)
 	}

@@ -157,8 +157,9 @@ func settings(cfg engine.Config, f scanFlags) string {
 		Exclude     []string
 		MaxFileSize int64
 		Archives    [4]int64
+		History     string `json:",omitempty"`
 	}{cfg.Scanners, cfg.ScannerOptions, f.noIgnore, slices.Sorted(slices.Values(f.include)), slices.Sorted(slices.Values(f.exclude)), cfg.MaxFileSize,
-		[4]int64{int64(cfg.MaxArchiveDepth), cfg.MaxArchiveSize, int64(cfg.MaxArchiveMembers), int64(cfg.MaxArchiveRatio)}})
+		[4]int64{int64(cfg.MaxArchiveDepth), cfg.MaxArchiveSize, int64(cfg.MaxArchiveMembers), int64(cfg.MaxArchiveRatio)}, f.settingsExtra})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }

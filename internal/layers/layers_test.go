@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 
 	// The worker process: runs registered scanners, names none; and the
 	// public door to it, worker.Main.
-	"internal/workerproc": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan", "beneath", "unpack"},
+	"internal/workerproc": {"ipc", "proto/forkscan/v1", "record", "internal/", "worker/scan", "beneath", "unpack", "history"},
 	"worker":              {"internal/workerproc"},
 
 	// Stand-alone libraries.
@@ -51,6 +51,7 @@ var allowed = map[string][]string{
 	"beneath":     nil, // opening a scanned tree's files: beneath its root, never waiting, bounded
 	"leaks":       nil, // finding secrets in text with gitleaks' rules
 	"unpack":      nil, // what archives and compressed files hold, bounded
+	"history":     nil, // what a git repository's history adds, read with git
 
 	// The parent.
 	"engine": {"ipc", "worker/scan", "record", "proto/forkscan/v1", "semregistry", "shutdown", "internal/"},
@@ -63,11 +64,11 @@ var allowed = map[string][]string{
 	"merge": {"record", "resume", "output"},
 
 	// One scan of trees into an output, on those libraries and the engine.
-	"scanrun": {"engine", "tree", "output", "resume", "record"},
+	"scanrun": {"engine", "tree", "output", "resume", "record", "history"},
 
 	// The service: scans submitted over HTTP, on scanrun; it names the
 	// scanners and tools a request may ask for.
-	"service": {"scanrun", "engine", "tree", "output", "resume", "record", "semregistry", "shutdown", "worker/scan", "worker/scan/"},
+	"service": {"scanrun", "engine", "tree", "output", "resume", "record", "semregistry", "shutdown", "worker/scan", "worker/scan/", "history"},
 
 	// Programs.
 	"cmd/":      {"*"},

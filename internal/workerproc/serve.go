@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forkscan/forkscan/history"
 	"github.com/forkscan/forkscan/internal/semline"
 	"github.com/forkscan/forkscan/internal/taskboard"
 	"github.com/forkscan/forkscan/internal/wire"
@@ -47,6 +48,8 @@ type session struct {
 	// Only in a session with batch scanners.
 	forming   sync.Mutex
 	maxSize   int64
+	history   bool            // every job is a commit of a repository's history
+	split     history.Split   // how the history's huge commits were split
 	archives  unpack.Limits   // MaxDepth 0: archives are files like any other
 	roots     *roots          // the jobs' roots, open
 	ctx       context.Context // cancelled by Shutdown or a broken stream
@@ -133,6 +136,8 @@ func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 		MaxDepth: int(cfg.GetMaxArchiveDepth()), MaxBytes: cfg.GetMaxArchiveSize(),
 		MaxMembers: int(cfg.GetMaxArchiveMembers()), MaxRatio: int(cfg.GetMaxArchiveRatio()),
 		MaxMember: cfg.GetMaxFileSize(), // a member is held in memory as a file is
+	}, history: cfg.GetHistory(), split: history.Split{
+		Bytes: cfg.GetHistoryPartBytes(), Files: int(cfg.GetHistoryPartFiles()), MaxFile: cfg.GetMaxFileSize(),
 	}}
 	for i, name := range cfg.GetScanners() {
 		def, ok := scan.Lookup(name)
@@ -145,7 +150,7 @@ func configure(stream ipc.WorkerStream, line *semline.Line) (*session, error) {
 		}
 		s.scanners = append(s.scanners, bound{def: def, sc: sc})
 		s.all |= 1 << i
-		if most := batchMost(def, sc); most > 1 {
+		if most := batchMost(def, sc); most > 1 && !s.history { // a commit's changes are read in the worker: no batches
 			s.batch |= 1 << i
 			s.batchMost = max(s.batchMost, most)
 		}

@@ -33,8 +33,9 @@ type task struct {
 	parent context.Context
 	state  atomic.Int32
 
-	buf  []byte    // the file read for the running job, reused for the next
-	file scan.File // the running job's file, reused for the next (scanners keep neither)
+	buf     []byte    // the file read for the running job, reused for the next
+	file    scan.File // the running job's file, reused for the next (scanners keep neither)
+	readers readers   // of the repositories of a history's jobs, kept for the task's next job
 
 	mu     sync.Mutex
 	cur    uint64 // job id running now, 0 when idle
@@ -43,7 +44,7 @@ type task struct {
 }
 
 func newTask(index int, parent context.Context) *task {
-	t := &task{index: index, parent: parent}
+	t := &task{index: index, parent: parent, readers: readers{}}
 	t.ctx, t.cancel = context.WithCancel(parent)
 	return t
 }
@@ -69,6 +70,7 @@ func (t *task) run(s *session) {
 		}
 		t.end()
 	}
+	t.readers.close()
 	t.cancel()
 }
 
@@ -111,15 +113,10 @@ func (s *session) setOf(job wire.Job) uint64 {
 // result per scanner to the outbox. It reports whether the job finished:
 // not cut short by Shutdown.
 func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.File, later uint64) (finished bool) {
-	set := s.setOf(job)
-	if extra := set &^ s.all; extra != 0 {
-		e := scan.Errorf(scan.InvalidInput, "job %d names scanner index %d, beyond the run's %d", job.ID, bits.TrailingZeros64(extra), len(s.scanners))
-		for i := range each(extra) {
-			s.out.add(errorResult(job.ID, i, e))
-		}
-		set &= s.all
+	if s.history {
+		return s.runCommit(ctx, t, job)
 	}
-	set &^= later
+	set := s.validSet(job) &^ later
 	t.state.Store(stateParsing)
 	*f = scan.File{Root: job.Root, Path: job.Path}
 	var rootErr, parseErr *scan.Error

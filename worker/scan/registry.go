@@ -20,6 +20,12 @@ type Def struct {
 	// (the default), a binary file is recorded as skipped for this scanner
 	// without calling it.
 	Binary bool
+	// History reports whether the scanner reads the changes of a
+	// repository's history (scan.File.Change: the lines one hunk of a
+	// commit adds, never a file on disk). When false (the default), a run
+	// of a history records every commit as skipped for this scanner. It
+	// needs Content.
+	History bool
 	// New builds the scanner. It is called once per worker process, before
 	// the worker reports ready, so expensive set-up (compiling rules) is paid
 	// once per process, not per file. An error fails the worker's start.

@@ -83,6 +83,15 @@ type File struct {
 	// record, each marked with its member (record.Finding.Member).
 	Unpacked bool
 	Member   string
+	// Change says Data is not a file but the lines a change to the file
+	// at Path adds, one hunk of a patch of a repository's history (the
+	// job's Root is the repository): a scanner reads Data, never the file
+	// (Path names it in the commit's tree, not on disk), and counts lines
+	// from Line, the line of the file Data starts on. Commit names the
+	// commit; it is empty for staged or uncommitted changes.
+	Change bool
+	Commit string
+	Line   int
 }
 
 // Name is the name of the file: Path joined to Root (see record.Join). The

@@ -484,8 +484,17 @@ type Configure struct {
 	MaxArchiveSize    int64  `protobuf:"varint,8,opt,name=max_archive_size,json=maxArchiveSize,proto3" json:"max_archive_size,omitempty"`
 	MaxArchiveMembers uint32 `protobuf:"varint,9,opt,name=max_archive_members,json=maxArchiveMembers,proto3" json:"max_archive_members,omitempty"`
 	MaxArchiveRatio   uint32 `protobuf:"varint,10,opt,name=max_archive_ratio,json=maxArchiveRatio,proto3" json:"max_archive_ratio,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Every job is a commit of a git repository's history, not a file: its
+	// root is the repository and its path names the job (package history:
+	// a commit, a part of one, "staged" or "uncommitted"); the content
+	// scanners read the lines its patch adds.
+	History bool `protobuf:"varint,11,opt,name=history,proto3" json:"history,omitempty"`
+	// The split the history's jobs were made with: the most bytes and files
+	// of one part of a commit too large for one job.
+	HistoryPartBytes int64  `protobuf:"varint,12,opt,name=history_part_bytes,json=historyPartBytes,proto3" json:"history_part_bytes,omitempty"`
+	HistoryPartFiles uint32 `protobuf:"varint,13,opt,name=history_part_files,json=historyPartFiles,proto3" json:"history_part_files,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Configure) Reset() {
@@ -584,6 +593,27 @@ func (x *Configure) GetMaxArchiveMembers() uint32 {
 func (x *Configure) GetMaxArchiveRatio() uint32 {
 	if x != nil {
 		return x.MaxArchiveRatio
+	}
+	return 0
+}
+
+func (x *Configure) GetHistory() bool {
+	if x != nil {
+		return x.History
+	}
+	return false
+}
+
+func (x *Configure) GetHistoryPartBytes() int64 {
+	if x != nil {
+		return x.HistoryPartBytes
+	}
+	return 0
+}
+
+func (x *Configure) GetHistoryPartFiles() uint32 {
+	if x != nil {
+		return x.HistoryPartFiles
 	}
 	return 0
 }
@@ -1197,7 +1227,9 @@ type ResultDetail struct {
 	Sha256 []byte `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	// Set when the file is an archive or a compressed file whose members
 	// were read.
-	Members       *Members `protobuf:"bytes,7,opt,name=members,proto3" json:"members,omitempty"`
+	Members *Members `protobuf:"bytes,7,opt,name=members,proto3" json:"members,omitempty"`
+	// Set for a job of a repository's history whose patch showed a commit.
+	Commit        *Commit `protobuf:"bytes,8,opt,name=commit,proto3" json:"commit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1281,6 +1313,92 @@ func (x *ResultDetail) GetMembers() *Members {
 	return nil
 }
 
+func (x *ResultDetail) GetCommit() *Commit {
+	if x != nil {
+		return x.Commit
+	}
+	return nil
+}
+
+// Commit is who made a commit of a scanned history, when, and why.
+type Commit struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Author string                 `protobuf:"bytes,2,opt,name=author,proto3" json:"author,omitempty"`
+	Email  string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// The author's date, in seconds since 1970 (UTC).
+	Date int64 `protobuf:"varint,4,opt,name=date,proto3" json:"date,omitempty"`
+	// The message's first line.
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Commit) Reset() {
+	*x = Commit{}
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Commit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Commit) ProtoMessage() {}
+
+func (x *Commit) ProtoReflect() protoreflect.Message {
+	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Commit.ProtoReflect.Descriptor instead.
+func (*Commit) Descriptor() ([]byte, []int) {
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Commit) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Commit) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *Commit) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Commit) GetDate() int64 {
+	if x != nil {
+		return x.Date
+	}
+	return 0
+}
+
+func (x *Commit) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // Members is what reading an archive's members came to.
 type Members struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1296,7 +1414,7 @@ type Members struct {
 
 func (x *Members) Reset() {
 	*x = Members{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1426,7 @@ func (x *Members) String() string {
 func (*Members) ProtoMessage() {}
 
 func (x *Members) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[14]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1439,7 @@ func (x *Members) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Members.ProtoReflect.Descriptor instead.
 func (*Members) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{14}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Members) GetRead() uint32 {
@@ -1363,7 +1481,7 @@ type MemberNote struct {
 
 func (x *MemberNote) Reset() {
 	*x = MemberNote{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1375,7 +1493,7 @@ func (x *MemberNote) String() string {
 func (*MemberNote) ProtoMessage() {}
 
 func (x *MemberNote) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[15]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1388,7 +1506,7 @@ func (x *MemberNote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberNote.ProtoReflect.Descriptor instead.
 func (*MemberNote) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{15}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MemberNote) GetMember() []byte {
@@ -1420,14 +1538,17 @@ type Finding struct {
 	// Where in an archive the finding is: the member's path, nested members
 	// joined by "!" (empty for the file itself). Bytes, not a string: a
 	// member's name is any bytes its archive holds.
-	Member        []byte `protobuf:"bytes,9,opt,name=member,proto3" json:"member,omitempty"`
+	Member []byte `protobuf:"bytes,9,opt,name=member,proto3" json:"member,omitempty"`
+	// For a finding in a repository's history: the file's path in the commit
+	// (the result's job names the commit). Bytes: a path is any bytes.
+	File          []byte `protobuf:"bytes,10,opt,name=file,proto3" json:"file,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1560,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[16]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1573,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{16}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Finding) GetRule() string {
@@ -1518,6 +1639,13 @@ func (x *Finding) GetMember() []byte {
 	return nil
 }
 
+func (x *Finding) GetFile() []byte {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
 // Error is a typed failure that crosses the process boundary intact.
 type Error struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1530,7 +1658,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1542,7 +1670,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[17]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1555,7 +1683,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{17}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Error) GetCategory() ErrorCategory {
@@ -1593,7 +1721,7 @@ type Metrics struct {
 
 func (x *Metrics) Reset() {
 	*x = Metrics{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[18]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1733,7 @@ func (x *Metrics) String() string {
 func (*Metrics) ProtoMessage() {}
 
 func (x *Metrics) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[18]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1746,7 @@ func (x *Metrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics.ProtoReflect.Descriptor instead.
 func (*Metrics) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{18}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Metrics) GetTasksIdle() uint32 {
@@ -1666,7 +1794,7 @@ type WorkerComplete struct {
 
 func (x *WorkerComplete) Reset() {
 	*x = WorkerComplete{}
-	mi := &file_forkscan_v1_worker_proto_msgTypes[19]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1678,7 +1806,7 @@ func (x *WorkerComplete) String() string {
 func (*WorkerComplete) ProtoMessage() {}
 
 func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
-	mi := &file_forkscan_v1_worker_proto_msgTypes[19]
+	mi := &file_forkscan_v1_worker_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1691,7 +1819,7 @@ func (x *WorkerComplete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerComplete.ProtoReflect.Descriptor instead.
 func (*WorkerComplete) Descriptor() ([]byte, []int) {
-	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{19}
+	return file_forkscan_v1_worker_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *WorkerComplete) GetJobsDone() uint64 {
@@ -1722,7 +1850,7 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x11semaphore_release\x18\x05 \x01(\v2\x1d.forkscan.v1.SemaphoreReleaseH\x00R\x10semaphoreRelease\x12F\n" +
 	"\x0fworker_complete\x18\x06 \x01(\v2\x1b.forkscan.v1.WorkerCompleteH\x00R\x0eworkerComplete\x12I\n" +
 	"\x10configure_failed\x18\a \x01(\v2\x1c.forkscan.v1.ConfigureFailedH\x00R\x0fconfigureFailedB\x05\n" +
-	"\x03msg\"\xdb\x03\n" +
+	"\x03msg\"\xd1\x04\n" +
 	"\tConfigure\x12\x1a\n" +
 	"\bscanners\x18\x01 \x03(\tR\bscanners\x12\x14\n" +
 	"\x05tasks\x18\x02 \x01(\rR\x05tasks\x12\x16\n" +
@@ -1734,7 +1862,10 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\x10max_archive_size\x18\b \x01(\x03R\x0emaxArchiveSize\x12.\n" +
 	"\x13max_archive_members\x18\t \x01(\rR\x11maxArchiveMembers\x12*\n" +
 	"\x11max_archive_ratio\x18\n" +
-	" \x01(\rR\x0fmaxArchiveRatio\x1aA\n" +
+	" \x01(\rR\x0fmaxArchiveRatio\x12\x18\n" +
+	"\ahistory\x18\v \x01(\bR\ahistory\x12,\n" +
+	"\x12history_part_bytes\x18\f \x01(\x03R\x10historyPartBytes\x12,\n" +
+	"\x12history_part_files\x18\r \x01(\rR\x10historyPartFiles\x1aA\n" +
 	"\x13ScannerOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xa7\x01\n" +
@@ -1775,7 +1906,7 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\bstatuses\x18\x03 \x03(\x0e2\x13.forkscan.v1.StatusR\bstatuses\x123\n" +
 	"\adetails\x18\x04 \x03(\v2\x19.forkscan.v1.ResultDetailR\adetails\x12\x17\n" +
 	"\abusy_ns\x18\x05 \x01(\x04R\x06busyNs\x12#\n" +
-	"\rjobs_finished\x18\x06 \x01(\rR\fjobsFinished\"\xfd\x01\n" +
+	"\rjobs_finished\x18\x06 \x01(\rR\fjobsFinished\"\xaa\x02\n" +
 	"\fResultDetail\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x120\n" +
 	"\bfindings\x18\x02 \x03(\v2\x14.forkscan.v1.FindingR\bfindings\x12\x12\n" +
@@ -1784,7 +1915,14 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\vskip_reason\x18\x05 \x01(\tR\n" +
 	"skipReason\x12\x16\n" +
 	"\x06sha256\x18\x06 \x01(\fR\x06sha256\x12.\n" +
-	"\amembers\x18\a \x01(\v2\x14.forkscan.v1.MembersR\amembers\"|\n" +
+	"\amembers\x18\a \x01(\v2\x14.forkscan.v1.MembersR\amembers\x12+\n" +
+	"\x06commit\x18\b \x01(\v2\x13.forkscan.v1.CommitR\x06commit\"t\n" +
+	"\x06Commit\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06author\x18\x02 \x01(\tR\x06author\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x12\n" +
+	"\x04date\x18\x04 \x01(\x03R\x04date\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"|\n" +
 	"\aMembers\x12\x12\n" +
 	"\x04read\x18\x01 \x01(\rR\x04read\x12\x14\n" +
 	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12-\n" +
@@ -1793,7 +1931,7 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\n" +
 	"MemberNote\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\fR\x06member\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xe7\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xfb\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
@@ -1804,7 +1942,9 @@ const file_forkscan_v1_worker_proto_rawDesc = "" +
 	"\bend_line\x18\a \x01(\x05R\aendLine\x12\x1d\n" +
 	"\n" +
 	"end_column\x18\b \x01(\x05R\tendColumn\x12\x16\n" +
-	"\x06member\x18\t \x01(\fR\x06member\"w\n" +
+	"\x06member\x18\t \x01(\fR\x06member\x12\x12\n" +
+	"\x04file\x18\n" +
+	" \x01(\fR\x04file\"w\n" +
 	"\x05Error\x126\n" +
 	"\bcategory\x18\x01 \x01(\x0e2\x1a.forkscan.v1.ErrorCategoryR\bcategory\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
@@ -1849,7 +1989,7 @@ func file_forkscan_v1_worker_proto_rawDescGZIP() []byte {
 }
 
 var file_forkscan_v1_worker_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_forkscan_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_forkscan_v1_worker_proto_goTypes = []any{
 	(Status)(0),              // 0: forkscan.v1.Status
 	(ErrorCategory)(0),       // 1: forkscan.v1.ErrorCategory
@@ -1867,13 +2007,14 @@ var file_forkscan_v1_worker_proto_goTypes = []any{
 	(*Ready)(nil),            // 13: forkscan.v1.Ready
 	(*Results)(nil),          // 14: forkscan.v1.Results
 	(*ResultDetail)(nil),     // 15: forkscan.v1.ResultDetail
-	(*Members)(nil),          // 16: forkscan.v1.Members
-	(*MemberNote)(nil),       // 17: forkscan.v1.MemberNote
-	(*Finding)(nil),          // 18: forkscan.v1.Finding
-	(*Error)(nil),            // 19: forkscan.v1.Error
-	(*Metrics)(nil),          // 20: forkscan.v1.Metrics
-	(*WorkerComplete)(nil),   // 21: forkscan.v1.WorkerComplete
-	nil,                      // 22: forkscan.v1.Configure.ScannerOptionsEntry
+	(*Commit)(nil),           // 16: forkscan.v1.Commit
+	(*Members)(nil),          // 17: forkscan.v1.Members
+	(*MemberNote)(nil),       // 18: forkscan.v1.MemberNote
+	(*Finding)(nil),          // 19: forkscan.v1.Finding
+	(*Error)(nil),            // 20: forkscan.v1.Error
+	(*Metrics)(nil),          // 21: forkscan.v1.Metrics
+	(*WorkerComplete)(nil),   // 22: forkscan.v1.WorkerComplete
+	nil,                      // 23: forkscan.v1.Configure.ScannerOptionsEntry
 }
 var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	4,  // 0: forkscan.v1.WorkRequest.configure:type_name -> forkscan.v1.Configure
@@ -1884,28 +2025,29 @@ var file_forkscan_v1_worker_proto_depIdxs = []int32{
 	8,  // 5: forkscan.v1.WorkRequest.drain:type_name -> forkscan.v1.Drain
 	13, // 6: forkscan.v1.WorkResponse.ready:type_name -> forkscan.v1.Ready
 	14, // 7: forkscan.v1.WorkResponse.results:type_name -> forkscan.v1.Results
-	20, // 8: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
+	21, // 8: forkscan.v1.WorkResponse.metrics:type_name -> forkscan.v1.Metrics
 	9,  // 9: forkscan.v1.WorkResponse.semaphore_request:type_name -> forkscan.v1.SemaphoreRequest
 	10, // 10: forkscan.v1.WorkResponse.semaphore_release:type_name -> forkscan.v1.SemaphoreRelease
-	21, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
+	22, // 11: forkscan.v1.WorkResponse.worker_complete:type_name -> forkscan.v1.WorkerComplete
 	12, // 12: forkscan.v1.WorkResponse.configure_failed:type_name -> forkscan.v1.ConfigureFailed
-	22, // 13: forkscan.v1.Configure.scanner_options:type_name -> forkscan.v1.Configure.ScannerOptionsEntry
-	19, // 14: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
-	19, // 15: forkscan.v1.ConfigureFailed.error:type_name -> forkscan.v1.Error
+	23, // 13: forkscan.v1.Configure.scanner_options:type_name -> forkscan.v1.Configure.ScannerOptionsEntry
+	20, // 14: forkscan.v1.SemaphoreGrant.error:type_name -> forkscan.v1.Error
+	20, // 15: forkscan.v1.ConfigureFailed.error:type_name -> forkscan.v1.Error
 	0,  // 16: forkscan.v1.Results.statuses:type_name -> forkscan.v1.Status
 	15, // 17: forkscan.v1.Results.details:type_name -> forkscan.v1.ResultDetail
-	18, // 18: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
-	19, // 19: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
-	16, // 20: forkscan.v1.ResultDetail.members:type_name -> forkscan.v1.Members
-	17, // 21: forkscan.v1.Members.notes:type_name -> forkscan.v1.MemberNote
-	1,  // 22: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
-	2,  // 23: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
-	3,  // 24: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
-	24, // [24:25] is the sub-list for method output_type
-	23, // [23:24] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	19, // 18: forkscan.v1.ResultDetail.findings:type_name -> forkscan.v1.Finding
+	20, // 19: forkscan.v1.ResultDetail.error:type_name -> forkscan.v1.Error
+	17, // 20: forkscan.v1.ResultDetail.members:type_name -> forkscan.v1.Members
+	16, // 21: forkscan.v1.ResultDetail.commit:type_name -> forkscan.v1.Commit
+	18, // 22: forkscan.v1.Members.notes:type_name -> forkscan.v1.MemberNote
+	1,  // 23: forkscan.v1.Error.category:type_name -> forkscan.v1.ErrorCategory
+	2,  // 24: forkscan.v1.WorkerService.Work:input_type -> forkscan.v1.WorkRequest
+	3,  // 25: forkscan.v1.WorkerService.Work:output_type -> forkscan.v1.WorkResponse
+	25, // [25:26] is the sub-list for method output_type
+	24, // [24:25] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_forkscan_v1_worker_proto_init() }
@@ -1936,7 +2078,7 @@ func file_forkscan_v1_worker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkscan_v1_worker_proto_rawDesc), len(file_forkscan_v1_worker_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -40,6 +40,7 @@ func init() {
 		Doc:     "secrets and credentials, with gitleaks' rules (the default set or --secrets-config)",
 		Content: true,
 		Binary:  true, // gitleaks' own test for binary files decides, as in `gitleaks dir`
+		History: true, // and a commit's added lines, as `gitleaks git`
 		NewWith: func(options []byte) (scan.Scanner, error) {
 			var o Options
 			if len(options) > 0 {
@@ -163,6 +164,9 @@ func Check(text string, files map[string]string) error {
 
 // Scan runs the detector over f as `gitleaks dir` runs it over a file.
 func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
+	if f.Change {
+		return s.scanChange(ctx, f)
+	}
 	name, rel := f.Name(), f.Path
 	if s.skipPath(name, f.Root) || s.skipMember(f) {
 		return scan.Report{}, scan.Skip("path allowed by the gitleaks config's allowlist")
@@ -184,28 +188,48 @@ func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	}
 	var out []scan.Finding
 	for _, frag := range frags {
-		found, err := s.detector.Detect(ctx, frag)
-		if err := ctx.Err(); err != nil {
-			return scan.Report{}, scan.AsError(err)
-		}
-		if errors.Is(err, leaks.ErrConfig) {
-			return scan.Report{}, scan.Errorf(scan.InvalidInput, "%w", err)
-		}
+		found, err := s.detect(ctx, frag)
 		if err != nil {
-			return scan.Report{}, scan.Errorf(scan.ToolError, "secrets: %w", err)
+			return scan.Report{}, err
 		}
-		out = append(out, s.convert(found, rel)...)
+		out = append(out, s.convert(found, rel, "")...)
 	}
 	return scan.Report{Findings: out}, nil
 }
 
+// scanChange scans the lines one hunk of a commit adds as `gitleaks git`
+// does: the hunk is one fragment, named by the file's path in the
+// commit, its lines counted from the hunk's first.
+func (s *Scanner) scanChange(ctx context.Context, f *scan.File) (scan.Report, error) {
+	frag := leaks.Fragment{Raw: unsafe.String(unsafe.SliceData(f.Data), len(f.Data)), Path: f.Path, Commit: f.Commit, StartLine: f.Line}
+	found, err := s.detect(ctx, frag)
+	if err != nil {
+		return scan.Report{}, err
+	}
+	return scan.Report{Findings: s.convert(found, f.Path, f.Commit)}, nil
+}
+
+func (s *Scanner) detect(ctx context.Context, frag leaks.Fragment) ([]leaks.Finding, error) {
+	found, err := s.detector.Detect(ctx, frag)
+	if err := ctx.Err(); err != nil {
+		return nil, scan.AsError(err)
+	}
+	if errors.Is(err, leaks.ErrConfig) {
+		return nil, scan.Errorf(scan.InvalidInput, "%w", err)
+	}
+	if err != nil {
+		return nil, scan.Errorf(scan.ToolError, "secrets: %w", err)
+	}
+	return found, nil
+}
+
 // convert turns the detector's findings into scan findings, redacted
 // unless asked not to, dropping the ones a fingerprint ignores; rel is the
-// file's path relative to its root.
-func (s *Scanner) convert(found []leaks.Finding, rel string) []scan.Finding {
+// file's path relative to its root, and commit the commit of a change.
+func (s *Scanner) convert(found []leaks.Finding, rel, commit string) []scan.Finding {
 	var out []scan.Finding
 	for _, g := range found {
-		if s.ignored(g, rel) {
+		if s.ignored(g, rel, commit) {
 			continue
 		}
 		if !s.opts.NoRedact {
@@ -221,13 +245,15 @@ func (s *Scanner) convert(found []leaks.Finding, rel string) []scan.Finding {
 
 // ignored reports whether a .gitleaksignore fingerprint names g: by the
 // file's name, or by its path relative to its root (as `gitleaks dir .`
-// run in the root would write it).
-func (s *Scanner) ignored(g leaks.Finding, rel string) bool {
+// run in the root would write it), and in a commit by commit:path as
+// `gitleaks git` writes it.
+func (s *Scanner) ignored(g leaks.Finding, rel, commit string) bool {
 	if len(s.ignore) == 0 {
 		return false
 	}
 	return s.ignore[fmt.Sprintf("%s:%s:%d", g.File, g.RuleID, g.StartLine)] ||
-		s.ignore[fmt.Sprintf("%s:%s:%d", filepath.ToSlash(rel), g.RuleID, g.StartLine)]
+		s.ignore[fmt.Sprintf("%s:%s:%d", filepath.ToSlash(rel), g.RuleID, g.StartLine)] ||
+		(commit != "" && s.ignore[fmt.Sprintf("%s:%s:%s:%d", commit, rel, g.RuleID, g.StartLine)])
 }
 
 // skipPath reports whether the global allowlist skips the file name, or

@@ -1,0 +1,157 @@
+package history_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/forkscan/forkscan/history"
+	"github.com/forkscan/forkscan/internal/gittest"
+)
+
+func list(t *testing.T, r *history.Repo, revs history.Revisions) []history.Commit {
+	t.Helper()
+	var got []history.Commit
+	if _, err := r.List(context.Background(), revs, func(c history.Commit) bool { got = append(got, c); return true }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func open(t *testing.T, dir string) *history.Repo {
+	t.Helper()
+	r, err := history.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestListAndRead(t *testing.T) {
+	g := gittest.New(t)
+	first := g.Commit("first", map[string]string{"a.txt": "one\ntwo\n", "big.txt": strings.Repeat("x\n", 1000)})
+	second := g.Commit("second\n\nbody", map[string]string{"a.txt": "one\nkey=1\ntwo\n", "b.txt": "bee"})
+	g.Git("mv", "b.txt", "c.txt")
+	renamed := g.Commit("rename", nil)
+	deleted := g.Commit("delete", map[string]string{"big.txt": ""})
+	r := open(t, g.Dir)
+	got := list(t, r, nil)
+	if len(got) != 3 || got[0].ID != renamed || got[1].ID != second || got[2].ID != first {
+		t.Fatalf("List = %+v, want rename, second, first (the deletion writes nothing): %s", got, deleted)
+	}
+	if got[2].Files != 2 || got[2].Size != 2008 || got[2].Largest != 2000 {
+		t.Errorf("first = %+v", got[2])
+	}
+	rd := history.NewReader(r.Dir, 1<<20, history.Split{})
+	defer rd.Close()
+	p, err := rd.Read(context.Background(), history.Job{Commit: second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Meta == nil || p.Meta.ID != second || p.Meta.Author != "Ann Author" || p.Meta.Email != "ann@example.com" || p.Meta.Subject != "second" {
+		t.Fatalf("meta = %+v", p.Meta)
+	}
+	want := []history.Change{{Path: "a.txt", Line: 2, Text: "key=1\n"}, {Path: "b.txt", Line: 1, Text: "bee"}}
+	if len(p.Changes) != 2 || p.Changes[0] != want[0] || p.Changes[1] != want[1] {
+		t.Fatalf("changes = %+v, want %+v", p.Changes, want)
+	}
+	if p, err = rd.Read(context.Background(), history.Job{Commit: renamed}); err != nil || len(p.Changes) != 0 {
+		t.Fatalf("a pure rename adds nothing: %+v, %v", p, err)
+	}
+	if p, err = rd.Read(context.Background(), history.Job{Commit: deleted}); err != nil || p.Meta != nil || len(p.Changes) != 0 {
+		t.Fatalf("a deletion adds nothing: %+v, %v", p, err)
+	}
+}
+
+func TestParts(t *testing.T) {
+	g := gittest.New(t)
+	files := map[string]string{}
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		files[n+".txt"] = strings.Repeat(n+"\n", 100)
+	}
+	files["huge.txt"] = strings.Repeat("h\n", 5000)
+	c := g.Commit("many", files)
+	r := open(t, g.Dir)
+	commits := list(t, r, nil)
+	split := history.Split{Bytes: 400, MaxFile: 5000}
+	jobs := split.Jobs(commits[0])
+	if len(jobs) != 6 {
+		t.Fatalf("jobs = %v", jobs)
+	}
+	rd := history.NewReader(r.Dir, 1<<20, split)
+	defer rd.Close()
+	seen := map[string]int{}
+	for _, j := range jobs {
+		if j.Commit != c {
+			t.Fatal(j)
+		}
+		back, err := history.ParseJob(j.String())
+		if err != nil || back != j {
+			t.Fatalf("ParseJob(%q) = %v, %v", j, back, err)
+		}
+		p, err := rd.Read(context.Background(), j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range p.Changes {
+			seen[ch.Path]++
+		}
+		if len(p.Notes) != 1 || p.Notes[0].Path != "huge.txt" {
+			t.Errorf("notes = %v", p.Notes)
+		}
+	}
+	if len(seen) != 5 || seen["huge.txt"] != 0 {
+		t.Fatalf("each file in one part, the huge one in none: %v", seen)
+	}
+}
+
+func TestPending(t *testing.T) {
+	g := gittest.New(t)
+	rd := func() *history.Reader { return history.NewReader(open(t, g.Dir).Dir, 1<<20, history.Split{}) }
+	g.Write(map[string]string{"new.txt": "token=abc\n"})
+	g.Git("add", "new.txt")
+	r := rd()
+	defer r.Close()
+	p, err := r.Read(context.Background(), history.Job{Commit: history.Staged})
+	if err != nil || len(p.Changes) != 1 || p.Changes[0].Text != "token=abc\n" {
+		t.Fatalf("staged, no commit yet: %+v, %v", p, err)
+	}
+	g.Commit("one", nil)
+	g.Write(map[string]string{"new.txt": "token=abc\nmore=1\n"})
+	g.Git("config", "filter.evil.clean", "touch "+g.Dir+"/ran")
+	g.Write(map[string]string{".gitattributes": "*.txt filter=evil\n"})
+	p, err = r.Read(context.Background(), history.Job{Commit: history.Uncommitted})
+	if err != nil || len(p.Changes) != 1 || p.Changes[0].Line != 2 || p.Changes[0].Text != "more=1\n" {
+		t.Fatalf("uncommitted: %+v, %v", p, err)
+	}
+	if _, err := g.Cmd("ls-files", "--error-unmatch", "ran").Output(); err == nil {
+		t.Fatal("the repository's filter ran")
+	}
+	if out, _ := g.Cmd("status", "--porcelain", "--ignored").Output(); strings.Contains(string(out), "ran") {
+		t.Fatal("the repository's clean filter ran")
+	}
+}
+
+func TestRefused(t *testing.T) {
+	g := gittest.New(t)
+	g.Commit("one", map[string]string{"a": "a"})
+	for _, bad := range []string{"--output=/tmp/x", "--ext-diff", "-c", "--stdin", "--", "-p", "--exec=x", "--upload-pack=x"} {
+		if _, err := history.ParseRevisions("main " + bad); !errors.Is(err, history.ErrRevisions) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	for _, good := range []string{"main~1..main", "--since=2020-01-01 --all", "-n5 main", "-3", "--branches=ma* --not main"} {
+		if _, err := history.ParseRevisions(good); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	r := open(t, g.Dir)
+	revs, _ := history.ParseRevisions("nosuchref..main")
+	if _, err := r.List(context.Background(), revs, func(history.Commit) bool { return true }); !errors.Is(err, history.ErrRevisions) {
+		t.Errorf("a ref that does not resolve: %v", err)
+	}
+	if _, err := history.Open(context.Background(), t.TempDir()); !errors.Is(err, history.ErrNotRepository) {
+		t.Errorf("not a repository: %v", err)
+	}
+}

@@ -1,0 +1,82 @@
+package scanrun
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/forkscan/forkscan/history"
+	"github.com/forkscan/forkscan/record"
+	"github.com/forkscan/forkscan/tree"
+)
+
+// History is the walk of a repository's history: each job of each commit
+// its revisions name is an entry whose Root is the repository, whose Path
+// is the job's name (history.Job) and whose Size is the bytes of the files
+// it writes, so that Source deals commits out largest first, and a huge
+// commit in parts. With Pending set, it is that one entry instead (the
+// staged or uncommitted changes).
+type History struct {
+	Repo      *history.Repo
+	Revisions history.Revisions
+	Split     history.Split
+	// Pending is history.Staged or history.Uncommitted, or empty.
+	Pending string
+	// Shard, if set, keeps the commits of one shard: a commit's shard is
+	// the one its name hashes to (tree.HashShard), the same on every
+	// machine, with all its parts.
+	Shard tree.Shard
+	// Ctx ends the listing early (Ctrl-C).
+	Ctx context.Context
+
+	found, bytes, commits, empty atomic.Int64
+	ended, stopped               atomic.Bool
+}
+
+// Walk yields the history's entries. A listing that fails half way (git
+// fails on a corrupt repository) ends with an entry carrying the error,
+// so that its record says what was not scanned.
+func (h *History) Walk(yield func(tree.Entry) bool) {
+	defer h.ended.Store(true)
+	if h.Pending != "" {
+		h.found.Add(1)
+		yield(tree.Entry{Root: h.Repo.Dir, Path: h.Pending})
+		return
+	}
+	stopped := false
+	empty, err := h.Repo.List(h.Ctx, h.Revisions, func(c history.Commit) bool {
+		if h.Shard.Count > 0 && tree.HashShard(c.ID, h.Shard.Count) != h.Shard.Index {
+			return true
+		}
+		h.commits.Add(1)
+		jobs := h.Split.Jobs(c)
+		for _, j := range jobs {
+			h.found.Add(1)
+			h.bytes.Add(c.Size / int64(len(jobs)))
+			if !yield(tree.Entry{Root: h.Repo.Dir, Path: j.String(), Size: c.Size / int64(len(jobs))}) {
+				stopped = true
+				return false
+			}
+		}
+		return true
+	})
+	h.empty.Store(int64(empty))
+	switch {
+	case stopped || h.Ctx.Err() != nil:
+		h.stopped.Store(true)
+	case err != nil:
+		h.found.Add(1)
+		yield(tree.Entry{Root: h.Repo.Dir, Path: "history", Err: record.Errorf(record.ToolError, "listing the history: %w", err)})
+	}
+}
+
+// Stopped reports whether the walk was stopped before its end.
+func (h *History) Stopped() bool { return h.stopped.Load() }
+
+// Counts counts the entries yielded (jobs) and their bytes.
+func (h *History) Counts() tree.Counts {
+	return tree.Counts{Found: h.found.Load(), Bytes: h.bytes.Load(), Ended: h.ended.Load()}
+}
+
+// Commits are the commits listed with something to scan, and those with
+// nothing (merges, commits that write no file), so far.
+func (h *History) Commits() (scanned, empty int64) { return h.commits.Load(), h.empty.Load() }
