@@ -80,8 +80,12 @@ func historyPlaces(t *testing.T, path string) []string {
 		if r.Status != record.StatusOK {
 			t.Errorf("record %s: %s %v %s", r.Path, r.Status, r.Error, r.Reason)
 		}
+		commit := ""
+		if r.Commit != nil {
+			commit = r.Commit.ID
+		}
 		for _, fd := range r.Findings {
-			out = append(out, r.Commit.ID+":"+place(fd.File, fd.Line, fd.Column, fd.EndLine, fd.EndColumn, fd.Rule))
+			out = append(out, commit+":"+place(fd.File, fd.Line, fd.Column, fd.EndLine, fd.EndColumn, fd.Rule))
 		}
 	}
 	slices.Sort(out)
@@ -215,5 +219,28 @@ func TestHistoryRecords(t *testing.T) {
 	}
 	if parts != 2 {
 		t.Errorf("%d parts of the huge commit, want 2", parts)
+	}
+}
+
+// TestStagedAndUncommitted: --staged finds a secret staged in a
+// repository with no commit yet, --pre-commit one in the work tree only,
+// each exit 1; a clean change is exit 0.
+func TestStagedAndUncommitted(t *testing.T) {
+	g := gittest.New(t)
+	s := plant(rand.New(rand.NewPCG(7, 2026)))
+	g.Write(map[string]string{"a.env": fmt.Sprintf("token = %q\n", s["gitlab-pat"])})
+	g.Git("add", "a.env")
+	out, code := scanHistory(t, g.Dir, "--staged")
+	if places := historyPlaces(t, out); code != exitFindings || len(places) != 1 || !strings.Contains(places[0], ":a.env:1:") {
+		t.Fatalf("--staged: exit %d, %q", code, places)
+	}
+	g.Commit("one", nil)
+	if _, code := scanHistory(t, g.Dir, "--staged"); code != exitOK {
+		t.Fatalf("--staged with nothing staged: exit %d", code)
+	}
+	g.Write(map[string]string{"a.env": fmt.Sprintf("token = %q\nother = %q\n", s["gitlab-pat"], s["npm-access-token"])})
+	out, code = scanHistory(t, g.Dir, "--pre-commit")
+	if places := historyPlaces(t, out); code != exitFindings || len(places) != 1 || !strings.Contains(places[0], ":a.env:2:") {
+		t.Fatalf("--pre-commit: exit %d, %q", code, places)
 	}
 }

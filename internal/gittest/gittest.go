@@ -93,3 +93,34 @@ func (r *Repo) Commit(msg string, files map[string]string) string {
 	r.Git("commit", "-q", "--allow-empty", "-m", msg)
 	return r.Git("rev-parse", "HEAD")
 }
+
+// Import adds n commits to branch main at once with git fast-import, far
+// faster than n commits one by one: commit i (from 0) writes the files
+// files(i) returns, on top of the one before.
+func (r *Repo) Import(n int, files func(i int) map[string]string) {
+	r.t.Helper()
+	var s strings.Builder
+	head, _ := r.Cmd("rev-parse", "--verify", "--quiet", "HEAD^{commit}").Output() // none in an empty repository
+	parent := strings.TrimSpace(string(head))
+	for i := range n {
+		r.tick++
+		when := itoa(1704067200+r.tick) + " +0000"
+		msg := "commit " + itoa(i)
+		s.WriteString("commit refs/heads/main\n")
+		s.WriteString("author Ann Author <ann@example.com> " + when + "\n")
+		s.WriteString("committer Ann Author <ann@example.com> " + when + "\n")
+		s.WriteString("data " + itoa(len(msg)) + "\n" + msg + "\n")
+		if i == 0 && parent != "" {
+			s.WriteString("from " + parent + "\n")
+		}
+		for name, text := range files(i) {
+			s.WriteString("M 100644 inline " + name + "\ndata " + itoa(len(text)) + "\n" + text + "\n")
+		}
+	}
+	cmd := r.Cmd("fast-import", "--quiet")
+	cmd.Stdin = strings.NewReader(s.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		r.t.Fatalf("git fast-import: %v\n%s", err, out)
+	}
+	r.Git("reset", "-q", "--hard", "main")
+}

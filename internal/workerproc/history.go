@@ -41,8 +41,8 @@ func (s *session) runCommit(ctx context.Context, t *task, job wire.Job) (finishe
 	set := s.validSet(job)
 	t.state.Store(stateParsing)
 	patch, perr := s.readPatch(ctx, t, job)
-	if perr == nil && s.ctx.Err() != nil {
-		return false
+	if perr != nil && s.ctx.Err() != nil {
+		return false // cut short by Shutdown: no record, the parent decides
 	}
 	t.state.Store(stateScanning)
 	for i := range each(set) {
