@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // Repo is a git repository, checked.
@@ -31,7 +34,7 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, path, err)
 	}
-	out, err := output(ctx, abs, 1<<16, "rev-parse", "--is-bare-repository", "--is-shallow-repository", "--absolute-git-dir", "--show-toplevel")
+	out, err := output(ctx, abs, 1<<16, "rev-parse", "--is-bare-repository", "--is-shallow-repository", "--absolute-git-dir")
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -43,8 +46,12 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 		return nil, fmt.Errorf("%w: %s: git rev-parse said %q", ErrNotRepository, path, out)
 	}
 	r := &Repo{Bare: lines[0] == "true", Shallow: lines[1] == "true", Dir: lines[2]}
-	if !r.Bare && len(lines) > 3 {
-		r.Dir = lines[3]
+	if !r.Bare {
+		top, err := output(ctx, abs, 1<<16, "rev-parse", "--show-toplevel")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, path, err)
+		}
+		r.Dir = string(bytes.TrimRight(top, "\n"))
 	}
 	if head, err := output(ctx, r.Dir, 1024, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err == nil {
 		r.Head = string(bytes.TrimSpace(head))
@@ -74,4 +81,75 @@ func (r *Repo) Remote(ctx context.Context, name string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// Clone makes a bare clone of the remote at url in dir (which must not
+// exist), with every branch and tag, for a scan of its history. Only the
+// protocol of url's scheme is allowed for it (protocol.allow is never for
+// the rest, so a submodule, a redirect or an alternate cannot reach a
+// file or run a program), HTTP redirects are not followed, nothing is
+// checked out and no hook runs. A clone that writes more than most bytes
+// is stopped: ErrTooLarge.
+func Clone(ctx context.Context, url, dir string, most int64) error {
+	scheme, _, ok := strings.Cut(url, "://")
+	if !ok || strings.ContainsAny(scheme, ":/\\") {
+		return fmt.Errorf("%w: %q is not a URL", ErrNotRepository, url)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	extra := []string{"protocol." + scheme + ".allow=always", "http.followRedirects=false", "core.askPass=", "credential.interactive=false"}
+	cmd := Command(ctx, filepath.Dir(dir), extra, "clone", "--bare", "--quiet", "--no-hardlinks", "--", url, dir)
+	var errOut bounded
+	errOut.most = 4096
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%w: %v", ErrGit, err)
+	}
+	over := watchSize(ctx, dir, most, cancel)
+	err := cmd.Wait()
+	switch {
+	case over():
+		return fmt.Errorf("%w: the clone of %s grew past %d bytes", ErrTooLarge, url, most)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return &GitError{Args: []string{"clone", url}, Stderr: strings.TrimSpace(errOut.String()), Err: err}
+	}
+	return nil
+}
+
+// watchSize checks the size of dir every quarter second and calls stop
+// once it is past most; the function it returns reports whether it was.
+func watchSize(ctx context.Context, dir string, most int64, stop func()) func() bool {
+	var over atomic.Bool
+	go func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if most > 0 && dirSize(dir) > most {
+				over.Store(true)
+				stop()
+				return
+			}
+		}
+	}()
+	return over.Load
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -25,7 +25,7 @@ type History struct {
 	// the one its name hashes to (tree.HashShard), the same on every
 	// machine, with all its parts.
 	Shard tree.Shard
-	// Ctx ends the listing early (Ctrl-C).
+	// Ctx ends the listing early (Ctrl-C); nil: never.
 	Ctx context.Context
 
 	found, bytes, commits, empty atomic.Int64
@@ -42,8 +42,12 @@ func (h *History) Walk(yield func(tree.Entry) bool) {
 		yield(tree.Entry{Root: h.Repo.Dir, Path: h.Pending})
 		return
 	}
+	ctx := h.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	stopped := false
-	empty, err := h.Repo.List(h.Ctx, h.Revisions, func(c history.Commit) bool {
+	empty, err := h.Repo.List(ctx, h.Revisions, func(c history.Commit) bool {
 		if h.Shard.Count > 0 && tree.HashShard(c.ID, h.Shard.Count) != h.Shard.Index {
 			return true
 		}
@@ -61,7 +65,7 @@ func (h *History) Walk(yield func(tree.Entry) bool) {
 	})
 	h.empty.Store(int64(empty))
 	switch {
-	case stopped || h.Ctx.Err() != nil:
+	case stopped || ctx.Err() != nil:
 		h.stopped.Store(true)
 	case err != nil:
 		h.found.Add(1)
@@ -80,3 +84,51 @@ func (h *History) Counts() tree.Counts {
 // Commits are the commits listed with something to scan, and those with
 // nothing (merges, commits that write no file), so far.
 func (h *History) Commits() (scanned, empty int64) { return h.commits.Load(), h.empty.Load() }
+
+// Histories walks several histories, one after the other.
+type Histories []*History
+
+// Walk yields the entries of each history in turn.
+func (hs Histories) Walk(yield func(tree.Entry) bool) {
+	for _, h := range hs {
+		stopped := false
+		h.Walk(func(e tree.Entry) bool {
+			stopped = !yield(e)
+			return !stopped
+		})
+		if stopped {
+			return
+		}
+	}
+}
+
+// Stopped reports whether a walk was stopped before its end.
+func (hs Histories) Stopped() bool {
+	for _, h := range hs {
+		if h.Stopped() {
+			return true
+		}
+	}
+	return false
+}
+
+// Counts adds up the histories' counts; Ended once every one has.
+func (hs Histories) Counts() tree.Counts {
+	sum := tree.Counts{Ended: true}
+	for _, h := range hs {
+		c := h.Counts()
+		sum.Found += c.Found
+		sum.Bytes += c.Bytes
+		sum.Ended = sum.Ended && c.Ended
+	}
+	return sum
+}
+
+// Roots are the histories' repositories.
+func (hs Histories) Roots() []string {
+	var roots []string
+	for _, h := range hs {
+		roots = append(roots, h.Repo.Dir)
+	}
+	return roots
+}

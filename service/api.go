@@ -320,7 +320,7 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, ErrBadRequest):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrRemote):
 		return http.StatusForbidden
 	case errors.Is(err, ErrNoScan):
 		return http.StatusNotFound

@@ -41,12 +41,12 @@ func TestMain(m *testing.M) {
 // honouring its context; holder holds the run-wide semaphore "svc-sem"
 // for 20ms a file and notes in $FORKSCAN_TEST_HOLDS when it does.
 func init() {
-	scan.Register(scan.Def{Name: "marker", Content: true, New: func() (scan.Scanner, error) {
+	scan.Register(scan.Def{Name: "marker", Content: true, History: true, New: func() (scan.Scanner, error) {
 		return scan.ScannerFunc(func(_ context.Context, f *scan.File) (scan.Report, error) {
 			var rep scan.Report
 			for i, line := range bytes.Split(f.Data, []byte("\n")) {
 				if bytes.Contains(line, []byte("SECRET")) {
-					rep.Findings = append(rep.Findings, scan.Finding{Rule: "secret-word", Line: i + 1})
+					rep.Findings = append(rep.Findings, scan.Finding{Rule: "secret-word", Line: max(f.Line, 1) + i})
 				}
 			}
 			return rep, nil

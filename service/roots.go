@@ -30,7 +30,7 @@ func within(root, p string) bool {
 // path removed, or a symlink put in its way. A path that fails ends the
 // scan failed, nothing scanned.
 func (s *Server) runChecked(ctx context.Context, a *active) (*output.Summary, error) {
-	for _, p := range a.scan.Request.Paths {
+	for _, p := range a.scan.Request.Paths { // repositories are checked as they are cloned or opened
 		if _, err := s.inRoots(p); err != nil {
 			return nil, fmt.Errorf("nothing scanned: its paths were checked again before it ran: %w", err)
 		}

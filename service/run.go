@@ -29,10 +29,11 @@ type active struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when it has ended
 
-	mu        sync.Mutex
-	src       *scanrun.Source
-	run       *engine.Run
-	cancelled bool // by the client: ends cancelled, not interrupted
+	mu          sync.Mutex
+	src         *scanrun.Source
+	run         *engine.Run
+	cancelled   bool             // by the client: ends cancelled, not interrupted
+	commitsDone map[string]int64 // jobs of a scan of histories done, by repository
 }
 
 // stop stops the scan in phases; byClient says the client asked.
@@ -45,7 +46,7 @@ func (a *active) stop(byClient bool) {
 
 // Submit checks a request and queues it as a new scan.
 func (s *Server) Submit(ctx context.Context, req Request) (*Scan, error) {
-	req, err := s.check(req)
+	req, err := s.check(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,14 @@ func (s *Server) waiting(ctx context.Context) (int, error) {
 
 // check validates a request and returns it with its paths resolved
 // (absolute, symlinks followed) and its scanners settled.
-func (s *Server) check(req Request) (Request, error) {
+func (s *Server) check(ctx context.Context, req Request) (Request, error) {
+	if len(req.Repositories) > 0 {
+		var err error
+		if req, err = s.checkRepositories(ctx, req); err != nil {
+			return req, err
+		}
+		return s.checkScanners(req)
+	}
 	switch {
 	case len(req.Paths) == 0:
 		return req, fmt.Errorf("%w: no paths to scan", ErrBadRequest)
@@ -110,6 +118,20 @@ func (s *Server) check(req Request) (Request, error) {
 	req.Paths = paths
 	if err := (tree.Filter{Include: req.Include, Exclude: req.Exclude}).Check(); err != nil {
 		return req, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return s.checkScanners(req)
+}
+
+// checkScanners settles a request's scanners and tools.
+func (s *Server) checkScanners(req Request) (Request, error) {
+	if len(req.Scanners) == 0 && len(req.Repositories) > 0 { // the server's that read histories
+		req.Scanners = slices.DeleteFunc(slices.Clone(cmpOr(s.cfg.Engine.Scanners, []string{secrets.Name})), func(name string) bool {
+			def, _ := scan.Lookup(name)
+			return !def.History
+		})
+		if len(req.Scanners) == 0 {
+			req.Scanners = []string{secrets.Name}
+		}
 	}
 	if len(req.Scanners) == 0 { // the server's, with exec when tools are asked for
 		req.Scanners = slices.DeleteFunc(slices.Clone(cmpOr(s.cfg.Engine.Scanners, []string{secrets.Name})),
@@ -190,7 +212,7 @@ func (s *Server) tools(names []string) ([]external.Tool, error) {
 // launch starts a queued scan.
 func (s *Server) launch(ctx context.Context, sc *Scan) {
 	ctx, cancel := context.WithCancel(ctx)
-	a := &active{scan: sc, cancel: cancel, done: make(chan struct{})}
+	a := &active{scan: sc, cancel: cancel, done: make(chan struct{}), commitsDone: map[string]int64{}}
 	now := time.Now()
 	sc.State, sc.Started, sc.Ended = Running, &now, nil
 	s.mu.Lock()
@@ -239,6 +261,7 @@ func (s *Server) execute(ctx context.Context, a *active) {
 	if sc.State != Interrupted {
 		now := time.Now()
 		sc.Ended = &now
+		s.removeClones(sc.ID) // an interrupted scan carries on with them at the next start
 	}
 	if sum != nil {
 		var b bytes.Buffer
@@ -252,15 +275,27 @@ func (s *Server) execute(ctx context.Context, a *active) {
 	s.log.Info("scan ended", "id", sc.ID, "state", ended.State, "error", ended.Error)
 }
 
-// runScan is forkscan scan --resume -o ID.jsonl over the request's paths.
+// runScan is forkscan scan --resume -o ID.jsonl over the request's paths,
+// or forkscan git --resume over its repositories.
 func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error) {
 	req := a.scan.Request
 	cfg, err := s.engineConfig(req)
 	if err != nil {
 		return nil, err
 	}
-	path, roots := s.recordsPath(a.scan.ID), tree.Roots(req.Paths)
-	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Within: s.roots, MaxSize: cfg.MaxFileSize, Warn: func(msg string) {
+	roots := tree.Roots(req.Paths)
+	var walk scanrun.Walk = &tree.Walker{Roots: req.Paths, Filter: tree.Filter{Include: req.Include, Exclude: req.Exclude}, Within: s.roots, Done: ctx.Done()}
+	if len(req.Repositories) > 0 {
+		walks, err := s.histories(ctx, a.scan)
+		if err != nil {
+			return nil, err
+		}
+		walk, roots = walks, walks.Roots()
+		cfg.History, cfg.HistoryPartBytes, cfg.HistoryPartFiles = true, partBytes, partFiles
+		cfg.Within = append(slices.Clone(s.roots), s.clonesPath(a.scan.ID))
+	}
+	path := s.recordsPath(a.scan.ID)
+	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Within: cfg.Within, MaxSize: cfg.MaxFileSize, History: cfg.History, Warn: func(msg string) {
 		s.log.Warn("carrying on a scan", "id", a.scan.ID, "warning", msg)
 	}})
 	if err != nil {
@@ -275,7 +310,6 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 	if err != nil {
 		return nil, err
 	}
-	walk := &tree.Walker{Roots: req.Paths, Filter: tree.Filter{Include: req.Include, Exclude: req.Exclude}, Within: s.roots, Done: ctx.Done()}
 	src := &scanrun.Source{Walker: walk,
 		Scanners: cfg.Scanners, Done: prior, Out: out}
 	start := time.Now()
@@ -290,6 +324,11 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 	for r := range run.Results() {
 		src.Write(r)
 		s.metrics.Record(r)
+		if cfg.History && r.Scanner == cfg.Scanners[0] {
+			a.mu.Lock()
+			a.commitsDone[r.Root]++
+			a.mu.Unlock()
+		}
 	}
 	st, runErr := run.Wait()
 	if err := out.Close(); err != nil {
@@ -318,7 +357,7 @@ func (s *Server) engineConfig(req Request) (engine.Config, error) {
 	cfg.Within = s.roots // every open beneath the server's roots, whatever changed since the scan was submitted
 	cfg.ScannerOptions = map[string][]byte{}
 	if slices.Contains(req.Scanners, secrets.Name) {
-		o, _, err := secrets.Find(secrets.Lookup{Roots: req.Paths, Within: s.roots, Config: s.cfg.SecretsConfig, NoRedact: s.cfg.NoRedact})
+		o, _, err := secrets.Find(secrets.Lookup{Roots: scannedRoots(req), Within: s.roots, Config: s.cfg.SecretsConfig, NoRedact: s.cfg.NoRedact})
 		if err != nil {
 			return cfg, err
 		}
@@ -343,11 +382,21 @@ func (s *Server) progress(a *active) {
 		return
 	}
 	c, t, p := src.Walker.Counts(), src.Out.Tally(), run.Progress()
+	var repos []RepositoryProgress
+	if walks, ok := src.Walker.(scanrun.Histories); ok {
+		var running []string
+		for _, w := range run.Workers() {
+			running = append(running, w.Files...)
+		}
+		a.mu.Lock()
+		repos = repositoryProgress(a.scan, walks, a.commitsDone, running)
+		a.mu.Unlock()
+	}
 	kept, _ := src.Kept()
 	prog := Progress{
 		FilesFound: c.Found, WalkEnded: c.Ended, FilesDone: t.Files.Done + t.Files.Failed + t.Files.Unscanned, FilesKept: kept,
 		Bytes: t.Bytes, Records: t.Records, Findings: t.Findings, Errors: t.Errors, Retries: p.Retries,
-		WorkersLost: p.Restarts, WorkersServed: p.Workers,
+		WorkersLost: p.Restarts, WorkersServed: p.Workers, Repositories: repos,
 	}
 	a.mu.Lock()
 	a.scan.Progress = prog
@@ -368,4 +417,16 @@ func (s *Server) view(a *active) *Scan {
 		}
 	}
 	return &sc
+}
+
+// scannedRoots are the trees a request's scan reads its settings from
+// (a .gitleaks.toml): its paths, or its local repositories.
+func scannedRoots(req Request) []string {
+	roots := slices.Clone(req.Paths)
+	for _, r := range req.Repositories {
+		if r.Path != "" {
+			roots = append(roots, r.Path)
+		}
+	}
+	return roots
 }

@@ -35,6 +35,7 @@ var (
 	ErrNoScan     = errors.New("service: no such scan")                                  // 404
 	ErrBadRequest = errors.New("service: bad request")                                   // 400
 	ErrForbidden  = errors.New("service: path outside the roots the server may scan")    // 403
+	ErrRemote     = errors.New("service: a remote the server may not clone")             // 403
 	ErrQueueFull  = errors.New("service: too many scans waiting; try again later")       // 429
 	ErrConflict   = errors.New("service: the scan is not in a state that allows this")   // 409
 	ErrStopping   = errors.New("service: the server is stopping and takes no new scans") // 503
@@ -56,11 +57,40 @@ var (
 // it never carries a command line: tools are presets or tools the
 // server's own configuration defines.
 type Request struct {
-	Paths    []string `json:"paths"`
-	Scanners []string `json:"scanners,omitempty"` // default: the server's
-	Tools    []string `json:"tools,omitempty"`    // exec tools by name
-	Include  []string `json:"include,omitempty"`  // doublestar globs, as --include
-	Exclude  []string `json:"exclude,omitempty"`
+	Paths []string `json:"paths,omitempty"`
+	// Repositories, instead of Paths, are git repositories whose history
+	// the scan reads (as forkscan git): each a path inside a root, or a
+	// remote URL the server allows (Config.GitRemotes).
+	Repositories []Repository `json:"repositories,omitempty"`
+	Scanners     []string     `json:"scanners,omitempty"` // default: the server's
+	Tools        []string     `json:"tools,omitempty"`    // exec tools by name
+	Include      []string     `json:"include,omitempty"`  // doublestar globs, as --include
+	Exclude      []string     `json:"exclude,omitempty"`
+}
+
+// Repository is a git repository a request scans the history of.
+type Repository struct {
+	// Path is a repository inside one of the server's roots; URL, instead,
+	// a remote the server clones for the scan (and removes after it).
+	Path string `json:"path,omitempty"`
+	URL  string `json:"url,omitempty"`
+	// Revisions are git revision arguments saying which commits, as
+	// forkscan git --log-opts takes them ("main~100..main"); empty: every
+	// commit of every ref.
+	Revisions string `json:"revisions,omitempty"`
+}
+
+// RepositoryProgress is how far a scan has got in one repository.
+type RepositoryProgress struct {
+	Repository string `json:"repository"` // its path, or its URL
+	// Commits are the jobs listed so far (a commit, or a part of a huge
+	// one), Listed says the listing has ended, and Done counts those
+	// scanned.
+	Commits int64 `json:"commits"`
+	Listed  bool  `json:"listed"`
+	Done    int64 `json:"commits_done"`
+	// Scanning are the commits being scanned now.
+	Scanning []string `json:"scanning,omitempty"`
 }
 
 // Scan is a scan as the API shows it.
@@ -93,6 +123,9 @@ type Progress struct {
 	Retries       int   `json:"retries"`
 	WorkersLost   int   `json:"workers_replaced"`
 	WorkersServed int   `json:"workers"`
+	// Repositories is the progress in each repository of a scan of
+	// histories.
+	Repositories []RepositoryProgress `json:"repositories,omitempty"`
 }
 
 // Worker is a worker process of a running scan.

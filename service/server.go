@@ -66,6 +66,16 @@ type Config struct {
 	// Limits caps named semaphores across every scan running at once
 	// (exec:TOOL=K), one registry for the whole server.
 	Limits map[string]int64
+	// GitRemotes are the remote repositories a request may ask the server
+	// to clone and scan the history of: patterns over the whole URL (path
+	// globs: * within a segment, ** across; "https://github.com/acme/**").
+	// Only https, http, ssh and git URLs can match; file URLs, ext::
+	// commands and local paths never do (a local repository is named by
+	// its path, inside a root). Nil: no remote.
+	GitRemotes []string
+	// MaxClone is the most bytes a clone of a remote may take on disk;
+	// a larger one fails the scan. If zero, 4 GiB.
+	MaxClone int64
 	// MaxPaths is the most paths a request may name. If zero, 1000.
 	MaxPaths int
 	// MaxBody is the most bytes a request body may have. If zero, 1 MiB.
@@ -121,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.MaxQueued = cmp.Or(cfg.MaxQueued, 64)
 	cfg.Retain = cmp.Or(cfg.Retain, 24*time.Hour)
 	cfg.MaxPaths = cmp.Or(cfg.MaxPaths, 1000)
+	cfg.MaxClone = cmp.Or(cfg.MaxClone, 4<<30)
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, 1<<20)
 	cfg.MaxCarryOns = cmp.Or(cfg.MaxCarryOns, 3)
 	if cfg.Logger == nil {
@@ -296,6 +307,9 @@ func (s *Server) removeOld(ctx context.Context) {
 
 // remove deletes a scan's row and records.
 func (s *Server) remove(ctx context.Context, id string) error {
+	if err := os.RemoveAll(s.clonesPath(id)); err != nil {
+		return err
+	}
 	if err := os.Remove(s.recordsPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -304,6 +318,11 @@ func (s *Server) remove(ctx context.Context, id string) error {
 	}
 	s.forgetEnd(id)
 	return nil
+}
+
+// clonesPath is where a scan's clones of remotes are kept while it runs.
+func (s *Server) clonesPath(id string) string {
+	return filepath.Join(s.cfg.Data, "clones", id)
 }
 
 func (s *Server) recordsPath(id string) string {

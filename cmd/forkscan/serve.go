@@ -29,6 +29,7 @@ type serveFlags struct {
 	carryOns  int
 	tokenFile string
 	hosts     []string
+	remotes   []string
 	maxConns  int
 }
 
@@ -40,6 +41,7 @@ func (s *serveFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&s.retain, "retain", 24*time.Hour, "remove scans this long after they ended (0: the default, 24h; negative: never)")
 	fl.IntVar(&s.carryOns, "max-carry-ons", 3, "carry a scan on at most this many times after the server died under it, then fail it (0: the default, 3; negative: no limit; a stop by SIGTERM or SIGINT does not count)")
 	fl.StringVar(&s.tokenFile, "token-file", "", "file holding the token clients must send (Authorization: Bearer TOKEN)")
+	fl.StringArrayVar(&s.remotes, "git-remote", nil, "a pattern of remote repository URLs clients may ask to clone and scan the history of: https://github.com/acme/** (repeatable; https, http, ssh and git URLs only; none by default)")
 	fl.StringArrayVar(&s.hosts, "allow-host", nil, "a host name clients may reach the server by, beside localhost and IP addresses (repeatable)")
 	fl.IntVar(&s.maxConns, "max-connections", 512, "connections open at once; more wait their turn (0: the default, 512; negative: no cap)")
 }
@@ -120,6 +122,7 @@ func runServe(ctx context.Context, f scanFlags, s serveFlags, stderr io.Writer) 
 	}
 	srv, err := service.New(ctx, service.Config{Data: s.data, Roots: s.roots, MaxScans: s.maxScans, MaxQueued: s.maxQueued,
 		Retain: s.retain, MaxCarryOns: s.carryOns, Engine: cfg, Tools: f.tools, Limits: limits, AllowedHosts: s.hosts, Logger: log,
+		GitRemotes:    s.remotes,
 		SecretsConfig: f.secretsConfig, NoRedact: f.noRedact})
 	if err != nil {
 		return &exitError{exitCannotRun, err}

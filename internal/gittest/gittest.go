@@ -22,10 +22,20 @@ type Repo struct {
 // New makes an empty repository in a temporary directory, on branch main.
 func New(t testing.TB) *Repo {
 	t.Helper()
+	return At(t, t.TempDir())
+}
+
+// At makes an empty repository in dir (made if it is not there), on
+// branch main.
+func At(t testing.TB, dir string) *Repo {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
-	r := &Repo{t: t, Dir: t.TempDir()}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := &Repo{t: t, Dir: dir}
 	r.Git("init", "-q", "-b", "main")
 	return r
 }
