@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/record"
+)
+
+// BenchmarkHistory scans the history of a real repository — every commit
+// of every ref, FORKSCAN_HISTORY names it (make bench clones gitleaks' own
+// repository at a pinned commit) — per iteration and one after the other
+// on the same machine: `forkscan git` (FORKSCAN_BIN, as make bench builds
+// it, with its default workers), `gitleaks git` as released
+// (FORKSCAN_GITLEAKS) and built with RE2 (FORKSCAN_GITLEAKS_RE2), and
+// `betterleaks git --git-workers 2` (FORKSCAN_BETTERLEAKS), all with
+// gitleaks' default rules, no archive opened, no validation. It reports
+// each tool's wall and CPU time, the ratios, and its memory: the peak of
+// the resident memory of all its processes at once (sampled every 10 ms
+// from /proc: forkscan's workers and gits, betterleaks' gits), and the
+// largest one process reached (the kernel's ru_maxrss). It fails unless
+// every tool reports the same findings (commit, file, line, rule).
+func BenchmarkHistory(b *testing.B) {
+	repo := os.Getenv("FORKSCAN_HISTORY")
+	gitleaks := os.Getenv("FORKSCAN_GITLEAKS")
+	if repo == "" || gitleaks == "" {
+		b.Skip("FORKSCAN_HISTORY names no repository or FORKSCAN_GITLEAKS no gitleaks (make bench sets both)")
+	}
+	dir := b.TempDir()
+	out, report := dir+"/forkscan.jsonl", dir+"/report.json"
+	rules := gitleaksRules(b)
+	tools := []struct {
+		name string
+		bin  string
+		args []string
+	}{
+		{"gitleaks", gitleaks, []string{"git", "--no-banner", "-l", "error", "-f", "json", "-r", report, repo}},
+		{"gitleaks-re2", os.Getenv("FORKSCAN_GITLEAKS_RE2"), []string{"git", "--no-banner", "-l", "error", "-f", "json", "-r", report, repo}},
+		{"betterleaks", os.Getenv("FORKSCAN_BETTERLEAKS"), []string{"git", "--git-workers", "2", "--no-banner", "-l", "error", "-c", rules,
+			"--max-archive-depth", "0", "--max-decode-depth", "5", "--redact=0", "--validation=false", "-f", "json", "-r", report, repo}},
+	}
+	total := map[string]usage{}
+	mem := map[string]memory{}
+	b.ResetTimer()
+	for i := range b.N {
+		cmd := cliCommand("git", "--no-progress", "--no-redact", "--secrets-config", rules, "-o", out, repo)
+		took, m := measured(b, cmd, exitFindings)
+		total["forkscan"], mem["forkscan"] = total["forkscan"].add(took), mem["forkscan"].max(m)
+		mine := historyKeys(b, out)
+		for _, t := range tools {
+			if t.bin == "" {
+				continue
+			}
+			_ = os.Remove(report)
+			took, m := measured(b, exec.Command(t.bin, t.args...), 1)
+			total[t.name], mem[t.name] = total[t.name].add(took), mem[t.name].max(m)
+			if theirs := reportKeys(b, report); !slices.Equal(mine, theirs) {
+				b.Fatalf("iteration %d: forkscan found %d, %s %d; %s", i, len(mine), t.name, len(theirs), firstDifferences(mine, theirs, t.name, 10))
+			}
+		}
+		b.ReportMetric(float64(len(mine)), "findings")
+	}
+	n := float64(b.N)
+	for _, name := range []string{"forkscan", "gitleaks", "gitleaks-re2", "betterleaks"} {
+		t := total[name]
+		if t.wall == 0 {
+			continue
+		}
+		b.ReportMetric(t.wall.Seconds()/n, name+"-s/op")
+		b.ReportMetric(t.cpu.Seconds()/n, name+"-cpu-s/op")
+		b.ReportMetric(float64(mem[name].peak)/(1<<20), name+"-peak-MiB")
+		b.ReportMetric(float64(mem[name].largest)/(1<<20), name+"-largest-MiB")
+		if name != "forkscan" {
+			b.ReportMetric(total["forkscan"].wall.Seconds()/t.wall.Seconds(), "forkscan/"+name)
+			b.ReportMetric(total["forkscan"].cpu.Seconds()/t.cpu.Seconds(), "forkscan/"+name+"-cpu")
+		}
+	}
+	b.ReportMetric(0, "ns/op") // the loop's time is the sum of the tools'
+}
+
+// memory is what a tool's processes held: the most resident memory of
+// all of them at one moment, and the most of any one.
+type memory struct{ peak, largest int64 }
+
+func (m memory) max(o memory) memory { return memory{max(m.peak, o.peak), max(m.largest, o.largest)} }
+
+// measured runs cmd as timedUsage does, sampling the resident memory of
+// it and its descendants meanwhile.
+func measured(b *testing.B, cmd *exec.Cmd, code int) (usage, memory) {
+	b.Helper()
+	var m memory
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	started := make(chan int, 1)
+	wg.Go(func() {
+		pid := <-started
+		for {
+			m.peak = max(m.peak, treeRSS(pid))
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	})
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Start()
+	if err != nil {
+		close(started)
+		close(stop)
+		wg.Wait()
+		b.Fatal(err)
+	}
+	started <- cmd.Process.Pid
+	err = cmd.Wait()
+	took := usage{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	close(stop)
+	wg.Wait()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.largest = ru.Maxrss << 10
+	}
+	if exit := cmd.ProcessState.ExitCode(); exit != code {
+		b.Fatalf("%s: %v (want exit %d):\n%s", cmd, err, code, out.String())
+	}
+	return took, m
+}
+
+// treeRSS is the resident memory of pid and every process under it.
+func treeRSS(pid int) int64 {
+	var sum int64
+	for _, p := range append([]int{pid}, descendants(pid)...) {
+		if rss, err := proctest.RSS(p); err == nil {
+			sum += rss
+		}
+	}
+	return sum
+}
+
+func descendants(pid int) []int {
+	var out []int
+	for _, kid := range proctest.Children(pid) {
+		out = append(append(out, kid), descendants(kid)...)
+	}
+	return out
+}
+
+// historyKeys reads forkscan's records of a history into sorted keys:
+// commit, file, line, rule.
+func historyKeys(b *testing.B, path string) []string {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var r record.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			b.Fatal(err)
+		}
+		for _, fd := range r.Findings {
+			out = append(out, fmt.Sprintf("%s:%s:%d:%s", r.Commit.ID, fd.File, fd.Line, fd.Rule))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// reportKeys reads a gitleaks or betterleaks report of a history into the
+// keys historyKeys makes.
+func reportKeys(b *testing.B, path string) []string {
+	b.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var found []struct {
+		Commit, File, RuleID string
+		StartLine            int
+	}
+	if err := json.Unmarshal(data, &found); err != nil {
+		b.Fatal(err)
+	}
+	var out []string
+	for _, f := range found {
+		out = append(out, fmt.Sprintf("%s:%s:%d:%s", f.Commit, f.File, f.StartLine, f.RuleID))
+	}
+	slices.Sort(out)
+	return out
+}
