@@ -35,6 +35,16 @@ type Summary struct {
 	// Shard, if set, says what part of a tree the scan was (a line of its
 	// own).
 	Shard string
+	// Unit is what the jobs were: "files" if empty, "commits" for a
+	// history.
+	Unit string
+}
+
+func (s Summary) unit() string {
+	if s.Unit == "" {
+		return "files"
+	}
+	return s.Unit
 }
 
 // Print writes the summary, a line per topic, each beginning "forkscan: ".
@@ -47,8 +57,8 @@ func (s Summary) Print(w io.Writer) {
 	case s.InProcess:
 		mode = fmt.Sprintf("%d in-process workers", s.Workers)
 	}
-	fmt.Fprintf(w, "forkscan: %d files, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
-		s.Jobs+t.Files.Unscanned, t.Records, t.OK, t.Errors, t.Skipped, t.Findings, mode, s.Took.Round(time.Millisecond))
+	fmt.Fprintf(w, "forkscan: %d %s, %d results (%d ok, %d error, %d skipped), %d findings; %s; %s\n",
+		s.Jobs+t.Files.Unscanned, s.unit(), t.Records, t.OK, t.Errors, t.Skipped, t.Findings, mode, s.Took.Round(time.Millisecond))
 	if s.Shard != "" {
 		fmt.Fprintf(w, "forkscan: %s\n", s.Shard)
 	}
@@ -60,8 +70,8 @@ func (s Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "forkscan: left out %d files and directories (.gitignore, --include, --exclude; --no-ignore scans what .gitignore ignores)\n", s.Ignored)
 	}
 	if r := s.Resumed; r != nil {
-		fmt.Fprintf(w, "forkscan: resumed from %s: kept %d records of %d files (%d files not scanned again, %d findings), dropped %d records to redo, ignored %d lines that were not records\n",
-			r.From, r.Kept, r.Files, s.NotRescanned, r.Findings, r.Dropped, r.Garbage)
+		fmt.Fprintf(w, "forkscan: resumed from %s: kept %d records of %d %s (%d %s not scanned again, %d findings), dropped %d records to redo, ignored %d lines that were not records\n",
+			r.From, r.Kept, r.Files, s.unit(), s.NotRescanned, s.unit(), r.Findings, r.Dropped, r.Garbage)
 	}
 	if s.Restarts > 0 || s.Retries > 0 {
 		fmt.Fprintf(w, "forkscan: %d workers replaced, %d jobs retried\n", s.Restarts, s.Retries)
@@ -69,8 +79,8 @@ func (s Summary) Print(w io.Writer) {
 	if s.Interrupted {
 		cut := t.Files.Open
 		notStarted := max(s.Jobs-t.Files.Done-t.Files.Failed-cut, 0)
-		fmt.Fprintf(w, "forkscan: interrupted: %d files done, %d failed, %d cut short, %d not started (and the walk stopped where it was)\n",
-			t.Files.Done, t.Files.Failed, cut, notStarted)
+		fmt.Fprintf(w, "forkscan: interrupted: %d %s done, %d failed, %d cut short, %d not started (and the walk stopped where it was)\n",
+			t.Files.Done, s.unit(), t.Files.Failed, cut, notStarted)
 		if s.Stopped != "" {
 			fmt.Fprintf(w, "forkscan: workers %s\n", s.Stopped)
 		}

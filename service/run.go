@@ -343,6 +343,9 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 		resumed = &rep
 	}
 	sum := src.Summary(st, cfg, time.Since(start), resumed, ctx.Err() != nil)
+	if cfg.History {
+		sum.Unit = "commits"
+	}
 	if runErr != nil && !errors.Is(runErr, engine.ErrAllWorkersLost) && ctx.Err() == nil {
 		return &sum, runErr
 	}

@@ -110,6 +110,9 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	}
 	sum := src.Summary(st, cfg, time.Since(start), resumed, ctx.Err() != nil)
 	sum.Shard = sayShard(header)
+	if cfg.History {
+		sum.Unit = "commits"
+	}
 	sum.Print(stderr)
 	return exitCode(ctx, sum, runErr)
 }
