@@ -40,7 +40,7 @@ func (r *Reader) readPart(ctx context.Context, job Job) (Patch, error) {
 	if len(mine) == 0 {
 		return p, nil
 	}
-	args := append(append([]string{"diff-tree"}, diffArgs...), format, job.Commit, "--")
+	args := append(append([]string{"diff-tree"}, r.diffArgs(ctx)...), format, job.Commit, "--")
 	for _, e := range mine {
 		args = append(args, ":(literal)"+e.path)
 		if e.from != "" {
@@ -77,9 +77,17 @@ func deal(files []entry, n int) [][]entry {
 	return parts
 }
 
-// entries lists the files commit writes, with their sizes.
+// entries lists the files commit writes, with their sizes. Renames are
+// paired as the patch will pair them; if that fails (rename detection
+// reads every blob, and one may be missing), they are listed unpaired,
+// so that only the part holding the missing blob fails.
 func (r *Reader) entries(ctx context.Context, commit string) ([]entry, error) {
-	raw, err := boundedRun(ctx, r.dir, nil, 256<<20, "diff-tree", "-r", "-M", "--root", "--raw", "-z", "--no-abbrev", "--no-commit-id", "--diff-filter=tuxdb", commit, "--")
+	args := []string{"diff-tree", "-r", "--root", "--raw", "-z", "--no-abbrev", "--no-commit-id", "--diff-filter=tuxdb", renames(r.diffArgs(ctx)), commit, "--"}
+	raw, err := boundedRun(ctx, r.dir, nil, 256<<20, args...)
+	if err != nil && ctx.Err() == nil {
+		args[len(args)-3] = "--no-renames"
+		raw, err = boundedRun(ctx, r.dir, nil, 256<<20, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -124,4 +132,14 @@ func (r *Reader) sizes(ctx context.Context, files []entry) error {
 		files[i].size, _ = strconv.ParseInt(strings.TrimSpace(line), 10, 64)
 	}
 	return nil
+}
+
+// renames is the rename option among a patch's options.
+func renames(args []string) string {
+	for _, a := range args {
+		if a == "-M" || a == "-C" || a == "--no-renames" {
+			return a
+		}
+	}
+	return "-M"
 }

@@ -50,10 +50,11 @@ type Patch struct {
 // then its fields, NUL-separated.
 const format = "--format=%x00%H%x00%an%x00%ae%x00%at%x00%s"
 
-// diffArgs are the options that make git show a patch as `git log -p
+// baseDiffArgs are the options that make git show a patch as `git log -p
 // -U0` shows it to gitleaks: the lines each file gains, with no context,
-// renames found (git's default), deletions and type changes left out.
-var diffArgs = []string{"-p", "-U0", "-r", "-M", "--root", "--diff-filter=tuxdb", "--no-color", "--no-ext-diff", "--no-textconv"}
+// deletions and type changes left out (Reader.diffArgs adds the
+// repository's rename and diff settings).
+var baseDiffArgs = []string{"-p", "-U0", "-r", "--root", "--diff-filter=tuxdb", "--no-color", "--no-ext-diff", "--no-textconv"}
 
 // parsePatch reads one commit's output of diff-tree: its header line, if
 // any, then its patch.

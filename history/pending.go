@@ -26,9 +26,9 @@ func (r *Reader) readPending(ctx context.Context, staged bool) (Patch, error) {
 			}
 			base = string(bytes.TrimSpace(empty)) // a repository with no commit yet: all is added
 		}
-		args = append(append([]string{"diff-index", "--cached"}, diffArgs...), base, "--")
+		args = append(append([]string{"diff-index", "--cached"}, r.diffArgs(ctx)...), base, "--")
 	} else {
-		args = append([]string{"diff-files"}, diffArgs...)
+		args = append([]string{"diff-files"}, r.diffArgs(ctx)...)
 	}
 	extra, err := r.noFilters(ctx)
 	if err != nil {

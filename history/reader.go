@@ -26,6 +26,7 @@ type Reader struct {
 	dir   string
 	most  int
 	split Split
+	diff  []string // diffArgs, once the repository's settings are read
 
 	cmd    *exec.Cmd
 	in     io.WriteCloser
@@ -92,15 +93,20 @@ func (r *Reader) stream(ctx context.Context, commit string) ([]byte, error) {
 		r.Close()
 		return nil, ctx.Err()
 	}
-	if err != nil && !errors.Is(err, ErrTooLarge) {
-		r.Close()
+	if errors.Is(err, errEnded) {
+		said := r.stderr
+		r.Close() // its stderr is whole once it has been waited for
+		return nil, fmt.Errorf("%w: diff-tree of %s: %v: %s", ErrGit, commit, err, said.String())
 	}
 	return out, err
 }
 
+// errEnded is a diff-tree that ended before it answered.
+var errEnded = errors.New("git ended")
+
 func (r *Reader) start() error {
-	args := append(append([]string{"diff-tree", "--stdin"}, diffArgs...), format)
-	cmd := Command(context.Background(), r.dir, nil, args...)
+	args := append(append([]string{"diff-tree", "--stdin"}, r.diffArgs(context.Background())...), format)
+	cmd := Command(context.Background(), r.dir, readerConfig, args...)
 	var err error
 	if r.in, err = cmd.StdinPipe(); err != nil {
 		return fmt.Errorf("%w: %v", ErrGit, err)
@@ -121,14 +127,14 @@ func (r *Reader) start() error {
 // ask writes the commit and the end line, and reads up to the end line.
 func (r *Reader) ask(commit string) ([]byte, error) {
 	if _, err := fmt.Fprintf(r.in, "%s\n%s\n", commit, end); err != nil {
-		return nil, fmt.Errorf("%w: diff-tree of %s: %v", ErrGit, commit, err)
+		return nil, fmt.Errorf("%w (writing to it: %v)", errEnded, err)
 	}
 	var buf []byte
 	over := false
 	for {
 		line, err := r.out.ReadSlice('\n')
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("%w: diff-tree of %s ended: %v: %s", ErrGit, commit, err, r.stderr.String())
+			return nil, fmt.Errorf("%w (%v)", errEnded, err)
 		}
 		if err == nil && len(line) == len(end)+1 && string(line[:len(end)]) == end {
 			break

@@ -38,7 +38,7 @@ func init() {
 }
 
 // skewedHistory imports n commits: most write one small file, every
-// twentieth a hundred files of 20 kB (so a few commits hold most of the
+// twentieth twenty files of 10 kB (so a few commits hold most of the
 // bytes, as in real histories), and one writes more files than a job
 // takes.
 func skewedHistory(t *testing.T, n int) *gittest.Repo {
@@ -52,8 +52,8 @@ func skewedHistory(t *testing.T, n int) *gittest.Repo {
 				files[fmt.Sprintf("wide/%d.txt", j)] = fmt.Sprintf("wide %d %d\n", i, j)
 			}
 		case i%20 == 0:
-			for j := range 100 {
-				files[fmt.Sprintf("big/%d.txt", j)] = strings.Repeat(fmt.Sprintf("%d %d\n", i, j), 2000)
+			for j := range 20 {
+				files[fmt.Sprintf("big/%d.txt", j)] = strings.Repeat(fmt.Sprintf("%d %d\n", i, j), 1000)
 			}
 		}
 		return files
@@ -185,4 +185,7 @@ func TestHistoryBadInput(t *testing.T) {
 	require.Equal(t, exitFailures, code, errOut)
 	got, _ := readOutput(t, out)
 	require.Equal(t, "error", got[[2]string{second, "secrets"}], "%v", got)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Contains(t, string(data), obj, "the error names the object git could not read, as git said it")
 }

@@ -28,7 +28,7 @@ func secretHistory(t *testing.T, g *gittest.Repo) map[string]string {
 	line := func(rule string) string { return fmt.Sprintf("token = %q\n", s[rule]) }
 	g.Commit("first", map[string]string{"README.md": "hello\n", "app/app.env": "# app\n" + line("aws-access-token") + "x = 1\n"})
 	g.Commit("second: a secret moves down, another comes", map[string]string{"app/app.env": "# app\nx = 1\n\n" + line("aws-access-token") + line("github-pat")})
-	body := "# app\nx = 1\n" + strings.Repeat("setting = value\n", 20)
+	body := "# app\nx = 1\n" + line("pypi-upload-token") + strings.Repeat("setting = value\n", 20) // a rename shows it again only to a git that finds no renames
 	g.Commit("remove them", map[string]string{"app/app.env": body})
 	g.Commit("rename, with a change", map[string]string{"app/app.env": "", "conf/app.env": body + line("slack-bot-token")})
 	if !strings.Contains(g.Git("show", "--stat", "-M", "HEAD"), "=>") {
@@ -153,20 +153,32 @@ func TestHistoryAsGitleaks(t *testing.T) {
 		t.Fatalf("git clone --depth 3: %v\n%s", err, b)
 	}
 	empty := gittest.New(t)
+	bare := filepath.Join(t.TempDir(), "bare.git")
+	configured := filepath.Join(t.TempDir(), "configured")
+	for _, c := range [][]string{{"clone", "-q", "--bare", g.Dir, bare}, {"clone", "-q", "--no-local", g.Dir, configured},
+		{"-C", configured, "config", "diff.renames", "false"}, {"-C", configured, "config", "diff.algorithm", "histogram"},
+		{"-C", configured, "config", "diff.interHunkContext", "2"}} {
+		if b, err := exec.Command("git", c...).CombinedOutput(); err != nil {
+			t.Fatalf("git %q: %v\n%s", c, err, b)
+		}
+	}
 	for _, tc := range []struct {
 		name, dir string
 		args      []string
 		least     int
 	}{
-		{"all", g.Dir, nil, 13},
+		{"all", g.Dir, nil, 15},
 		{"range", g.Dir, []string{"--log-opts", "main~3..main"}, 2},
 		{"shallow", shallow, nil, 3},
 		{"empty", empty.Dir, nil, 0},
+		{"bare", bare, nil, 15},
+		{"configured", configured, nil, 16}, // its diff settings, which git log -p reads as gitleaks runs it: a rename is a new file
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, code := scanHistory(t, tc.dir, tc.args...)
 			mine := historyPlaces(t, out)
 			theirs := gitleaksHistory(t, gitleaks, tc.dir, tc.args...)
+			t.Logf("%s: gitleaks %d, forkscan %d", tc.name, len(theirs), len(mine))
 			if len(theirs) < tc.least {
 				t.Fatalf("gitleaks found %d, fewer than %d: %q", len(theirs), tc.least, theirs)
 			}
