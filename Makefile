@@ -15,6 +15,12 @@ GITLEAKS_VERSION := v8.30.1
 # names a binary of it: by default one at .bin/betterleaks, if there is one.
 # Nothing here builds it; the benchmark runs it with gitleaks' default rules.
 BETTERLEAKS ?= $(wildcard $(BIN)/betterleaks)
+# The history BenchmarkHistory scans: trufflehog's repository up to a pinned
+# tag (4,537 commits), cloned bare once into .bin (the network is needed
+# then); HISTORY_URL may name a local copy instead.
+HISTORY_URL ?= https://github.com/trufflesecurity/trufflehog.git
+HISTORY_REF ?= v3.97.0
+HISTORY     := $(BIN)/history/trufflehog-$(HISTORY_REF).git
 
 .PHONY: all build test vet proto proto-check tools bench fuzz clean
 
@@ -56,6 +62,9 @@ proto-check: tools
 	diff -r -x '*.proto' $(CURDIR)/.bin/gen/proto proto || \
 		(echo "generated protobuf code is stale: run 'make proto' and commit" >&2; exit 1)
 
+$(HISTORY):
+	mkdir -p $(dir $@) && git clone --quiet --bare --single-branch --branch $(HISTORY_REF) $(HISTORY_URL) $@
+
 $(BIN)/gitleaks:
 	GOBIN=$(BIN) $(GO) install github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
 
@@ -65,7 +74,10 @@ $(BIN)/gitleaks-re2:
 
 ## bench: the benchmarks whose figures the README reports. The CLI's are
 ## measured on the binary `make build` makes, the one users run.
-bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2
+bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2 $(HISTORY)
+	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
+		FORKSCAN_BETTERLEAKS=$(BETTERLEAKS) FORKSCAN_HISTORY=$(HISTORY) \
+		$(GO) test -run '^$$' -bench 'History' -benchtime 3x -timeout 30m ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
 		FORKSCAN_BETTERLEAKS=$(BETTERLEAKS) \
 		$(GO) test -run '^$$' -bench 'SecretsVsGitleaks' -benchtime 3x -timeout 30m ./cmd/forkscan/

@@ -3,7 +3,12 @@ package history_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/forkscan/forkscan/history"
@@ -52,8 +57,8 @@ func TestListAndRead(t *testing.T) {
 	if p.Meta == nil || p.Meta.ID != second || p.Meta.Author != "Ann Author" || p.Meta.Email != "ann@example.com" || p.Meta.Subject != "second" {
 		t.Fatalf("meta = %+v", p.Meta)
 	}
-	want := []history.Change{{Path: "a.txt", Line: 2, Text: "key=1\n"}, {Path: "b.txt", Line: 1, Text: "bee"}}
-	if len(p.Changes) != 2 || p.Changes[0] != want[0] || p.Changes[1] != want[1] {
+	want := []history.Change{{Path: "a.txt", Line: 2, Text: []byte("key=1\n")}, {Path: "b.txt", Line: 1, Text: []byte("bee")}}
+	if !reflect.DeepEqual(p.Changes, want) {
 		t.Fatalf("changes = %+v, want %+v", p.Changes, want)
 	}
 	if p, err = rd.Read(context.Background(), history.Job{Commit: renamed}); err != nil || len(p.Changes) != 0 {
@@ -114,7 +119,7 @@ func TestPending(t *testing.T) {
 	r := rd()
 	defer r.Close()
 	p, err := r.Read(context.Background(), history.Job{Commit: history.Staged})
-	if err != nil || len(p.Changes) != 1 || p.Changes[0].Text != "token=abc\n" {
+	if err != nil || len(p.Changes) != 1 || string(p.Changes[0].Text) != "token=abc\n" {
 		t.Fatalf("staged, no commit yet: %+v, %v", p, err)
 	}
 	g.Commit("one", nil)
@@ -122,7 +127,7 @@ func TestPending(t *testing.T) {
 	g.Git("config", "filter.evil.clean", "touch "+g.Dir+"/ran")
 	g.Write(map[string]string{".gitattributes": "*.txt filter=evil\n"})
 	p, err = r.Read(context.Background(), history.Job{Commit: history.Uncommitted})
-	if err != nil || len(p.Changes) != 1 || p.Changes[0].Line != 2 || p.Changes[0].Text != "more=1\n" {
+	if err != nil || len(p.Changes) != 1 || p.Changes[0].Line != 2 || string(p.Changes[0].Text) != "more=1\n" {
 		t.Fatalf("uncommitted: %+v, %v", p, err)
 	}
 	if _, err := g.Cmd("ls-files", "--error-unmatch", "ran").Output(); err == nil {
@@ -153,5 +158,58 @@ func TestRefused(t *testing.T) {
 	}
 	if _, err := history.Open(context.Background(), t.TempDir()); !errors.Is(err, history.ErrNotRepository) {
 		t.Errorf("not a repository: %v", err)
+	}
+}
+
+// TestReaderConcurrent: reads from many goroutines at once each get their
+// own commit's patch; a read whose context ends, and a commit git cannot
+// read, fail alone, and the reads queued behind them ask a new git.
+func TestReaderConcurrent(t *testing.T) {
+	g := gittest.New(t)
+	var ids []string
+	g.Import(60, func(i int) map[string]string {
+		return map[string]string{fmt.Sprintf("f%d.txt", i%7): fmt.Sprintf("commit %d\n", i)}
+	})
+	for _, c := range strings.Fields(g.Git("rev-list", "--reverse", "main")) {
+		ids = append(ids, c)
+	}
+	broken := g.Commit("broken", map[string]string{"gone.txt": "soon gone\n"})
+	obj := g.Git("rev-parse", broken+":gone.txt")
+	for _, p := range []string{filepath.Join(g.Dir, ".git", "objects", obj[:2], obj[2:]), filepath.Join(g.Dir, "gone.txt")} {
+		if err := os.Remove(p); err != nil { // git would take the work tree's copy for the object
+			t.Fatal(err)
+		}
+	}
+	rd := history.NewReader(open(t, g.Dir).Dir, 1<<20, history.Split{})
+	defer rd.Close()
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for i, c := range ids {
+			wg.Go(func() {
+				ctx := context.Background()
+				if i%17 == 5 && round == 1 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx)
+					cancel()
+				}
+				p, err := rd.Read(ctx, history.Job{Commit: c})
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					t.Errorf("commit %d: %v", i, err)
+				case p.Meta == nil || p.Meta.ID != c || len(p.Changes) != 1 || string(p.Changes[0].Text) != fmt.Sprintf("commit %d\n", i):
+					t.Errorf("commit %d: %+v", i, p)
+				}
+			})
+			if i == 30 {
+				wg.Go(func() {
+					if _, err := rd.Read(context.Background(), history.Job{Commit: broken}); !errors.Is(err, history.ErrGit) || !strings.Contains(err.Error(), obj) {
+						t.Errorf("the broken commit: %v", err)
+					}
+				})
+			}
+		}
+		wg.Wait()
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gitleaks/go-gitdiff/gitdiff"
 )
 
 // Meta is who made a commit, when, and why.
@@ -26,7 +24,7 @@ type Change struct {
 	Line int
 	// Text is the added lines, each with its newline (the file's last
 	// line without one, if it has none).
-	Text string
+	Text []byte
 	// Binary marks a binary file: git shows no lines of it, and Blob
 	// names its new content.
 	Binary bool
@@ -60,6 +58,7 @@ var baseDiffArgs = []string{"-p", "-U0", "-r", "--root", "--diff-filter=tuxdb", 
 // any, then its patch.
 func parsePatch(out []byte) Patch {
 	var p Patch
+	out = bytes.TrimLeft(out, "\n") // diff-tree parts one commit's output from the last by a blank line
 	if len(out) > 0 && out[0] == 0 {
 		end := bytes.IndexByte(out, '\n')
 		if end < 0 {
@@ -82,30 +81,4 @@ func parseMeta(header string) *Meta {
 		m.Date = time.Unix(secs, 0).UTC()
 	}
 	return m
-}
-
-// changes parses a patch with gitleaks' parser and keeps what gitleaks
-// scans of it: each hunk's added lines of each file not deleted, and each
-// binary file by its new object.
-func changes(patch []byte) []Change {
-	files, err := gitdiff.Parse(bytes.NewReader(patch))
-	if err != nil {
-		return nil
-	}
-	var out []Change
-	for f := range files { // read to the end: the parser's goroutine ends with the channel
-		switch {
-		case f.IsDelete:
-		case f.IsBinary:
-			out = append(out, Change{Path: f.NewName, Binary: true, Blob: f.NewOIDPrefix})
-		default:
-			for _, h := range f.TextFragments {
-				if h == nil {
-					break
-				}
-				out = append(out, Change{Path: f.NewName, Line: int(h.NewPosition), Text: h.Raw(gitdiff.OpAdd)})
-			}
-		}
-	}
-	return out
 }

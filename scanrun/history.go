@@ -76,6 +76,13 @@ func (h *History) Walk(yield func(tree.Entry) bool) {
 // Stopped reports whether the walk was stopped before its end.
 func (h *History) Stopped() bool { return h.stopped.Load() }
 
+// Ordered says a history is scanned in git's order, newest first, not
+// largest first: neighbouring commits share most of their blobs, and a
+// git reading them one after the other finds the bases of their deltas
+// in its cache (read in an order by size, the same patches cost git
+// twice the time).
+func (h *History) Ordered() bool { return true }
+
 // Counts counts the entries yielded (jobs) and their bytes.
 func (h *History) Counts() tree.Counts {
 	return tree.Counts{Found: h.found.Load(), Bytes: h.bytes.Load(), Ended: h.ended.Load()}
@@ -87,6 +94,9 @@ func (h *History) Commits() (scanned, empty int64) { return h.commits.Load(), h.
 
 // Histories walks several histories, one after the other.
 type Histories []*History
+
+// Ordered says histories are scanned in git's order (History.Ordered).
+func (hs Histories) Ordered() bool { return true }
 
 // Walk yields the entries of each history in turn.
 func (hs Histories) Walk(yield func(tree.Entry) bool) {

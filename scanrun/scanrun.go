@@ -40,6 +40,10 @@ type Walk interface {
 	Counts() tree.Counts
 }
 
+// ordered is a Walk whose order is the run's: its entries are not
+// dealt largest first.
+type ordered interface{ Ordered() bool }
+
 // Source wires a walk to a run and the run to an output. Its zero value
 // is not usable: Walker and Out are needed.
 type Source struct {
@@ -57,7 +61,11 @@ type Source struct {
 // cannot scan is written as its records instead.
 func (s *Source) Jobs() iter.Seq[engine.Job] {
 	return func(yield func(engine.Job) bool) {
-		for e := range tree.LargestFirst(s.Walker.Walk) {
+		entries := tree.LargestFirst(s.Walker.Walk)
+		if o, ok := s.Walker.(ordered); ok && o.Ordered() {
+			entries = s.Walker.Walk
+		}
+		for e := range entries {
 			if e.Err != nil || e.Skip != "" {
 				s.records(e)
 				continue

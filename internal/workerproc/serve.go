@@ -50,6 +50,7 @@ type session struct {
 	maxSize   int64
 	history   bool            // every job is a commit of a repository's history
 	split     history.Split   // how the history's huge commits were split
+	readers   readers         // of the history's repositories, shared by the tasks
 	archives  unpack.Limits   // MaxDepth 0: archives are files like any other
 	roots     *roots          // the jobs' roots, open
 	ctx       context.Context // cancelled by Shutdown or a broken stream
@@ -104,6 +105,7 @@ func Serve(stream ipc.WorkerStream, line *semline.Line, board *taskboard.Board) 
 	}
 	go func() {
 		tasks.Wait()
+		s.readers.close()
 		s.out.close()
 	}()
 	sent := make(chan error, 1)

@@ -33,9 +33,8 @@ type task struct {
 	parent context.Context
 	state  atomic.Int32
 
-	buf     []byte    // the file read for the running job, reused for the next
-	file    scan.File // the running job's file, reused for the next (scanners keep neither)
-	readers readers   // of the repositories of a history's jobs, kept for the task's next job
+	buf  []byte    // the file read for the running job, reused for the next
+	file scan.File // the running job's file, reused for the next (scanners keep neither)
 
 	mu     sync.Mutex
 	cur    uint64 // job id running now, 0 when idle
@@ -44,7 +43,7 @@ type task struct {
 }
 
 func newTask(index int, parent context.Context) *task {
-	t := &task{index: index, parent: parent, readers: readers{}}
+	t := &task{index: index, parent: parent}
 	t.ctx, t.cancel = context.WithCancel(parent)
 	return t
 }
@@ -70,7 +69,6 @@ func (t *task) run(s *session) {
 		}
 		t.end()
 	}
-	t.readers.close()
 	t.cancel()
 }
 
