@@ -13,28 +13,27 @@ import (
 // configuration names is turned off for it: comparing the work tree
 // would run them.
 func (r *Reader) readPending(ctx context.Context, staged bool) (Patch, error) {
-	var args []string
-	if staged {
-		base := "HEAD"
-		if _, err := output(ctx, r.dir, 1024, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
-			if ctx.Err() != nil {
-				return Patch{}, ctx.Err()
+	if staged { // the index against HEAD: two blobs each, nothing of the work tree read, no filter run
+		args := append(append([]string{"diff-index", "--cached"}, r.diffArgs(ctx)...), "HEAD", "--")
+		out, err := boundedRun(ctx, r.dir, nil, r.most, args...)
+		if err != nil && ctx.Err() == nil { // no commit yet: all that is staged is added
+			empty, herr := output(ctx, r.dir, 1024, "hash-object", "-t", "tree", "/dev/null")
+			if herr != nil {
+				return Patch{}, herr
 			}
-			empty, err := output(ctx, r.dir, 1024, "hash-object", "-t", "tree", "/dev/null")
-			if err != nil {
-				return Patch{}, err
-			}
-			base = string(bytes.TrimSpace(empty)) // a repository with no commit yet: all is added
+			args[len(args)-2] = string(bytes.TrimSpace(empty))
+			out, err = boundedRun(ctx, r.dir, nil, r.most, args...)
 		}
-		args = append(append([]string{"diff-index", "--cached"}, r.diffArgs(ctx)...), base, "--")
-	} else {
-		args = append([]string{"diff-files"}, r.diffArgs(ctx)...)
+		if err != nil {
+			return Patch{}, err
+		}
+		return Patch{Changes: changes(out)}, nil
 	}
 	extra, err := r.noFilters(ctx)
 	if err != nil {
 		return Patch{}, err
 	}
-	out, err := boundedRun(ctx, r.dir, extra, r.most, args...)
+	out, err := boundedRun(ctx, r.dir, extra, r.most, append([]string{"diff-files"}, r.diffArgs(ctx)...)...)
 	if err != nil {
 		return Patch{}, err
 	}

@@ -21,20 +21,21 @@ type Repo struct {
 	Bare bool
 	// Shallow reports a shallow clone: its history ends at its grafts.
 	Shallow bool
-	// Head is the commit HEAD names, "" in a repository with no commit.
-	Head string
-	// Branch is the branch HEAD names, "" when detached.
-	Branch string
 }
 
-// Open checks that path is a git repository git can read and returns it.
-// A path that is not one is ErrNotRepository, with git's reason.
+// Open checks that path is a git repository git can read and returns it,
+// with one git (two for a bare repository). A path that is not one is
+// ErrNotRepository, with git's reason.
 func Open(ctx context.Context, path string) (*Repo, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, path, err)
 	}
-	out, err := output(ctx, abs, 1<<16, "rev-parse", "--is-bare-repository", "--is-shallow-repository", "--absolute-git-dir")
+	args := []string{"rev-parse", "--is-bare-repository", "--is-shallow-repository", "--absolute-git-dir", "--show-toplevel"}
+	out, err := output(ctx, abs, 1<<16, args...)
+	if err != nil && ctx.Err() == nil { // --show-toplevel fails in a bare repository
+		out, err = output(ctx, abs, 1<<16, args[:4]...)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -46,20 +47,22 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 		return nil, fmt.Errorf("%w: %s: git rev-parse said %q", ErrNotRepository, path, out)
 	}
 	r := &Repo{Bare: lines[0] == "true", Shallow: lines[1] == "true", Dir: lines[2]}
-	if !r.Bare {
-		top, err := output(ctx, abs, 1<<16, "rev-parse", "--show-toplevel")
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, path, err)
-		}
-		r.Dir = string(bytes.TrimRight(top, "\n"))
-	}
-	if head, err := output(ctx, r.Dir, 1024, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err == nil {
-		r.Head = string(bytes.TrimSpace(head))
-	}
-	if b, err := output(ctx, r.Dir, 1024, "symbolic-ref", "--quiet", "--short", "HEAD"); err == nil {
-		r.Branch = string(bytes.TrimSpace(b))
+	if !r.Bare && len(lines) > 3 {
+		r.Dir = lines[3]
 	}
 	return r, nil
+}
+
+// Head is the commit HEAD names and its branch ("" when detached), or
+// two empty strings in a repository with no commit.
+func (r *Repo) Head(ctx context.Context) (commit, branch string) {
+	if head, err := output(ctx, r.Dir, 1024, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err == nil {
+		commit = string(bytes.TrimSpace(head))
+	}
+	if b, err := output(ctx, r.Dir, 1024, "symbolic-ref", "--quiet", "--short", "HEAD"); err == nil {
+		branch = string(bytes.TrimSpace(b))
+	}
+	return commit, branch
 }
 
 // Remote is the URL of the named remote without credentials (a URL's

@@ -27,7 +27,8 @@ func (r *Reader) diffArgs(ctx context.Context) []string {
 		return diff
 	}
 	args := slices.Clone(baseDiffArgs)
-	switch v := strings.ToLower(r.setting(ctx, "diff.renames")); v {
+	set := r.settings(ctx, `^diff\.(renames|algorithm|interhunkcontext)$`)
+	switch v := strings.ToLower(set["diff.renames"]); v {
 	case "false", "no", "off", "0":
 		args = append(args, "--no-renames")
 	case "copies", "copy":
@@ -35,11 +36,11 @@ func (r *Reader) diffArgs(ctx context.Context) []string {
 	default:
 		args = append(args, "-M")
 	}
-	switch v := strings.ToLower(r.setting(ctx, "diff.algorithm")); v {
+	switch v := strings.ToLower(set["diff.algorithm"]); v {
 	case "myers", "default", "minimal", "patience", "histogram":
 		args = append(args, "--diff-algorithm="+v)
 	}
-	if n, err := strconv.Atoi(r.setting(ctx, "diff.interHunkContext")); err == nil && n > 0 {
+	if n, err := strconv.Atoi(set["diff.interhunkcontext"]); err == nil && n > 0 {
 		args = append(args, "--inter-hunk-context="+strconv.Itoa(n))
 	}
 	r.mu.Lock()
@@ -48,11 +49,17 @@ func (r *Reader) diffArgs(ctx context.Context) []string {
 	return args
 }
 
-// setting is a value of the repository's configuration ("" if unset).
-func (r *Reader) setting(ctx context.Context, key string) string {
-	out, err := output(ctx, r.dir, 1024, "config", "--get", key)
-	if err != nil {
-		return ""
+// settings are the values of the repository's configuration whose
+// names match pattern (a regular expression over names in lower case, as
+// git config --get-regexp takes it), by name; the last value of a name
+// wins, as git takes it.
+func (r *Reader) settings(ctx context.Context, pattern string) map[string]string {
+	out, _ := output(ctx, r.dir, 1<<16, "config", "--null", "--get-regexp", pattern) // none set: exit 1
+	set := map[string]string{}
+	for _, kv := range strings.Split(string(out), "\x00") {
+		if name, value, ok := strings.Cut(kv, "\n"); ok {
+			set[name] = value
+		}
 	}
-	return strings.TrimSpace(string(out))
+	return set
 }

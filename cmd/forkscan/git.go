@@ -122,7 +122,10 @@ func runGit(ctx context.Context, f scanFlags, g gitFlags, path string, stdout, s
 	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
 	defer signals.Stop()
 	walk := &scanrun.History{Repo: repo, Revisions: revs, Split: splitOf(cfg), Pending: g.pending(), Shard: shard, Ctx: ctx}
-	p := plan{cfg: cfg, shard: shard, roots: []string{repo.Dir}, walk: walk, repo: repository(ctx, repo)}
+	p := plan{cfg: cfg, shard: shard, roots: []string{repo.Dir}, walk: walk}
+	if f.format == output.SARIF {
+		p.repo = repository(ctx, repo) // three more gits: only SARIF names them
+	}
 	return runWalk(ctx, signals, f, p, stdout, stderr)
 }
 
@@ -159,7 +162,8 @@ func splitOf(cfg engine.Config) history.Split {
 // repository is how SARIF names the scanned repository: its origin's
 // URL without credentials, or its directory's file URI.
 func repository(ctx context.Context, r *history.Repo) *output.Repository {
-	out := &output.Repository{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(r.Dir)}).String(), Revision: r.Head, Branch: r.Branch}
+	head, branch := r.Head(ctx)
+	out := &output.Repository{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(r.Dir)}).String(), Revision: head, Branch: branch}
 	if remote := r.Remote(ctx, "origin"); remote != "" {
 		out.URI = remote
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/forkscan/forkscan/internal/gittest"
+	"github.com/forkscan/forkscan/internal/sarifschema"
 	"github.com/forkscan/forkscan/record"
 )
 
@@ -254,5 +255,58 @@ func TestStagedAndUncommitted(t *testing.T) {
 	out, code = scanHistory(t, g.Dir, "--pre-commit")
 	if places := historyPlaces(t, out); code != exitFindings || len(places) != 1 || !strings.Contains(places[0], ":a.env:2:") {
 		t.Fatalf("--pre-commit: exit %d, %q", code, places)
+	}
+}
+
+// TestHistorySARIF: a history's SARIF is valid, names each result's file
+// and commit, and the run's repository by its origin without the
+// credentials in its URL.
+func TestHistorySARIF(t *testing.T) {
+	g := gittest.New(t)
+	secretHistory(t, g)
+	g.Git("remote", "add", "origin", "https://user:s3cret@git.example.com/acme/app.git")
+	out := filepath.Join(t.TempDir(), "history.sarif")
+	cmd := cliCommand("git", "--no-progress", "--format", "sarif", "-o", out, g.Dir)
+	if b, err := cmd.CombinedOutput(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != exitFindings {
+		t.Fatalf("forkscan git: %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sarifschema.Validate(data); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			VersionControlProvenance []struct{ RepositoryURI, RevisionID, Branch string }
+			Results                  []struct {
+				Locations []struct {
+					PhysicalLocation struct{ ArtifactLocation struct{ URI string } }
+				}
+				Properties          map[string]any
+				PartialFingerprints map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal(data, &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	if len(run.VersionControlProvenance) != 1 || run.VersionControlProvenance[0].RepositoryURI != "https://git.example.com/acme/app.git" ||
+		run.VersionControlProvenance[0].Branch != "main" || len(run.VersionControlProvenance[0].RevisionID) != 40 {
+		t.Errorf("provenance %+v", run.VersionControlProvenance)
+	}
+	if strings.Contains(string(data), "s3cret") {
+		t.Error("the remote's password is in the SARIF")
+	}
+	if len(run.Results) < 15 {
+		t.Fatalf("%d results", len(run.Results))
+	}
+	for _, r := range run.Results {
+		uri := r.Locations[0].PhysicalLocation.ArtifactLocation.URI
+		if strings.HasPrefix(uri, "file:") || strings.Contains(uri, g.Dir) || r.Properties["commit"] == nil || r.PartialFingerprints["commitSha"] != r.Properties["commit"] || r.Properties["author"] != "Ann Author" {
+			t.Errorf("result at %s: %v %v", uri, r.Properties, r.PartialFingerprints)
+		}
 	}
 }
