@@ -7,6 +7,7 @@
 // workers, output writes, resume carries on a stopped scan.
 //
 //	forkscan scan [flags] PATH...   scan trees, one record per (file, scanner)
+//	forkscan git [flags] [REPO]     scan a repository's history (or --staged changes), one record per (commit, scanner)
 //	forkscan merge SHARD-OUTPUT...  join the outputs of a scan's shards (scan --shard I/N)
 //	forkscan serve --root DIR       run scans submitted over HTTP
 //	forkscan scanners               list the scanners this binary has
