@@ -91,7 +91,7 @@ func TestHistoryInterruptThenResume(t *testing.T) {
 	args := []string{"git", "-s", "slowtext", "-w", "2", "--tasks", "2", "--grace", "2s", "--no-progress"}
 	want := fileRecords(t, runCLIToFile(t, args, g.Dir, false))
 	require.Len(t, want, 301)
-	for trial := range 5 {
+	for trial := range 3 {
 		out := filepath.Join(t.TempDir(), "out.jsonl")
 		marks := t.TempDir()
 		t.Setenv(marksEnv, marks)
