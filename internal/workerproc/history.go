@@ -19,9 +19,10 @@ import (
 // files, and a commit is not one.
 const SkipHistory = "not run on history: the scanner reads files, and a commit's changes are not one"
 
-// mostPatch bounds the patch of one job of history held in memory: a
-// commit is split into parts well below it (history.Split), so only a
-// commit whose lines are far longer than its files can reach it.
+// mostPatch bounds the patch of one job of history held in memory. The
+// parent splits a commit into parts far below it by the sizes of the
+// files it writes (history.Split), and a patch is little more than the
+// lines those files add: the bound is for what the listing cannot see.
 const mostPatch = 512 << 20
 
 // readers are a worker's history readers, one per repository, shared by
@@ -34,33 +35,22 @@ const mostPatch = 512 << 20
 // patch while a task scans the last.
 type readers struct {
 	mu sync.Mutex
-	m  map[string]*reader
-}
-
-// reader is a history reader the tasks share (history.Reader pipelines
-// their reads).
-type reader struct {
-	r *history.Reader
+	m  map[string]*history.Reader
 }
 
 // get returns the reader of the repository root, made at its first use.
-func (rs *readers) get(root string, split history.Split) *reader {
+func (rs *readers) get(root string, split history.Split) *history.Reader {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.m == nil {
-		rs.m = map[string]*reader{}
+		rs.m = map[string]*history.Reader{}
 	}
 	rd := rs.m[root]
 	if rd == nil {
-		rd = &reader{r: history.NewReader(root, mostPatch, split)}
+		rd = history.NewReader(root, mostPatch, split)
 		rs.m[root] = rd
 	}
 	return rd
-}
-
-// read reads job's patch.
-func (rd *reader) read(ctx context.Context, job history.Job) (history.Patch, error) {
-	return rd.r.Read(ctx, job)
 }
 
 // close ends every reader's git, once no task reads.
@@ -68,7 +58,7 @@ func (rs *readers) close() {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	for _, rd := range rs.m {
-		rd.r.Close()
+		rd.Close()
 	}
 }
 
@@ -112,7 +102,7 @@ func (s *session) readPatch(ctx context.Context, job wire.Job) (history.Patch, *
 	if _, rootErr := s.roots.dir(job.Root); rootErr != nil { // within the service's roots, a directory
 		return history.Patch{}, rootErr
 	}
-	p, err := s.readers.get(job.Root, s.split).read(ctx, j)
+	p, err := s.readers.get(job.Root, s.split).Read(ctx, j)
 	switch {
 	case err == nil:
 		return p, nil
