@@ -28,7 +28,7 @@ all: build
 
 build:
 	$(GO) build ./...
-	$(GO) build -o $(BIN)/forkscan ./cmd/forkscan
+	$(GO) build -buildvcs=auto -o $(BIN)/forkscan ./cmd/forkscan
 
 ## test: vet, then every test with the race detector (real worker processes
 ## included); the secrets scanner's findings are compared with those of a

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -229,6 +232,18 @@ func (f scanFlags) checkBasics(args []string) error {
 	}
 	if err := f.filter().Check(); err != nil {
 		return usageErr("--include/--exclude: %w", err)
+	}
+	return checkPaths(args)
+}
+
+// checkPaths refuses a PATH that is not there, as a usage error naming it:
+// a typing mistake is not a file that failed. What is there, whatever it
+// is, is the walk's to judge (and gets a record).
+func checkPaths(args []string) error {
+	for _, p := range args {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return usageErr("%s: %w", p, errNoSuchPath)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,13 +18,15 @@ func TestSARIFIsValid(t *testing.T) {
 	root := t.TempDir()
 	secretTree(t, root)
 	write(t, filepath.Join(root, "dir with space", "a SECRET.txt"), "a SECRET\n")
+	dangling := filepath.Join(t.TempDir(), "dangling") // a PATH that is there and cannot be read
+	require.NoError(t, os.Symlink("missing", dangling))
 	cases := []struct {
 		name string
 		args []string
 		code int
 	}{
 		{"findings", []string{"scan", "-s", "secrets", "-s", "flagger", "--format", "sarif", root}, exitFindings},
-		{"errors too", []string{"scan", "-s", "flagger", "--format", "sarif", root, filepath.Join(root, "missing")}, exitFailures},
+		{"errors too", []string{"scan", "-s", "flagger", "--format", "sarif", root, dangling}, exitFailures},
 		{"nothing", []string{"scan", "-s", "flagger", "--format", "sarif", filepath.Join(root, "all.txt")}, exitOK},
 	}
 	for _, c := range cases {

@@ -121,9 +121,8 @@ func TestBadInputGetsARecordEach(t *testing.T) {
 	require.NoError(t, os.Symlink(outside, filepath.Join(root, "out-link")))
 	require.NoError(t, os.Symlink("sub", filepath.Join(root, "dir-link")))
 	require.NoError(t, os.Symlink("ok.txt", filepath.Join(root, "file-link")))
-	missing := filepath.Join(root, "does-not-exist")
 
-	code, out, errOut := cli(t, "scan", "-s", "inventory", "-w", "2", "--max-file-size", "50", root, missing)
+	code, out, errOut := cli(t, "scan", "-s", "inventory", "-w", "2", "--max-file-size", "50", root)
 	require.Equal(t, exitFailures, code, errOut)
 	got := records(t, out)
 
@@ -142,7 +141,6 @@ func TestBadInputGetsARecordEach(t *testing.T) {
 		{"out-link", "skipped", "", "outside the scanned root"},
 		{"dir-link", "skipped", "", "directory"},
 		{"file-link", "ok", "", ""},
-		{"does-not-exist", "error", "INVALID_INPUT", ""}, // named by its directory and its name
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
@@ -157,7 +155,7 @@ func TestBadInputGetsARecordEach(t *testing.T) {
 	}
 	require.Len(t, got, len(cases), "no other records (nothing under .git): %v", keys(got))
 	require.Contains(t, out, `"path":"bad-`+"\uFFFD"+`.txt","path_base64":"`+base64Of("bad-\xff\xfe.txt")+`"`)
-	require.Contains(t, errOut, "13 files, 13 results (5 ok, 4 error, 4 skipped)")
+	require.Contains(t, errOut, "12 files, 12 results (5 ok, 3 error, 4 skipped)")
 }
 
 func base64Of(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -175,6 +173,8 @@ func TestExitCodes(t *testing.T) {
 	write(t, filepath.Join(clean, "a.txt"), "nothing to see\n")
 	dirty := t.TempDir()
 	write(t, filepath.Join(dirty, "a.txt"), "a SECRET here\n")
+	dangling := filepath.Join(t.TempDir(), "dangling") // there, and unreadable
+	require.NoError(t, os.Symlink("nope", dangling))
 	cases := []struct {
 		name string
 		args []string
@@ -184,7 +184,9 @@ func TestExitCodes(t *testing.T) {
 		{"clean", []string{"scan", "-s", "flagger", clean}, exitOK, "0 findings"},
 		{"findings", []string{"scan", "-s", "flagger", dirty}, exitFindings, "1 findings"},
 		{"in-process", []string{"scan", "--in-process", "-s", "flagger", dirty}, exitFindings, "in-process"},
-		{"failures", []string{"scan", filepath.Join(clean, "nope")}, exitFailures, "1 error"},
+		{"failures", []string{"scan", dangling}, exitFailures, "1 error"},
+		{"a PATH not there", []string{"scan", clean, filepath.Join(clean, "nope")}, exitUsage, "nope: no such file or directory"},
+		{"a PATH under a file", []string{"scan", filepath.Join(clean, "a.txt", "b")}, exitUsage, "b: no such file or directory"},
 		{"no path", []string{"scan"}, exitUsage, "no PATH"},
 		{"zero workers", []string{"scan", "--workers", "0", clean}, exitUsage, "--workers"},
 		{"negative tasks", []string{"scan", "--tasks", "-1", clean}, exitUsage, "--tasks"},

@@ -121,11 +121,41 @@ func versionCommand() *cobra.Command {
 }
 
 // versionString is this forkscan's version: set at build time, else the
-// module's, else "(devel)".
+// module's (a go install of a release), else the commit a source build was
+// made from, as a semantic version's build metadata: 0.0.0-devel+REV, with
+// ".modified" when the work tree had changes. Two builds of different
+// commits so differ, and merge's check of the shards' versions tells them
+// apart; "(devel)" is left only to a build without VCS information.
 func versionString() string {
-	v := version
-	if info, ok := debug.ReadBuildInfo(); ok && v == "" {
-		v = info.Main.Version
+	if version != "" {
+		return version
 	}
-	return cmp.Or(v, "(devel)")
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	return develVersion(info.Settings)
+}
+
+// develVersion names a source build by the VCS settings Go embeds.
+func develVersion(settings []debug.BuildSetting) string {
+	var rev, modified string
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(len(s.Value), 12)]
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	if modified == "true" {
+		rev += ".modified"
+	}
+	return "0.0.0-devel+" + rev
 }

@@ -19,7 +19,10 @@ import (
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
-var errNoPaths = errors.New("no PATH given")
+var (
+	errNoPaths    = errors.New("no PATH given")
+	errNoSuchPath = errors.New("no such file or directory")
+)
 
 // runScan runs one scan and returns its exit code.
 func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.Writer) (int, error) {

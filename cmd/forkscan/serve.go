@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,12 +85,31 @@ in a [serve] table.`,
 			return err
 		},
 	}
-	f.register(cmd.Flags())
+	f.registerServe(cmd.Flags())
 	s.register(cmd.Flags())
 	listen := cmd.Flags().Lookup("listen") // scan's flag, serve's address
 	listen.Usage, listen.DefValue = "address to serve on (one that is not loopback needs --token-file)", defaultListen
 	f.listen = defaultListen
 	return cmd
+}
+
+// notServe are scan's flags that mean nothing to a server: where records
+// go and how they look are each client's choice (GET .../results?format=),
+// and each request names its own files (its include and exclude).
+var notServe = []string{"format", "color", "output", "progress", "no-progress",
+	"resume", "force", "include", "exclude", "no-ignore"}
+
+// registerServe defines scan's flags that serve takes: those that say how
+// scans run. The others are not defined at all, so that giving one is a
+// usage error rather than a setting silently ignored.
+func (f *scanFlags) registerServe(fl *pflag.FlagSet) {
+	all := pflag.NewFlagSet("scan", pflag.ContinueOnError)
+	f.register(all) // sets every default, the left-out flags' too
+	all.VisitAll(func(flag *pflag.Flag) {
+		if !slices.Contains(notServe, flag.Name) {
+			fl.AddFlag(flag)
+		}
+	})
 }
 
 // defaultListen is where serve listens unless told.
@@ -124,13 +144,13 @@ func runServe(ctx context.Context, f scanFlags, s serveFlags, stderr io.Writer) 
 		Retain: s.retain, MaxCarryOns: s.carryOns, Engine: cfg, Tools: f.tools, Limits: limits, AllowedHosts: s.hosts, Logger: log,
 		GitRemotes:    s.remotes,
 		SecretsConfig: f.secretsConfig, NoRedact: f.noRedact})
-	if err != nil {
-		return &exitError{exitCannotRun, err}
+	if err != nil { // a root, the data directory, its database: the operator's to mend
+		return usageErr("serve: %w", err)
 	}
 	defer srv.Close()
 	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return &exitError{exitCannotRun, err}
+	if err != nil { // the address is taken, or not this host's
+		return usageErr("serve: --listen %s: %w", f.listen, err)
 	}
 	bounds := service.HTTPLimits{MaxConnections: s.maxConns}
 	hs := bounds.Server(srv.Handler(token))

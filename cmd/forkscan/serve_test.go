@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,12 +245,17 @@ func TestScanListenServesMetrics(t *testing.T) {
 	}
 }
 
-// serve refuses to start without what it needs: a root, a token for an
-// address beyond loopback, a token long enough.
+// serve refuses to start, exit 2 with the reason, without what it needs: a
+// root that is there, a token for an address beyond loopback, a token long
+// enough, a data directory, a free address; and it has no flag that would
+// mean nothing to it.
 func TestServeRefusesToStart(t *testing.T) {
 	root, dir := t.TempDir(), t.TempDir()
 	short := filepath.Join(dir, "short")
 	require.NoError(t, os.WriteFile(short, []byte("abc\n"), 0o600))
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
 	cases := []struct {
 		args []string
 		says string
@@ -257,12 +263,22 @@ func TestServeRefusesToStart(t *testing.T) {
 		{nil, "at least one --root"},
 		{[]string{"--root", root, "--listen", "0.0.0.0:0"}, "not a loopback address: it needs --token-file"},
 		{[]string{"--root", root, "--token-file", short}, "at least 16 characters"},
-		{[]string{"--root", filepath.Join(root, "nope")}, "root"},
+		{[]string{"--root", filepath.Join(root, "nope")}, "nope: no such file or directory"},
 		{[]string{"--root", root, "--allow-host", "http://forkscan.example:7780"}, "without scheme, port or path"},
+		{[]string{"--root", root, "--data", filepath.Join(short, "data")}, "not a directory"},
+		{[]string{"--root", root, "--listen", taken.Addr().String()}, "address already in use"},
+	}
+	for _, meaningless := range []string{"--format=text", "--color=never", "-o=out", "--progress=off", "--no-progress",
+		"--resume", "--force", "--include=*.go", "--exclude=*.go", "--no-ignore"} {
+		cases = append(cases, struct {
+			args []string
+			says string
+		}{[]string{"--root", root, meaningless}, "unknown "})
 	}
 	for _, c := range cases {
-		code, _, errOut := cli(t, append([]string{"serve", "--data", filepath.Join(dir, "data")}, c.args...)...)
-		require.NotEqual(t, exitOK, code, "%v", c.args)
+		args := append([]string{"serve", "--data", filepath.Join(dir, "data")}, c.args...)
+		code, _, errOut := cli(t, args...)
+		require.Equal(t, exitUsage, code, "%v: %s", c.args, errOut)
 		require.Contains(t, errOut, c.says, "%v", c.args)
 	}
 }
