@@ -55,7 +55,7 @@ func newSARIF(o Options) *sarifFormat {
 		s.run.AutomationDetails.ID = "forkscan/git/"
 		if repo.URI != "" {
 			s.run.VersionControlProvenance = []sarifVersionControl{{
-				RepositoryURI: repo.URI, RevisionID: repo.Revision, Branch: repo.Branch, MappedTo: sarifArtifact{URI: "", URIBaseID: srcRoot},
+				RepositoryURI: repo.URI, RevisionID: repo.Revision, Branch: repo.Branch, MappedTo: sarifArtifact{URIBaseID: srcRoot},
 			}}
 		}
 	}
