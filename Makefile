@@ -22,7 +22,11 @@ HISTORY_URL ?= https://github.com/trufflesecurity/trufflehog.git
 HISTORY_REF ?= v3.97.0
 HISTORY     := $(BIN)/history/trufflehog-$(HISTORY_REF).git
 
-.PHONY: all build test vet proto proto-check tools bench fuzz clean
+# Microsoft's SARIF validator, which TestSARIFPassesValidator runs over
+# forkscan's SARIF: the npm package pinned in .ci/sarif/package-lock.json.
+SARIF_MULTITOOL := $(CURDIR)/.ci/sarif/node_modules/.bin/sarif-multitool
+
+.PHONY: all build test vet proto proto-check tools bench fuzz clean sarif-multitool
 
 all: build
 
@@ -38,6 +42,14 @@ test: vet $(BIN)/gitleaks-re2
 
 vet:
 	$(GO) vet ./...
+
+## sarif-multitool: install the SARIF validator the SARIF tests run (npm);
+## without it they skip, unless FORKSCAN_REAL_TOOLS is set.
+sarif-multitool: $(SARIF_MULTITOOL)
+
+$(SARIF_MULTITOOL): .ci/sarif/package.json .ci/sarif/package-lock.json
+	cd .ci/sarif && npm ci --no-audit --no-fund
+	touch $@
 
 tools: $(TOOLS)
 
@@ -109,4 +121,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) .ci/sarif/node_modules

@@ -58,6 +58,11 @@ type Options struct {
 	// Repository, if set, is the git repository whose history the run
 	// scans: SARIF names it in the run's versionControlProvenance.
 	Repository *Repository
+	// Version is the version of forkscan SARIF's driver states (a
+	// release's "v1.2.0"). If empty or "(devel)", the version Go embedded
+	// for forkscan's module, and for a build from source 0.0.0-devel with
+	// the VCS revision (see driverVersion).
+	Version string
 }
 
 // Repository is a scanned history's repository, as SARIF's version
@@ -98,7 +103,7 @@ func New(w io.Writer, name string, o Options) (*Writer, error) {
 	case Text:
 		f = &textFormat{color: o.Color, base: o.Base, pending: map[*File][]record.Record{}}
 	case SARIF:
-		f = newSARIF(o.Roots, o.Shard, o.Repository)
+		f = newSARIF(o)
 	default:
 		return nil, fmt.Errorf("output: unknown format %q (known: %s)", name, strings.Join(Formats, ", "))
 	}

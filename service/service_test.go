@@ -46,6 +46,7 @@ func TestRoundTrip(t *testing.T) {
 	code, sarif := f.do(t, "GET", "/v1/scans/"+id+"/results?format=sarif", nil)
 	require.Equal(t, http.StatusOK, code)
 	require.NoError(t, sarifschema.Validate(sarif))
+	t.Run("SARIF passes Microsoft's validator", func(t *testing.T) { sarifschema.Passes(t, sarif) })
 	code, text := f.do(t, "GET", "/v1/scans/"+id+"/results?format=text", nil)
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, string(text), "dir/c.txt")

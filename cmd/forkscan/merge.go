@@ -80,7 +80,7 @@ func runMerge(ctx context.Context, f mergeFlags, args []string, stdout, stderr i
 	}
 	defer closeOut()
 	sf := scanFlags{format: f.format, color: f.color}
-	w, err := output.New(out, sf.formatFor(out), output.Options{Color: sf.colored(out), Base: workDir(), Roots: plan.Shards[0].Header.Roots})
+	w, err := output.New(out, sf.formatFor(out), output.Options{Color: sf.colored(out), Base: workDir(), Roots: plan.Shards[0].Header.Roots, Version: versionString()})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}

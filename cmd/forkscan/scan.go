@@ -74,7 +74,7 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	}
 	defer closeOut()
 	prog := newProgress(progressMode(f, stderr), stderr, src)
-	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo})
+	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo, Version: versionString()})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}

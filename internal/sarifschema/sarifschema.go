@@ -1,6 +1,9 @@
-// Package sarifschema checks a SARIF log against the SARIF 2.1.0 JSON
-// schema (OASIS, errata 01), embedded here, for the tests of every package
-// that writes SARIF: it is to SARIF what xmllint --schema is to XML.
+// Package sarifschema checks a SARIF log, for the tests of every package
+// that writes SARIF, in two ways: against the SARIF 2.1.0 JSON schema
+// (OASIS, errata 01), embedded here, as xmllint --schema checks XML
+// (Validate); and with Microsoft's SARIF validator and GitHub's rules for
+// what code scanning takes, as a linter would (Check, Passes; the
+// validator is an npm package .ci/sarif installs).
 package sarifschema
 
 import (
