@@ -13,11 +13,16 @@ import (
 // scanner of its job reads (hashFile).
 const hashBuffer = 64 << 10
 
-// needHash reports whether a scanner of set hands its files on to be read
-// by something else (scan.Def.Hash), so that the worker hashes them.
-func (s *session) needHash(set uint64) bool {
+// needHash reports whether a scanner of set hands f on to be read by
+// something else (scan.Def.Hash, and scan.Hasher if it is one), so that
+// the worker hashes it.
+func (s *session) needHash(set uint64, f *scan.File) bool {
 	for i := range each(set) {
-		if s.scanners[i].def.Hash {
+		b := s.scanners[i]
+		if !b.def.Hash {
+			continue
+		}
+		if h, ok := b.sc.(scan.Hasher); !ok || h.Hashes(f) {
 			return true
 		}
 	}

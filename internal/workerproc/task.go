@@ -134,7 +134,7 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 			sum = append([]byte(nil), f.SHA256[:]...)
 		}
 	}
-	if !read && rootErr == nil && s.needHash(all) {
+	if !read && rootErr == nil && s.needHash(all, f) {
 		sum = t.hashFile(ctx, f, s.maxSize)
 	}
 	t.state.Store(stateScanning)

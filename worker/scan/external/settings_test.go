@@ -63,3 +63,32 @@ func TestSettingsFingerprint(t *testing.T) {
 	require.NotEqual(t, two, def.SettingsFingerprint(external.Options{Tools: []external.Tool{shellcheck, bandit}}.Encode()),
 		"the tools' order: it orders a record's findings")
 }
+
+// The worker hashes only the files a tool may be handed (scan.Hasher):
+// by name, or, for a tool that picks scripts by their #! line, every file.
+func TestHashesOnlyWhatAToolMayTake(t *testing.T) {
+	def, _ := scan.Lookup(external.Name)
+	cases := []struct {
+		tools []string
+		path  string
+		want  bool
+	}{
+		{[]string{"bandit"}, "app/main.py", true},
+		{[]string{"bandit"}, "app/main.go", false},
+		{[]string{"bandit", "shellcheck"}, "app/main.go", true}, // it may be a script: its #! line says
+		{[]string{"semgrep"}, "app/main.go", true},              // every file
+	}
+	for _, c := range cases {
+		var tools []external.Tool
+		for _, name := range c.tools {
+			tool, ok := external.Preset(name)
+			require.True(t, ok)
+			tools = append(tools, tool)
+		}
+		sc, err := def.Build(external.Options{Tools: tools}.Encode())
+		require.NoError(t, err)
+		h, ok := sc.(scan.Hasher)
+		require.True(t, ok)
+		require.Equal(t, c.want, h.Hashes(&scan.File{Root: "/r", Path: c.path}), "%v %s", c.tools, c.path)
+	}
+}
