@@ -99,6 +99,7 @@ func (r *Run) convert(res wire.Result, jb *job, pid int) Result {
 	out := jb.result(r.cfg.Scanners[res.Scanner], pid)
 	d := res.Detail
 	out.SHA256 = d.GetSha256()
+	out.Settings = r.settings[res.Scanner]
 	out.Findings = ipc.FindingsFromWire(d.GetFindings()) // an archive's error keeps what was found before it
 	out.Members = ipc.MembersFromWire(d.GetMembers())
 	out.Commit = ipc.CommitFromWire(d.GetCommit())

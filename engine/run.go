@@ -29,7 +29,8 @@ type Run struct {
 	log       *slog.Logger
 	pluginLog hclog.Logger
 	scanIndex map[string]int
-	batching  bool // a scanner of the run works in batches: windows are fair shares (see share)
+	settings  []string // each scanner's settings fingerprint, for its records (Config.ScannerSettings)
+	batching  bool     // a scanner of the run works in batches: windows are fair shares (see share)
 	lifeline  lifeline
 	started   time.Time
 
@@ -160,8 +161,10 @@ func newRun(ctx context.Context, cfg Config) (*Run, error) {
 	r.idleSince = r.started
 	r.slots.Store(int32(cfg.Workers))
 	r.retries.wake = make(chan struct{}, 1)
+	settings := cfg.ScannerSettings()
 	for i, name := range cfg.Scanners {
 		r.scanIndex[name] = i
+		r.settings = append(r.settings, settings[name])
 	}
 	var err error
 	if r.sems = cfg.Registry; r.sems == nil {

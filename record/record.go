@@ -137,8 +137,13 @@ type Record struct {
 	Attempts   int             // how many times the file was sent to a worker
 	WorkerPID  int             // the process that made the record; 0 if none did
 	SHA256     []byte          // of the content the scanner saw; nil if it read none
-	Members    *Members        // set for an archive whose members were read, or a commit's files
-	Commit     *Commit         // set for a job of a repository's history whose patch showed its commit
+	// Settings is a fingerprint of the settings of the scanner that made
+	// the record, those that decide what its records say (a tool's command
+	// line, the secrets config); empty when it was given none. A resumed
+	// run keeps a record only while its scanner's fingerprint is the same.
+	Settings string
+	Members  *Members // set for an archive whose members were read, or a commit's files
+	Commit   *Commit  // set for a job of a repository's history whose patch showed its commit
 }
 
 // Name is the name to open the record's file by: Join(Root, Path).
@@ -158,6 +163,7 @@ type line struct {
 	Attempts   int             `json:"attempts"`
 	WorkerPID  int             `json:"worker_pid"`
 	SHA256     string          `json:"sha256,omitempty"`
+	Settings   string          `json:"settings,omitempty"`
 	Members    *Members        `json:"members,omitempty"`
 	Commit     *Commit         `json:"commit,omitempty"`
 }
@@ -167,7 +173,7 @@ type line struct {
 // bytes in "path_base64"; findings are [] rather than null.
 func (r Record) MarshalJSON() ([]byte, error) {
 	l := line{Root: r.Root, Path: r.Path, Scanner: r.Scanner, Status: r.Status, Findings: r.Findings,
-		Data: r.Data, Error: r.Error, Reason: r.Reason, Attempts: r.Attempts, WorkerPID: r.WorkerPID, Members: r.Members, Commit: r.Commit}
+		Data: r.Data, Error: r.Error, Reason: r.Reason, Attempts: r.Attempts, WorkerPID: r.WorkerPID, Settings: r.Settings, Members: r.Members, Commit: r.Commit}
 	if r.SHA256 != nil {
 		l.SHA256 = hex.EncodeToString(r.SHA256)
 	}
@@ -207,7 +213,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		}
 	}
 	*r = Record{Root: l.Root, Path: path, Scanner: l.Scanner, Status: l.Status, Findings: l.Findings,
-		Data: l.Data, Error: l.Error, Reason: l.Reason, Attempts: l.Attempts, WorkerPID: l.WorkerPID, SHA256: sum, Members: l.Members, Commit: l.Commit}
+		Data: l.Data, Error: l.Error, Reason: l.Reason, Attempts: l.Attempts, WorkerPID: l.WorkerPID, SHA256: sum, Settings: l.Settings, Members: l.Members, Commit: l.Commit}
 	return nil
 }
 

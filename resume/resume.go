@@ -102,6 +102,20 @@ type Options struct {
 	// it changed (engine.Config.MaxFileSize): a larger one has changed,
 	// since a record of it would not say ok.
 	MaxSize int64
+	// Settings, if set, is the fingerprint of the settings the run gives
+	// each of its scanners (engine.Config.ScannerSettings): a record of a
+	// scanner named here stays true only if it carries the same
+	// (record.Record.Settings), so that a changed tool command or secrets
+	// config makes the records again. Records of scanners not named are
+	// not compared. Nil compares none.
+	Settings map[string]string
+}
+
+// sameSettings reports whether rec was made with the settings o says the
+// run gives its scanner.
+func (o Options) sameSettings(rec record.Record) bool {
+	want, named := o.Settings[rec.Scanner]
+	return !named || rec.Settings == want
 }
 
 // line is one record of the earlier output, with its bytes as written.
@@ -113,10 +127,12 @@ type line struct {
 
 // Load reads the earlier output at path (JSON lines) for a run of roots
 // (tree.Roots) and rewrites it in place with only the records that stay true: status ok,
-// for a file whose content still has the SHA-256 recorded. Everything else
+// for a file whose content still has the SHA-256 recorded, made with the
+// settings the run gives their scanner (o.Settings). Everything else
 // is dropped, to be made again by this run: errors, skips, records of
 // changed or vanished files, records without a SHA-256 (their scanner read
-// no content, so nothing says the file is unchanged). Lines that are not
+// no content, so nothing says the file is unchanged), records made with
+// other settings. Lines that are not
 // records (garbage, a last line cut short by a crash) are reported to warn
 // and dropped. Records of a root this run does not scan are an error
 // wrapping ErrRootMismatch, unless o.Force.
@@ -287,7 +303,7 @@ func adopt(lines []line, roots []string, force bool) (map[int]bool, error) {
 }
 
 // stillTrue reports, per line, whether it is an ok record with a SHA-256
-// that the file on disk still has. Files are hashed in parallel, each
+// that the file on disk still has, made with the run's settings. Files are hashed in parallel, each
 // once, each opened beneath its root (package beneath: never through a
 // symlink out of it, never waiting on a FIFO), and the hashing stops when
 // ctx ends.
@@ -295,7 +311,7 @@ func stillTrue(ctx context.Context, lines []line, roots []string, o Options) ([]
 	if o.History {
 		keep := make([]bool, len(lines))
 		for i, l := range lines {
-			keep[i] = l.rec.Status == record.StatusOK && isCommitJob(l.rec.Path)
+			keep[i] = l.rec.Status == record.StatusOK && isCommitJob(l.rec.Path) && o.sameSettings(l.rec)
 		}
 		return keep, nil
 	}
@@ -335,7 +351,7 @@ func stillTrue(ctx context.Context, lines []line, roots []string, o Options) ([]
 	}
 	keep := make([]bool, len(lines))
 	for i, l := range lines {
-		keep[i] = l.rec.Status == record.StatusOK && same[l.key] && string(l.rec.SHA256) == want[l.key]
+		keep[i] = l.rec.Status == record.StatusOK && same[l.key] && string(l.rec.SHA256) == want[l.key] && o.sameSettings(l.rec)
 	}
 	return keep, nil
 }

@@ -279,3 +279,55 @@ func TestLoadRehashesSafely(t *testing.T) {
 	require.Equal(t, 1, rep.Kept, "only ok is still true")
 	require.Equal(t, 4, rep.Dropped)
 }
+
+// A record stays true only if it was made with the settings the run gives
+// its scanner (Options.Settings): a tool's changed command line makes its
+// records again; a scanner the run does not name, or a run that names
+// none, compares nothing.
+func TestLoadComparesSettings(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "a.py"), []byte("a"), 0o644))
+	made := func(scanner, settings string) string {
+		sum := sha256.Sum256([]byte("a"))
+		b, err := json.Marshal(record.Record{Root: root, Path: "a.py", Scanner: scanner, Status: record.StatusOK, SHA256: sum[:], Settings: settings})
+		require.NoError(t, err)
+		return string(b) + "\n"
+	}
+	cases := []struct {
+		name     string
+		record   string
+		settings map[string]string
+		kept     bool
+	}{
+		{"same settings", made("exec", "f1"), map[string]string{"exec": "f1"}, true},
+		{"another command", made("exec", "f1"), map[string]string{"exec": "f2"}, false},
+		{"made with settings, run with none", made("exec", "f1"), map[string]string{"exec": ""}, false},
+		{"made by an older forkscan, run with settings", made("exec", ""), map[string]string{"exec": "f1"}, false},
+		{"neither has settings", made("inventory", ""), map[string]string{"inventory": ""}, true},
+		{"a scanner the run does not name", made("exec", "f1"), map[string]string{"secrets": "s1"}, true},
+		{"no settings compared", made("exec", "f1"), nil, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.jsonl")
+			require.NoError(t, os.WriteFile(out, []byte(c.record), 0o644))
+			prior, rep, err := resume.Load(context.Background(), out, []string{root}, resume.Options{Settings: c.settings})
+			require.NoError(t, err)
+			kept, err := os.ReadFile(out)
+			require.NoError(t, err)
+			scanner := []string{"exec"}
+			if strings.Contains(c.record, `"inventory"`) {
+				scanner = []string{"inventory"}
+			}
+			if c.kept {
+				require.Equal(t, 1, rep.Kept)
+				require.Equal(t, c.record, string(kept))
+				require.Empty(t, prior.Left(root, "a.py", scanner))
+			} else {
+				require.Equal(t, 1, rep.Dropped)
+				require.Empty(t, kept)
+				require.Equal(t, scanner, prior.Left(root, "a.py", scanner))
+			}
+		})
+	}
+}

@@ -295,7 +295,7 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 		cfg.Within = append(slices.Clone(s.roots), s.clonesPath(a.scan.ID))
 	}
 	path := s.recordsPath(a.scan.ID)
-	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Within: cfg.Within, MaxSize: cfg.MaxFileSize, History: cfg.History, Warn: func(msg string) {
+	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Within: cfg.Within, MaxSize: cfg.MaxFileSize, History: cfg.History, Settings: cfg.ScannerSettings(), Warn: func(msg string) {
 		s.log.Warn("carrying on a scan", "id", a.scan.ID, "warning", msg)
 	}})
 	if err != nil {

@@ -62,7 +62,8 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	src := &scanrun.Source{Walker: p.walk, Scanners: cfg.Scanners}
 	var resumed *resume.Report
 	if f.resume {
-		prior, rep, err := resume.Load(ctx, f.output, p.roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header, MaxSize: cfg.MaxFileSize, History: cfg.History})
+		prior, rep, err := resume.Load(ctx, f.output, p.roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header, MaxSize: cfg.MaxFileSize, History: cfg.History,
+			Settings: cfg.ScannerSettings()})
 		if err != nil {
 			return resumeFailed(ctx, f.output, err)
 		}

@@ -83,9 +83,11 @@ func (s *session) group(first wire.Job) []wire.Job {
 func (s *session) runGroup(t *task, g []wire.Job) {
 	start := time.Now()
 	files := make([]scan.File, len(g))
+	sums := make([][]byte, len(g)) // each file's SHA-256, for the batch scanners that hash (scan.Def.Hash)
 	for k, job := range g {
 		s.board.Begin(t.index, job.ID)
-		finished := s.runJob(t.begin(job.ID), t, job, &files[k], s.batch)
+		finished, sum := s.runJob(t.begin(job.ID), t, job, &files[k], s.batch)
+		sums[k] = sum
 		s.board.End(t.index)
 		t.end()
 		if !finished {
@@ -96,6 +98,7 @@ func (s *session) runGroup(t *task, g []wire.Job) {
 	for i := range each(s.batch) {
 		var ids []uint64
 		var batch []*scan.File
+		var batchSums [][]byte
 		for k, job := range g {
 			switch {
 			case s.setOf(job)&(1<<i) == 0:
@@ -108,10 +111,10 @@ func (s *session) runGroup(t *task, g []wire.Job) {
 			case files[k].Binary && !s.scanners[i].def.Binary: // as runJob skips it
 				s.out.add(skipResult(job.ID, i, "binary file"))
 			default:
-				ids, batch = append(ids, job.ID), append(batch, &files[k])
+				ids, batch, batchSums = append(ids, job.ID), append(batch, &files[k]), append(batchSums, sums[k])
 			}
 		}
-		if !s.runBatch(t, i, ids, batch) {
+		if !s.runBatch(t, i, ids, batch, batchSums) {
 			return
 		}
 	}
@@ -122,9 +125,10 @@ func (s *session) runGroup(t *task, g []wire.Job) {
 }
 
 // runBatch runs batch scanner i once over files (of jobs ids), or Scan
-// for a lone file, adding a result per file. It reports false when
+// for a lone file, adding a result per file, with the file's SHA-256 of
+// sums if the scanner hashes (scan.Def.Hash). It reports false when
 // Shutdown cut it short.
-func (s *session) runBatch(t *task, i uint32, ids []uint64, files []*scan.File) bool {
+func (s *session) runBatch(t *task, i uint32, ids []uint64, files []*scan.File, sums [][]byte) bool {
 	if len(files) == 0 {
 		return true
 	}
@@ -133,15 +137,22 @@ func (s *session) runBatch(t *task, i uint32, ids []uint64, files []*scan.File) 
 	defer t.end()
 	ctx := t.begin(ids[0])
 	t.state.Store(stateScanning)
+	hash := s.scanners[i].def.Hash
 	if len(files) == 1 {
 		r, ok := s.scanOne(ctx, ids[0], i, files[0])
+		if ok && hash && sums[0] != nil {
+			r = withSHA256(r, sums[0])
+		}
 		if ok {
 			s.out.add(r)
 		}
 		return ok
 	}
 	results, ok := s.scanBatch(ctx, i, ids, files)
-	for _, r := range results {
+	for k, r := range results {
+		if hash && sums[k] != nil {
+			r = withSHA256(r, sums[k])
+		}
 		s.out.add(r)
 	}
 	return ok

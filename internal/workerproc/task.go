@@ -33,8 +33,9 @@ type task struct {
 	parent context.Context
 	state  atomic.Int32
 
-	buf  []byte    // the file read for the running job, reused for the next
-	file scan.File // the running job's file, reused for the next (scanners keep neither)
+	buf     []byte    // the file read for the running job, reused for the next
+	hashBuf []byte    // for hashing a file no scanner of its job reads (hashFile)
+	file    scan.File // the running job's file, reused for the next (scanners keep neither)
 
 	mu     sync.Mutex
 	cur    uint64 // job id running now, 0 when idle
@@ -62,7 +63,7 @@ func (t *task) run(s *session) {
 			continue
 		}
 		start := s.board.Begin(t.index, job.ID)
-		finished := s.runJob(t.begin(job.ID), t, job, &t.file, 0)
+		finished, _ := s.runJob(t.begin(job.ID), t, job, &t.file, 0)
 		s.board.End(t.index)
 		if finished {
 			s.done.add(time.Since(start))
@@ -109,12 +110,14 @@ func (s *session) setOf(job wire.Job) uint64 {
 // runJob parses the job's file once, into f, and runs each of its
 // scanners but those of later (a group's batch scanners) on it, adding one
 // result per scanner to the outbox. It reports whether the job finished:
-// not cut short by Shutdown.
-func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.File, later uint64) (finished bool) {
+// not cut short by Shutdown; and the SHA-256 of the file's content, if it
+// was read or hashed (for a scanner of later too: see scan.Def.Hash).
+func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.File, later uint64) (finished bool, sum []byte) {
 	if s.history {
-		return s.runCommit(ctx, t, job)
+		return s.runCommit(ctx, t, job), nil
 	}
-	set := s.validSet(job) &^ later
+	all := s.validSet(job)
+	set := all &^ later
 	t.state.Store(stateParsing)
 	*f = scan.File{Root: job.Root, Path: job.Path}
 	var rootErr, parseErr *scan.Error
@@ -122,19 +125,24 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 		f.Dir, rootErr = s.roots.dir(job.Root)
 	}
 	var skip string
-	var sum []byte // the content's SHA-256, when it was read: the results' own copy, as f is reused
-	if s.needContent(set) && rootErr == nil {
+	// sum is the content's SHA-256, when it was read (the results' own
+	// copy, as f is reused), or hashed for a scanner that hands the file on.
+	read := s.needContent(set) && rootErr == nil
+	if read {
 		parseErr, skip = parse(f, s.maxSize, &t.buf)
 		if parseErr == nil && skip == "" {
 			sum = append([]byte(nil), f.SHA256[:]...)
 		}
+	}
+	if !read && rootErr == nil && s.needHash(all, f) {
+		sum = t.hashFile(ctx, f, s.maxSize)
 	}
 	t.state.Store(stateScanning)
 	var archive map[uint32]*unpacked
 	if parseErr == nil && skip == "" && rootErr == nil && s.unpacks(f) {
 		var ok bool
 		if archive, ok = s.unpack(ctx, f, set); !ok {
-			return false
+			return false, nil
 		}
 	}
 	for i := range each(set) {
@@ -152,18 +160,18 @@ func (s *session) runJob(ctx context.Context, t *task, job wire.Job, f *scan.Fil
 		default:
 			var ok bool
 			if r, ok = s.scanOne(ctx, job.ID, i, f); !ok {
-				return false // cancelled by Shutdown: no record, the parent decides
+				return false, nil // cancelled by Shutdown: no record, the parent decides
 			}
 		}
 		if a := archive[i]; a != nil {
 			r = a.merge(r)
 		}
-		if sum != nil && b.def.Content {
+		if sum != nil && (b.def.Content || b.def.Hash) {
 			r = withSHA256(r, sum)
 		}
 		s.out.add(r)
 	}
-	return true
+	return true, sum
 }
 
 // each yields the indexes of the bits set in set, lowest first.

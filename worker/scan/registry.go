@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"
@@ -42,6 +44,38 @@ type Def struct {
 	// scanner reads no content in the worker (Content must be false): it
 	// hands the files' names on, to a tool that takes many at once.
 	Batch int
+	// Hash says the scanner, without Content, hands the file to something
+	// that reads it itself (a tool given its name): the worker hashes the
+	// file just before the scanner runs, as the parse step hashes what it
+	// reads, and the record carries that SHA-256, so that a resumed run
+	// keeps it while the file is unchanged. (The file is hashed before the
+	// tool reads it: if it changes in between, the record names the old
+	// content, and a resume makes it again.) When false (the default), a
+	// scanner without Content makes records that carry no SHA-256, and
+	// resume makes them again every time.
+	Hash bool
+	// Settings, if set, picks out of the scanner's options (as NewWith
+	// takes them) those that decide what its records say, leaving out
+	// those that only decide how it runs (a time limit, a cap on runs at
+	// once). Records carry a fingerprint of them (SettingsFingerprint):
+	// a resumed run keeps a record only while it is the same. If nil,
+	// all of the options count.
+	Settings func(options []byte) []byte
+}
+
+// SettingsFingerprint is the fingerprint of the settings a scanner of def
+// is given as options, as its records carry it (record.Record.Settings):
+// 24 hex digits of the SHA-256 of what def.Settings picks of options, or
+// of options themselves; "" for none.
+func (def Def) SettingsFingerprint(options []byte) string {
+	if def.Settings != nil && len(options) > 0 {
+		options = def.Settings(options)
+	}
+	if len(options) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(options)
+	return hex.EncodeToString(sum[:12])
 }
 
 // Build makes the scanner def describes, with options.

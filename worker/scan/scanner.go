@@ -38,6 +38,14 @@ type BatchSizer interface {
 	BatchMost() int
 }
 
+// Hasher is a scanner with Def.Hash that hands on only some files (a
+// tool for *.py): the worker hashes a file for it only when Hashes, given
+// the file's Root, Path and Dir, says it may hand the file on, so that a
+// tree of files no tool takes is not read for nothing.
+type Hasher interface {
+	Hashes(f *File) bool
+}
+
 // Outcome is what a BatchScanner made of one file of a batch: its Report,
 // or the error Scan would have returned for it (a *SkipError to skip it).
 type Outcome struct {

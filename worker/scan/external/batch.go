@@ -14,7 +14,13 @@ import (
 var (
 	_ scan.BatchScanner = (*Scanner)(nil)
 	_ scan.BatchSizer   = (*Scanner)(nil)
+	_ scan.Hasher       = (*Scanner)(nil)
 )
+
+// Hashes reports whether a tool may be handed f (scan.Hasher): one
+// includes its name, or picks files by their #! line. The worker hashes
+// only those.
+func (s *Scanner) Hashes(f *scan.File) bool { return s.mayRun(f.Name()) }
 
 // maxBatch is the most files the exec scanner takes in one ScanBatch
 // call; the arguments budget (argBudget) splits a call into as many runs

@@ -58,10 +58,12 @@ const Placeholder = "{}"
 
 func init() {
 	scan.Register(scan.Def{
-		Name:    Name,
-		Doc:     "external tools run on each file (--tool bandit, --exec-cmd 'tool --json {}', or [[exec]] tables in forkscan.toml)",
-		Content: false, // the tools read the files themselves
-		Batch:   maxBatch,
+		Name:     Name,
+		Doc:      "external tools run on each file (--tool bandit, --exec-cmd 'tool --json {}', or [[exec]] tables in forkscan.toml)",
+		Content:  false, // the tools read the files themselves
+		Hash:     true,  // so that resume keeps a record of a file the tool saw as it is
+		Settings: recordSettings,
+		Batch:    maxBatch,
 		NewWith: func(options []byte) (scan.Scanner, error) {
 			var o Options
 			if len(options) > 0 {
