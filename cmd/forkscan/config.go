@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -124,6 +125,11 @@ func (f *scanFlags) apply(fl *pflag.FlagSet, key string, val any, path string) e
 		if err != nil {
 			return usageErr("%s: [[exec]]: %w", path, err)
 		}
+		for i, t := range tools { // a relative file of a tool's config: from the file's directory, as output's
+			if in := filepath.Join(filepath.Dir(path), t.Config); t.Config != "" && !filepath.IsAbs(t.Config) && exists(in) {
+				tools[i].Config = in
+			}
+		}
 		f.tools = tools
 		return nil
 	}
@@ -131,6 +137,11 @@ func (f *scanFlags) apply(fl *pflag.FlagSet, key string, val any, path string) e
 		return usageErr("%s: %w", path, err)
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // setFlag sets the flag key to val, unless the command line set it.

@@ -28,11 +28,17 @@ var presets = []Tool{
 		Install: "apt-get install shellcheck, or see https://github.com/koalaman/shellcheck#installing",
 	},
 	{
-		Name:    "semgrep",
-		Command: []string{"semgrep", "scan", "--sarif", "--quiet", "--metrics", "off", "--config", "auto", Placeholder},
-		Format:  "sarif",
-		OKExit:  []int{0, 1},
-		Install: "pip install semgrep, or brew install semgrep",
+		// semgrep's --config auto fetches rules from semgrep.dev and is
+		// refused with --metrics off ("Cannot create auto config when
+		// metrics are off", semgrep#11649): the user names the rules, a
+		// file or directory of them (--tool semgrep=RULES), and semgrep
+		// runs offline, its version check off too.
+		Name:       "semgrep",
+		Command:    []string{"semgrep", "scan", "--sarif", "--quiet", "--metrics", "off", "--disable-version-check", "--config", ConfigPlaceholder, Placeholder},
+		Format:     "sarif",
+		OKExit:     []int{0, 1},
+		Install:    "pip install semgrep, or brew install semgrep",
+		ConfigHelp: "its rules (a file or a directory of them)",
 	},
 }
 
