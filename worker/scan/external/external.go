@@ -122,9 +122,10 @@ type Tool struct {
 	// Include, if not empty, runs the tool only on files whose base name
 	// matches one of these shell patterns (filepath.Match): "*.py".
 	Include []string `json:"include,omitempty"`
-	// Shebang, if not empty, also runs the tool on files whose first line
-	// is a "#!" line naming one of these interpreters ("sh", "bash"), by
-	// path or through env: scripts without an extension.
+	// Shebang, if not empty, also runs the tool on files without an
+	// extension whose first line is a "#!" line naming one of these
+	// interpreters ("sh", "bash"), by path or through env: scripts
+	// ("deploy"). A name with an extension is known by it alone.
 	Shebang []string `json:"shebang,omitempty"`
 	// PerFile says the tool takes one file per run. Otherwise, when the
 	// placeholder stands alone as an argument, a run gets as many files as
