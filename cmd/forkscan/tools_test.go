@@ -90,14 +90,16 @@ func TestShellcheckPresetFindsWhatShellcheckFinds(t *testing.T) {
 	write(t, filepath.Join(root, "bin", "deploy"), "#!/usr/bin/env bash\nfor f in $(ls); do echo $f; done\n")
 	write(t, filepath.Join(root, "bin", "tool.py"), "#!/usr/bin/env python3\nprint('not shell')\n")
 	write(t, filepath.Join(root, "README"), "cd $HOME\n")
+	write(t, filepath.Join(root, ".shellcheckrc"), "disable=SC2086\nexternal-sources=true\n") // the tree's: not read
 
 	scripts := []string{filepath.Join(root, "build.sh"), filepath.Join(root, "bin", "deploy")}
 	want := shellcheckHits(t, shellcheck, scripts)
 	require.GreaterOrEqual(t, len(want), 3)
+	require.Contains(t, want, hit{filepath.Join(root, "build.sh"), 2, "SC2086"}, "the tree's .shellcheckrc does not silence it")
 	got, paths, summary := forkscanRun(t, "shellcheck", root, "-s", "exec", "--tool", "shellcheck")
 	require.Equal(t, sorted(want), got)
 	require.Equal(t, []string{"bin/deploy", "build.sh"}, paths, "no record for what is not a shell script")
-	require.Contains(t, summary, "forkscan: 2 files not for shellcheck (no record for them)\n")
+	require.Contains(t, summary, "forkscan: 3 files not for shellcheck (no record for them)\n") // tool.py, README, .shellcheckrc
 }
 
 // A tool that does not apply to a file leaves no record for it: over a
@@ -247,7 +249,7 @@ func shellcheckHits(tb testing.TB, shellcheck string, scripts []string) []hit {
 			Code int    `json:"code"`
 		} `json:"comments"`
 	}
-	toolReport(tb, exec.Command(shellcheck, append([]string{"-f", "json1"}, scripts...)...), &report)
+	toolReport(tb, exec.Command(shellcheck, append([]string{"--norc", "-f", "json1"}, scripts...)...), &report)
 	var hits []hit
 	for _, c := range report.Comments {
 		hits = append(hits, hit{c.File, c.Line, fmt.Sprintf("SC%d", c.Code)})

@@ -19,8 +19,12 @@ var presets = []Tool{
 		Install: "apt-get install bandit, or pip install bandit",
 	},
 	{
+		// --norc: a .shellcheckrc is looked for beside the script and in
+		// every directory above it, out of the scanned root too, and one
+		// in the tree could turn on external-sources and a source-path
+		// that has shellcheck read files outside the root.
 		Name:    "shellcheck",
-		Command: []string{"shellcheck", "-f", "json1", Placeholder},
+		Command: []string{"shellcheck", "--norc", "-f", "json1", Placeholder},
 		Format:  "json",
 		OKExit:  []int{0, 1}, // 1: it found something
 		Include: []string{"*.sh", "*.bash", "*.ksh", "*.dash"},
