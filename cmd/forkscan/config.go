@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/pflag"
@@ -161,6 +162,9 @@ func setFlag(fl *pflag.FlagSet, key string, val any, dir string) error {
 		s := fmt.Sprint(v)
 		if slices.Contains(pathSettings, key) && s != "" && s != "-" && !filepath.IsAbs(s) {
 			s = filepath.Join(dir, s)
+		}
+		if name, value, ok := strings.Cut(s, "="); key == "tool" && ok && value != "" && !filepath.IsAbs(value) && exists(filepath.Join(dir, value)) {
+			s = name + "=" + filepath.Join(dir, value) // a tool's value that is a file: from the file's directory too
 		}
 		if err := fl.Set(key, s); err != nil {
 			return fmt.Errorf("%s = %v: %w", key, val, err)

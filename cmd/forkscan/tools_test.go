@@ -208,6 +208,13 @@ echo '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"semgrep"}},"results"
 	b, err = os.ReadFile(log)
 	require.NoError(t, err)
 	require.Contains(t, string(b), "--config\n"+filepath.Join(confDir, "semgrep-rules.yml")+"\n")
+	require.NoError(t, os.Remove(log))
+	write(t, filepath.Join(confDir, "forkscan.toml"), "scanner = [\"exec\"]\ntool = [\"semgrep=semgrep-rules.yml\"]\n")
+	code, _, errOut = cli(t, "scan", "--config", filepath.Join(confDir, "forkscan.toml"), "-w", "1", "--format", "jsonl", root)
+	require.Equal(t, exitOK, code, errOut)
+	b, err = os.ReadFile(log)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "--config\n"+filepath.Join(confDir, "semgrep-rules.yml")+"\n", "tool = [\"semgrep=RULES\"]: from the config file's directory")
 
 	code, _, errOut = cli(t, "scan", "-s", "exec", "--tool", "semgrep", root)
 	require.Equal(t, exitUsage, code, errOut)
