@@ -38,6 +38,16 @@ type Summary struct {
 	// Unit is what the jobs were: "files" if empty, "commits" for a
 	// history.
 	Unit string
+	// NotFor counts the files a scanner did not take and so did not
+	// record (scanrun.Filter): "15003 files not for shellcheck".
+	NotFor []NotFor
+}
+
+// NotFor is a count of files a scanner did not take, and what they were
+// not for (an exec tool's name).
+type NotFor struct {
+	What  string
+	Files int
 }
 
 func (s Summary) unit() string {
@@ -65,6 +75,12 @@ func (s Summary) Print(w io.Writer) {
 	for _, c := range slices.Sorted(maps.Keys(t.Failures)) {
 		f := t.Failures[c]
 		fmt.Fprintf(w, "forkscan: %d %s: %s (%s)\n", f.Count, plural(f.Count, "record", "records")+" failed with "+c.String(), f.First, c.Remediation())
+	}
+	for _, n := range s.NotFor {
+		if n.Files == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "forkscan: %d %s not for %s (no record for them)\n", n.Files, plural(n.Files, "file", "files"), n.What)
 	}
 	if s.Ignored > 0 {
 		fmt.Fprintf(w, "forkscan: left out %d files and directories (.gitignore, --include, --exclude; --no-ignore scans what .gitignore ignores)\n", s.Ignored)

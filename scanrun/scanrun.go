@@ -21,6 +21,7 @@ package scanrun
 
 import (
 	"iter"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -51,15 +52,36 @@ type Source struct {
 	Scanners []string      // the run's scanners, as in engine.Config
 	Done     *resume.Prior // what an earlier output holds; nil: nothing
 	Out      *output.Writer
+	// Filters say which files some scanners take (an exec tool for
+	// "*.py"): a scanner is not run on a file it does not take, and the
+	// file gets no record from it, only a count in the summary (as
+	// "N files not for WHAT"). Whether it takes a file is asked again on a
+	// resume, so a file that no record names is not scanned again, and
+	// one that changed is asked anew. None: every scanner takes every
+	// file.
+	Filters []Filter
 
 	kept      atomic.Int64 // files an earlier run had done, not scanned again
 	keptBytes atomic.Int64
-	walked    atomic.Bool // every entry of the walk became a job or records
+	walked    atomic.Bool    // every entry of the walk became a job or records
+	notFor    []atomic.Int64 // per filter, files it did not take; made by Jobs
+
+	untaken, untakenBytes atomic.Int64 // files no scanner left to run took (Filters)
+}
+
+// Filter says which files a scanner takes.
+type Filter struct {
+	Scanner string // the scanner it is for
+	What    string // what the files are not for, in the summary: "shellcheck"
+	// Takes reports whether the scanner takes the file at path under
+	// root (tree.Entry's Root and Path).
+	Takes func(root, path string) bool
 }
 
 // Jobs returns the run's jobs, largest files first. An entry the walk
 // cannot scan is written as its records instead.
 func (s *Source) Jobs() iter.Seq[engine.Job] {
+	s.notFor = make([]atomic.Int64, len(s.Filters))
 	return func(yield func(engine.Job) bool) {
 		entries := tree.LargestFirst(s.Walker.Walk)
 		if o, ok := s.Walker.(ordered); ok && o.Ordered() {
@@ -76,6 +98,11 @@ func (s *Source) Jobs() iter.Seq[engine.Job] {
 				s.keptBytes.Add(e.Size)
 				continue
 			}
+			if left = s.filter(e, left); len(left) == 0 {
+				s.untaken.Add(1)
+				s.untakenBytes.Add(e.Size)
+				continue
+			}
 			j := engine.Job{Root: e.Root, Path: e.Path, Meta: output.Track(len(left), e.Size, true)}
 			if len(left) < len(s.Scanners) {
 				j.Scanners = left
@@ -86,6 +113,31 @@ func (s *Source) Jobs() iter.Seq[engine.Job] {
 		}
 		s.walked.Store(!s.Walker.Stopped())
 	}
+}
+
+// filter returns the scanners of left that take e's file, and counts
+// the files the others do not take.
+func (s *Source) filter(e tree.Entry, left []string) []string {
+	for i, f := range s.Filters {
+		k := slices.Index(left, f.Scanner)
+		if k < 0 || f.Takes(e.Root, e.Path) {
+			continue
+		}
+		s.notFor[i].Add(1)
+		left = slices.Delete(slices.Clone(left), k, k+1)
+	}
+	return left
+}
+
+// NotFor counts, per filter of Filters, the files it did not take.
+func (s *Source) NotFor() []output.NotFor {
+	var out []output.NotFor
+	for i, f := range s.Filters {
+		if i < len(s.notFor) {
+			out = append(out, output.NotFor{What: f.What, Files: int(s.notFor[i].Load())})
+		}
+	}
+	return out
 }
 
 // End is the end line of a shard's output (output.Writer.End): finished
@@ -105,6 +157,11 @@ func (s *Source) Write(r engine.Result) {
 	file, _ := r.Meta.(*output.File) // every job of Jobs has one
 	s.Out.Write(r.Record, file)
 }
+
+// Untaken reports the files that got no job since no scanner left to
+// run on them takes them (Filters), and their bytes: done, for a
+// progress bar.
+func (s *Source) Untaken() (files, bytes int64) { return s.untaken.Load(), s.untakenBytes.Load() }
 
 // Kept reports the files an earlier output had done, and their bytes:
 // files not scanned again.
@@ -130,6 +187,7 @@ func (s *Source) Summary(st engine.Stats, cfg engine.Config, took time.Duration,
 		Tally: s.Out.Tally(), Jobs: st.Jobs, Workers: cfg.Workers, InProcess: cfg.InProcess, Took: took,
 		Ignored: s.Walker.Counts().Ignored, Resumed: resumed, NotRescanned: int(s.kept.Load()),
 		Restarts: st.Restarts, Retries: st.Retries, Interrupted: interrupted, Semaphores: st.Semaphores,
+		NotFor: s.NotFor(),
 	}
 	if len(st.Stop.Processes) > 0 {
 		sum.Stopped = st.Stop.String()

@@ -206,7 +206,25 @@ func (s *Server) tools(names []string) ([]external.Tool, error) {
 		}
 		out = append(out, t)
 	}
+	if len(out) > 0 {
+		if err := (external.Options{Tools: out}).Check(); err != nil {
+			// a preset that needs a value (semgrep's rules): a request
+			// names no file of the server's to read; the server's own
+			// [[exec]] table of that name gives it
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+	}
 	return out, nil
+}
+
+// toolFilters leaves the files no exec tool takes out of the exec
+// scanner's work: counted, not recorded (scanrun.Filter).
+func toolFilters(cfg engine.Config) []scanrun.Filter {
+	what, takes := external.FilterOf(cfg.ScannerOptions[external.Name])
+	if cfg.History || takes == nil || !slices.Contains(cfg.Scanners, external.Name) {
+		return nil
+	}
+	return []scanrun.Filter{{Scanner: external.Name, What: what, Takes: takes}}
 }
 
 // launch starts a queued scan.
@@ -311,7 +329,7 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 		return nil, err
 	}
 	src := &scanrun.Source{Walker: walk,
-		Scanners: cfg.Scanners, Done: prior, Out: out}
+		Scanners: cfg.Scanners, Done: prior, Out: out, Filters: toolFilters(cfg)}
 	start := time.Now()
 	run, err := engine.Start(ctx, cfg, src.Jobs())
 	if err != nil {
@@ -396,8 +414,9 @@ func (s *Server) progress(a *active) {
 		a.mu.Unlock()
 	}
 	kept, _ := src.Kept()
+	untaken, _ := src.Untaken()
 	prog := Progress{
-		FilesFound: c.Found, WalkEnded: c.Ended, FilesDone: t.Files.Done + t.Files.Failed + t.Files.Unscanned, FilesKept: kept,
+		FilesFound: c.Found, WalkEnded: c.Ended, FilesDone: t.Files.Done + t.Files.Failed + t.Files.Unscanned, FilesKept: kept, FilesNotFor: untaken,
 		Bytes: t.Bytes, Records: t.Records, Findings: t.Findings, Errors: t.Errors, Retries: p.Retries,
 		WorkersLost: p.Restarts, WorkersServed: p.Workers, Repositories: repos,
 	}

@@ -115,7 +115,8 @@ type Progress struct {
 	FilesFound    int64 `json:"files_found"`
 	WalkEnded     bool  `json:"walk_ended"`
 	FilesDone     int   `json:"files_done"`
-	FilesKept     int64 `json:"files_kept"` // done by an earlier run of the scan, not scanned again
+	FilesKept     int64 `json:"files_kept"`          // done by an earlier run of the scan, not scanned again
+	FilesNotFor   int64 `json:"files_not_for_tools"` // taken by no scanner left to run: a --tool's other files (scanrun.Filter), not scanned, no record
 	Bytes         int64 `json:"bytes"`
 	Records       int   `json:"records"`
 	Findings      int   `json:"findings"`

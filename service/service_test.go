@@ -141,6 +141,8 @@ func TestRefusals(t *testing.T) {
 		{"unknown field", "", `{"paths": ["` + f.root + `"], "depth": 3}`, http.StatusBadRequest, "unknown field"},
 		{"a command line", "", `{"paths": ["` + f.root + `"], "command": "rm -rf /"}`, http.StatusBadRequest, "unknown field"},
 		{"a tool that is a command", "", body(service.Request{Paths: []string{f.root}, Tools: []string{"sh -c 'rm -rf /'"}}), http.StatusBadRequest, "unknown tool"},
+		{"a tool that needs the server's value", "", body(service.Request{Paths: []string{f.root}, Tools: []string{"semgrep"}}), http.StatusBadRequest, "semgrep\\\" needs a value: give its rules"},
+		{"a value for a tool", "", body(service.Request{Paths: []string{f.root}, Tools: []string{"semgrep=/etc/passwd"}}), http.StatusBadRequest, "unknown tool"},
 		{"unknown scanner", "", body(service.Request{Paths: []string{f.root}, Scanners: []string{"nope"}}), http.StatusBadRequest, "unknown scanner"},
 		{"bad glob", "", body(service.Request{Paths: []string{f.root}, Include: []string{"[x"}}), http.StatusBadRequest, "glob"},
 	}

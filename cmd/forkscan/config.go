@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/pflag"
@@ -124,6 +126,11 @@ func (f *scanFlags) apply(fl *pflag.FlagSet, key string, val any, path string) e
 		if err != nil {
 			return usageErr("%s: [[exec]]: %w", path, err)
 		}
+		for i, t := range tools { // a relative file of a tool's config: from the file's directory, as output's
+			if in := filepath.Join(filepath.Dir(path), t.Config); t.Config != "" && !filepath.IsAbs(t.Config) && exists(in) {
+				tools[i].Config = in
+			}
+		}
 		f.tools = tools
 		return nil
 	}
@@ -131,6 +138,11 @@ func (f *scanFlags) apply(fl *pflag.FlagSet, key string, val any, path string) e
 		return usageErr("%s: %w", path, err)
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // setFlag sets the flag key to val, unless the command line set it.
@@ -150,6 +162,9 @@ func setFlag(fl *pflag.FlagSet, key string, val any, dir string) error {
 		s := fmt.Sprint(v)
 		if slices.Contains(pathSettings, key) && s != "" && s != "-" && !filepath.IsAbs(s) {
 			s = filepath.Join(dir, s)
+		}
+		if name, value, ok := strings.Cut(s, "="); key == "tool" && ok && value != "" && !filepath.IsAbs(value) && exists(filepath.Join(dir, value)) {
+			s = name + "=" + filepath.Join(dir, value) // a tool's value that is a file: from the file's directory too
 		}
 		if err := fl.Set(key, s); err != nil {
 			return fmt.Errorf("%s = %v: %w", key, val, err)

@@ -55,6 +55,8 @@ func TestBadExecFlags(t *testing.T) {
 		{"unbalanced quote", []string{"--exec-cmd", "tool '{}"}, "--exec-cmd"},
 		{"exec without a tool", []string{"-s", "exec"}, "no tool configured"},
 		{"tool without exec", []string{"-s", "inventory", "--exec-cmd", "tool {}"}, "need the exec scanner"},
+		{"semgrep without its rules", []string{"--tool", "semgrep"}, "--tool semgrep=VALUE"},
+		{"a value for a tool that takes none", []string{"--tool", "bandit=rules.yml"}, `tool "bandit" takes no value`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

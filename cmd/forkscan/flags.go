@@ -150,7 +150,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.execJSON, "exec-json", false, "the --exec-cmd tool prints JSON findings (same as --exec-format json)")
 	fl.StringVar(&f.execFormat, "exec-format", "", "how the --exec-cmd tool prints findings: json, jsonl or sarif (default: none, its exit status only)")
 	fl.BoolVar(&f.execPerFile, "exec-per-file", false, "the --exec-cmd tool takes one file per run (otherwise a {} standing alone gets many)")
-	fl.StringArrayVar(&f.toolNames, "tool", nil, "run the known tool NAME with the exec scanner (repeatable; see `forkscan tools`)")
+	fl.StringArrayVar(&f.toolNames, "tool", nil, "run the known tool NAME with the exec scanner; NAME=VALUE gives a tool that needs one its value (semgrep=RULES) (repeatable; see `forkscan tools`)")
 	fl.IntSliceVar(&f.execOKExit, "exec-ok-exit", nil, "exit statuses of the --exec-cmd tool that mean it ran (default 0)")
 	fl.DurationVar(&f.execTimeout, "exec-timeout", 0, "time limit for one run of the --exec-cmd tool (default: the job's --timeout)")
 

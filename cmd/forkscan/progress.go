@@ -110,6 +110,8 @@ func (p *progress) show() {
 	t := p.src.Out.Tally() // before p.mu: the output holds its lock when it clears the bar
 	c := p.src.Walker.Counts()
 	kept, keptBytes := p.src.Kept()
+	untaken, untakenBytes := p.src.Untaken() // files no scanner takes: done too
+	kept, keptBytes = kept+untaken, keptBytes+untakenBytes
 	done := int64(t.Files.Done+t.Files.Failed+t.Files.Unscanned) + kept
 	total := fmt.Sprint(c.Found)
 	if !c.Ended {

@@ -103,7 +103,16 @@ func toolsCommand() *cobra.Command {
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", t.Name, cmp.Or(files, "all"), t.Format, t.OKExit, strings.Join(t.Command, " "), installed)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			for _, t := range external.Presets() {
+				if t.ConfigHelp != "" {
+					fmt.Fprintf(cmd.OutOrStdout(), "\n%s needs %s for %s: --tool %s=VALUE, or config = \"VALUE\" in an [[exec]] table named %s\n",
+						t.Name, t.ConfigHelp, external.ConfigPlaceholder, t.Name, t.Name)
+				}
+			}
+			return nil
 		},
 	}
 }

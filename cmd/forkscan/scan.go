@@ -59,7 +59,7 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	if err != nil {
 		return exitUsage, err
 	}
-	src := &scanrun.Source{Walker: p.walk, Scanners: cfg.Scanners}
+	src := &scanrun.Source{Walker: p.walk, Scanners: cfg.Scanners, Filters: toolFilters(cfg)}
 	var resumed *resume.Report
 	if f.resume {
 		prior, rep, err := resume.Load(ctx, f.output, p.roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header, MaxSize: cfg.MaxFileSize, History: cfg.History,

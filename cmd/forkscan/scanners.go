@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/shell"
 
+	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/scanrun"
 	"github.com/forkscan/forkscan/worker/scan/external"
 	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
@@ -57,6 +60,34 @@ func (f scanFlags) secretsOptions(args []string) (secrets.Options, error) {
 	return o, nil
 }
 
+// configPath is a tool's Config as its tool is given it: a file or
+// directory that exists, absolute (the tools run in the workers, whose
+// working directory is not promised); anything else as it is (semgrep's
+// registry names, "p/python", when it may go online).
+func configPath(value string) string {
+	if value == "" {
+		return ""
+	}
+	if _, err := os.Stat(value); err != nil {
+		return value
+	}
+	if abs, err := filepath.Abs(value); err == nil {
+		return abs
+	}
+	return value
+}
+
+// toolFilters leaves the files no exec tool takes out of the exec
+// scanner's work: counted, not recorded (scanrun.Filter). A history's
+// jobs are commits, which the exec scanner does not run on.
+func toolFilters(cfg engine.Config) []scanrun.Filter {
+	what, takes := external.FilterOf(cfg.ScannerOptions[external.Name])
+	if cfg.History || takes == nil || !slices.Contains(cfg.Scanners, external.Name) {
+		return nil
+	}
+	return []scanrun.Filter{{Scanner: external.Name, What: what, Takes: takes}}
+}
+
 // wantsExec reports whether an exec tool is configured.
 func (f scanFlags) wantsExec() bool {
 	return f.execCmd != "" || len(f.tools) > 0 || len(f.toolNames) > 0
@@ -67,13 +98,23 @@ func (f scanFlags) wantsExec() bool {
 // --exec-cmd's.
 func (f scanFlags) execOptions(limits map[string]int64) (external.Options, error) {
 	o := external.Options{Tools: slices.Clone(f.tools)}
-	for _, name := range dedupe(f.toolNames) {
-		if slices.ContainsFunc(o.Tools, func(t external.Tool) bool { return t.Name == name }) {
+	for i := range o.Tools {
+		o.Tools[i].Config = configPath(o.Tools[i].Config)
+	}
+	for _, arg := range dedupe(f.toolNames) {
+		name, value, given := strings.Cut(arg, "=")
+		if i := slices.IndexFunc(o.Tools, func(t external.Tool) bool { return t.Name == name }); i >= 0 {
+			if given {
+				o.Tools[i].Config = configPath(value)
+			}
 			continue
 		}
 		t, ok := external.Preset(name)
 		if !ok {
 			return o, usageErr("--tool: unknown tool %q (known: %s; or define it in an [[exec]] table)", name, strings.Join(external.PresetNames(), ", "))
+		}
+		if given {
+			t.Config = configPath(value)
 		}
 		o.Tools = append(o.Tools, t)
 	}

@@ -24,6 +24,7 @@ import (
 //	timeout = "30s"
 //	limit   = 2
 //	install = "pip install mylint" # said when the program is not found
+//	config  = "rules/"             # the value "{config}" stands for in command (--tool NAME=VALUE)
 //
 // A table may start from a preset (Presets): preset = "bandit" with the
 // keys to change, or name = "bandit" and no command (an override of the
@@ -73,6 +74,8 @@ func decodeTool(m map[string]any) (Tool, error) {
 			t.PerFile, err = as[bool](k, v)
 		case "install":
 			t.Install, err = as[string](k, v)
+		case "config":
+			t.Config, err = as[string](k, v)
 		case "limit":
 			t.Limit, err = as[int64](k, v)
 		case "timeout":
@@ -81,7 +84,7 @@ func decodeTool(m map[string]any) (Tool, error) {
 				t.Timeout, err = time.ParseDuration(s)
 			}
 		default:
-			err = fmt.Errorf("unknown key %q (known: name, preset, command, format, json, ok_exit, include, shebang, per_file, install, limit, timeout)", k)
+			err = fmt.Errorf("unknown key %q (known: name, preset, command, format, json, ok_exit, include, shebang, per_file, install, config, limit, timeout)", k)
 		}
 		if err != nil {
 			return t, err

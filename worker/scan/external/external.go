@@ -20,8 +20,12 @@
 // A tool prints its findings as JSON (Parse), JSON lines, or SARIF 2.1.0
 // (ParseSARIF), as its Format says. The tools forkscan knows by name
 // (bandit, shellcheck, semgrep) are Presets: data, with their commands,
-// formats, the files they apply to (by name, and by #! line) and their ok
-// exit codes.
+// formats, the files they apply to (by name, and by #! line), their ok
+// exit codes, and the value a tool needs from its user (semgrep's rules:
+// Tool.Config). The process that deals the files asks Options.Filter which
+// files the tools take, and sends the scanner no other: a file no tool
+// takes gets no record, only a count, as pre-commit runs a hook only on
+// the files of its types.
 //
 // Each tool runs in its own process group, and the whole group is killed
 // when the tool times out or its job is cancelled (a Ctrl-C, a job
@@ -34,6 +38,7 @@
 package external
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,6 +60,11 @@ const Name = "exec"
 // Placeholder is the argument text a Tool's Command has where the file's
 // path goes.
 const Placeholder = "{}"
+
+// ConfigPlaceholder is the argument of a Tool's Command that stands for
+// its Config, the value a user gives the tool (semgrep's rules). It must
+// be a whole argument.
+const ConfigPlaceholder = "{config}"
 
 func init() {
 	scan.Register(scan.Def{
@@ -114,9 +124,10 @@ type Tool struct {
 	// Include, if not empty, runs the tool only on files whose base name
 	// matches one of these shell patterns (filepath.Match): "*.py".
 	Include []string `json:"include,omitempty"`
-	// Shebang, if not empty, also runs the tool on files whose first line
-	// is a "#!" line naming one of these interpreters ("sh", "bash"), by
-	// path or through env: scripts without an extension.
+	// Shebang, if not empty, also runs the tool on files without an
+	// extension whose first line is a "#!" line naming one of these
+	// interpreters ("sh", "bash"), by path or through env: scripts
+	// ("deploy"). A name with an extension is known by it alone.
 	Shebang []string `json:"shebang,omitempty"`
 	// PerFile says the tool takes one file per run. Otherwise, when the
 	// placeholder stands alone as an argument, a run gets as many files as
@@ -127,6 +138,14 @@ type Tool struct {
 	// cannot find it ("apt-get install bandit"). If empty, the error says
 	// only that it was not found.
 	Install string `json:"install,omitempty"`
+	// Config is the value the user gives a tool whose Command holds
+	// ConfigPlaceholder: `--tool semgrep=RULES`, or config = "RULES" in
+	// its [[exec]] table. Such a tool cannot run without one (Check says
+	// ErrNoConfig); a tool without the placeholder takes none.
+	Config string `json:"config,omitempty"`
+	// ConfigHelp says what a tool's Config is, for the error of a tool
+	// given none ("a semgrep rules file or directory").
+	ConfigHelp string `json:"config_help,omitempty"`
 }
 
 // The formats a Tool's output may have.
@@ -142,6 +161,14 @@ func (t Tool) format() string {
 
 // ErrNoPlaceholder is the error of a command without "{}".
 var ErrNoPlaceholder = errors.New(`no "{}" placeholder for the file's path`)
+
+// ErrNoConfig is the error of a tool whose command needs a Config and
+// was given none (the semgrep preset without its rules).
+var ErrNoConfig = errors.New("needs a value")
+
+// ErrConfigUnused is the error of a Config given to a tool whose command
+// has no ConfigPlaceholder to put it in.
+var ErrConfigUnused = errors.New(`takes no value (its command has no "{config}")`)
 
 // Check reports the first thing wrong with o, as an INVALID_INPUT
 // *scan.Error naming the tool.
@@ -164,12 +191,32 @@ func (o Options) Check() error {
 		case seen[name]:
 			return scan.Errorf(scan.InvalidInput, "exec: two tools named %q (give them names)", name)
 		}
+		if err := t.checkConfig(); err != nil {
+			return scan.Errorf(scan.InvalidInput, "exec: tool %q %w", name, err)
+		}
 		for _, p := range t.Include {
 			if _, err := filepath.Match(p, ""); err != nil {
 				return scan.Errorf(scan.InvalidInput, "exec: tool %q: include pattern %q: %w", name, p, err)
 			}
 		}
 		seen[name] = true
+	}
+	return nil
+}
+
+// checkConfig reports whether t's Config and its command agree: a
+// command with ConfigPlaceholder has a Config, one without has none, and
+// the placeholder is a whole argument.
+func (t Tool) checkConfig() error {
+	wants := slices.Contains(t.Command[1:], ConfigPlaceholder)
+	switch {
+	case !wants && slices.ContainsFunc(t.Command[1:], func(a string) bool { return strings.Contains(a, ConfigPlaceholder) }):
+		return fmt.Errorf("%w: %q must be an argument of its own", ErrConfigUnused, ConfigPlaceholder)
+	case wants && t.Config == "":
+		help := cmp.Or(t.ConfigHelp, "its value")
+		return fmt.Errorf("%w: give %s as --tool %s=VALUE, or config = \"VALUE\" in its [[exec]] table", ErrNoConfig, help, t.name())
+	case !wants && t.Config != "":
+		return ErrConfigUnused
 	}
 	return nil
 }
@@ -198,9 +245,12 @@ type Scanner struct {
 	tools []Tool
 }
 
-// Scan runs every tool whose Include matches f. The record is an error if
-// one of them failed (the first failure's category, naming the tool), and
-// otherwise holds every tool's findings.
+// Scan runs every tool that takes f (Include, Shebang). The record is an
+// error if one of them failed (the first failure's category, naming the
+// tool), and otherwise holds every tool's findings. A file no tool takes
+// is skipped; Options.Filter keeps such files from the scanner, so in a
+// forkscan scan it sees one only if its first line changed between the
+// two looks.
 func (s *Scanner) Scan(ctx context.Context, f *scan.File) (scan.Report, error) {
 	var rep scan.Report
 	runs := map[string]any{}
@@ -258,13 +308,18 @@ func look(f *scan.File) (string, error) {
 }
 
 // mayRun reports whether a tool may run on the file called path: one
-// includes its name, or picks files by their #! line.
+// includes its name, or picks files by their #! line and the name has no
+// extension.
 func (s *Scanner) mayRun(path string) bool {
-	return slices.ContainsFunc(s.tools, func(t Tool) bool { return len(t.Shebang) > 0 || t.wants(path, "") })
+	return Options{Tools: s.tools}.mayTake(path)
 }
 
 // wants reports whether t runs on the file called path whose first line
-// is head.
+// is head: its name matches Include, or it has no extension and head is a
+// #! line naming an interpreter of Shebang. A name with an extension is
+// known by it, as pre-commit's identify knows files: a "notes.txt" that
+// begins "#!/bin/sh" is text, and only names without an extension have
+// their first line looked at.
 func (t Tool) wants(path, head string) bool {
 	if len(t.Include) == 0 && len(t.Shebang) == 0 {
 		return true
@@ -275,7 +330,13 @@ func (t Tool) wants(path, head string) bool {
 			return true
 		}
 	}
-	return len(t.Shebang) > 0 && slices.Contains(t.Shebang, interpreter(head))
+	return t.byShebang(base) && slices.Contains(t.Shebang, interpreter(head))
+}
+
+// byShebang reports whether t picks the file called base by its #! line:
+// t has Shebang, and base has no extension (a leading dot is not one).
+func (t Tool) byShebang(base string) bool {
+	return len(t.Shebang) > 0 && !strings.Contains(strings.TrimLeft(base, "."), ".")
 }
 
 // interpreter returns the base name of the interpreter a "#!" first line

@@ -62,12 +62,14 @@ func TestParseToolJSON(t *testing.T) {
 func TestShebangSelectsScripts(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
-		"run.sh":   "echo hi\n",
-		"plain":    "#!/bin/sh\necho hi\n",
-		"envbash":  "#!/usr/bin/env -S bash -e\necho hi\n",
-		"python":   "#!/usr/bin/env python3\nprint()\n",
-		"text":     "not a script\n",
-		"emptyish": "#!\n",
+		"run.sh":    "echo hi\n",
+		"plain":     "#!/bin/sh\necho hi\n",
+		"envbash":   "#!/usr/bin/env -S bash -e\necho hi\n",
+		"python":    "#!/usr/bin/env python3\nprint()\n",
+		"text":      "not a script\n",
+		"emptyish":  "#!\n",
+		"notes.txt": "#!/bin/sh\necho hi\n", // a name with an extension is known by it, as pre-commit knows files
+		".profile":  "#!/bin/sh\necho hi\n", // a leading dot is no extension
 	}
 	for name, body := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
@@ -77,19 +79,67 @@ func TestShebangSelectsScripts(t *testing.T) {
 	tool := shellcheck
 	tool.Command = []string{"true", "{}"} // what runs does not matter here
 	sc := build(t, tool)
-	want := map[string]bool{"run.sh": true, "plain": true, "envbash": true}
+	want := map[string]bool{"run.sh": true, "plain": true, "envbash": true, ".profile": true}
+	what, takes := external.Options{Tools: []external.Tool{tool}}.Filter()
+	require.Equal(t, "shellcheck", what)
 	for name := range files {
 		_, err := sc.Scan(t.Context(), &scan.File{Root: dir, Path: name})
 		_, skipped := scan.IsSkip(err)
 		require.Equal(t, !want[name], skipped, name)
+		require.Equal(t, want[name], takes(dir, name), "the parent's filter decides as the scanner does: %s", name)
 	}
+}
+
+// Filter is what the parent deals files by: nil when a tool takes every
+// file; a file it cannot read is taken, for the scanner to record why.
+func TestFilter(t *testing.T) {
+	bandit, _ := external.Preset("bandit")
+	shellcheck, _ := external.Preset("shellcheck")
+	all := external.Tool{Name: "all", Command: []string{"lint", "{}"}}
+	what, takes := external.Options{Tools: []external.Tool{bandit, all}}.Filter()
+	require.Nil(t, takes, "a tool without include or shebang takes every file")
+	require.Empty(t, what)
+
+	what, takes = external.Options{Tools: []external.Tool{bandit, shellcheck}}.Filter()
+	require.Equal(t, "bandit or shellcheck", what)
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+	require.NoError(t, os.Symlink("/bin/sh", filepath.Join(dir, "escape")))
+	cases := []struct {
+		path  string
+		takes bool
+	}{
+		{"app.py", true},   // by name, never opened (it does not exist)
+		{"main.go", false}, // an extension no tool includes: never opened
+		{"missing", true},  // no extension, cannot be read: the scanner says why
+		{"escape", true},   // leads outside the root: not read here, the scanner refuses it
+		{"sub/README.md", false},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.takes, takes(dir, c.path), c.path)
+	}
+	_, takes = external.FilterOf(external.Options{Tools: []external.Tool{shellcheck}}.Encode())
+	require.NotNil(t, takes)
+	_, takes = external.FilterOf([]byte("not json"))
+	require.Nil(t, takes)
 }
 
 func TestPresets(t *testing.T) {
 	require.Equal(t, []string{"bandit", "semgrep", "shellcheck"}, external.PresetNames())
 	for _, p := range external.Presets() {
+		if p.ConfigHelp != "" {
+			err := external.Options{Tools: []external.Tool{p}}.Check()
+			require.ErrorIs(t, err, external.ErrNoConfig, "%s cannot run without its value", p.Name)
+			require.ErrorContains(t, err, "--tool "+p.Name+"=VALUE")
+			p.Config = "rules.yml"
+		}
 		require.NoError(t, external.Options{Tools: []external.Tool{p}}.Check(), p.Name)
 	}
+	bandit, _ := external.Preset("bandit")
+	bandit.Config = "x"
+	require.ErrorIs(t, external.Options{Tools: []external.Tool{bandit}}.Check(), external.ErrConfigUnused)
+	inside := external.Tool{Command: []string{"lint", "--rules={config}", "{}"}, Config: "x"}
+	require.ErrorIs(t, external.Options{Tools: []external.Tool{inside}}.Check(), external.ErrConfigUnused, "{config} is a whole argument")
 	a, _ := external.Preset("bandit")
 	a.Include[0] = "changed"
 	b, _ := external.Preset("bandit")

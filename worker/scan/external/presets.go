@@ -19,8 +19,12 @@ var presets = []Tool{
 		Install: "apt-get install bandit, or pip install bandit",
 	},
 	{
+		// --norc: a .shellcheckrc is looked for beside the script and in
+		// every directory above it, out of the scanned root too, and one
+		// in the tree could turn on external-sources and a source-path
+		// that has shellcheck read files outside the root.
 		Name:    "shellcheck",
-		Command: []string{"shellcheck", "-f", "json1", Placeholder},
+		Command: []string{"shellcheck", "--norc", "-f", "json1", Placeholder},
 		Format:  "json",
 		OKExit:  []int{0, 1}, // 1: it found something
 		Include: []string{"*.sh", "*.bash", "*.ksh", "*.dash"},
@@ -28,11 +32,17 @@ var presets = []Tool{
 		Install: "apt-get install shellcheck, or see https://github.com/koalaman/shellcheck#installing",
 	},
 	{
-		Name:    "semgrep",
-		Command: []string{"semgrep", "scan", "--sarif", "--quiet", "--metrics", "off", "--config", "auto", Placeholder},
-		Format:  "sarif",
-		OKExit:  []int{0, 1},
-		Install: "pip install semgrep, or brew install semgrep",
+		// semgrep's --config auto fetches rules from semgrep.dev and is
+		// refused with --metrics off ("Cannot create auto config when
+		// metrics are off", semgrep#11649): the user names the rules, a
+		// file or directory of them (--tool semgrep=RULES), and semgrep
+		// runs offline, its version check off too.
+		Name:       "semgrep",
+		Command:    []string{"semgrep", "scan", "--sarif", "--quiet", "--metrics", "off", "--disable-version-check", "--config", ConfigPlaceholder, Placeholder},
+		Format:     "sarif",
+		OKExit:     []int{0, 1},
+		Install:    "pip install semgrep, or brew install semgrep",
+		ConfigHelp: "its rules (a file or a directory of them)",
 	},
 }
 

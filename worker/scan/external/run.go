@@ -201,7 +201,7 @@ func (t Tool) okExit() []int {
 // the placeholder alone becomes every name, one argument each; in any
 // other argument it stands for the one name (such a tool runs per file).
 // A name that begins with "-" gets "./" before it, so that no tool takes
-// a file for an option.
+// a file for an option. The ConfigPlaceholder argument becomes the Config.
 func (t Tool) argv(names []string) []string {
 	safe := make([]string, len(names))
 	for i, n := range names {
@@ -215,6 +215,8 @@ func (t Tool) argv(names []string) []string {
 		switch {
 		case a == Placeholder:
 			argv = append(argv, safe...)
+		case a == ConfigPlaceholder:
+			argv = append(argv, t.Config)
 		case strings.Contains(a, Placeholder):
 			argv = append(argv, strings.ReplaceAll(a, Placeholder, safe[0]))
 		default:
