@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/forkscan/forkscan/output"
 	"github.com/forkscan/forkscan/worker/scan"
 	"github.com/forkscan/forkscan/worker/scan/external"
 )
@@ -130,41 +130,8 @@ func versionCommand() *cobra.Command {
 }
 
 // versionString is this forkscan's version: set at build time, else the
-// module's (a go install of a release), else the commit a source build was
-// made from, as a semantic version's build metadata: 0.0.0-devel+REV, with
-// ".modified" when the work tree had changes. Two builds of different
-// commits so differ, and merge's check of the shards' versions tells them
-// apart; "(devel)" is left only to a build without VCS information.
+// one Go embedded (output.BuildVersion: a release's, or a source build's
+// commit).
 func versionString() string {
-	if version != "" {
-		return version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(devel)"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	return develVersion(info.Settings)
-}
-
-// develVersion names a source build by the VCS settings Go embeds.
-func develVersion(settings []debug.BuildSetting) string {
-	var rev, modified string
-	for _, s := range settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value[:min(len(s.Value), 12)]
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if rev == "" {
-		return "(devel)"
-	}
-	if modified == "true" {
-		rev += ".modified"
-	}
-	return "0.0.0-devel+" + rev
+	return cmp.Or(version, output.BuildVersion())
 }
