@@ -54,7 +54,7 @@ of the count the headers name.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "", "write the merged records to FILE instead of stdout")
+	fl.StringVarP(&f.output, "output", "o", "", "write the merged records to `FILE` instead of stdout")
 	fl.StringVar(&f.format, "format", "", "output format: jsonl, sarif or text (default: text on a terminal, jsonl otherwise)")
 	fl.StringVar(&f.color, "color", "auto", "colour in text output: auto, always or never")
 	fl.BoolVar(&f.allowPartial, "allow-partial", false, "merge what there is when shards are missing or unfinished, have bad lines, or files given are not shard outputs; say what is missing")

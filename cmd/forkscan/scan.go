@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
@@ -17,6 +18,7 @@ import (
 	"github.com/forkscan/forkscan/shutdown"
 	"github.com/forkscan/forkscan/tree"
 	"github.com/forkscan/forkscan/worker/scan"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
 
 var errNoPaths = errors.New("no PATH given")
@@ -35,7 +37,7 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
 	defer signals.Stop()
 	walk := &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}
-	return runWalk(ctx, signals, f, plan{cfg: cfg, shard: shard, roots: tree.Roots(args), walk: walk}, stdout, stderr)
+	return runWalk(ctx, signals, f, plan{cfg: cfg, shard: shard, roots: tree.Roots(args), named: rootNames(args), walk: walk}, stdout, stderr)
 }
 
 // plan is what a scan walks and how: a tree's files, or a history's
@@ -44,6 +46,7 @@ type plan struct {
 	cfg   engine.Config
 	shard tree.Shard
 	roots []string
+	named map[string]string // each root as the person named it, for the text
 	walk  scanrun.Walk
 	repo  *output.Repository // the history's repository, for SARIF
 }
@@ -71,7 +74,7 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	}
 	defer closeOut()
 	prog := newProgress(progressMode(f, stderr), stderr, src)
-	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo})
+	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, RootNames: p.named, Ignorable: []string{secrets.Name}, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}
@@ -115,6 +118,27 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	}
 	sum.Print(stderr)
 	return exitCode(ctx, sum, runErr)
+}
+
+// rootNames maps each root of the PATHs to the PATH that named it (the
+// directory of one that names a file), so that the text shows a file as
+// the person would name it: "a/client.py", "/nonexistent". A symlink to a
+// file is left out: its root is the directory of the file it names.
+func rootNames(args []string) map[string]string {
+	named := make(map[string]string, len(args))
+	for _, a := range args {
+		root, name := tree.Root(a), a
+		if info, err := os.Lstat(a); err != nil || !info.IsDir() {
+			if err == nil && info.Mode().Type() == os.ModeSymlink {
+				continue
+			}
+			name = filepath.Dir(a)
+		}
+		if _, seen := named[root]; !seen {
+			named[root] = name
+		}
+	}
+	return named
 }
 
 // formatFor is the --format, or when none is given, text for a terminal
