@@ -71,10 +71,11 @@ type scanFlags struct {
 	scannersGiven bool            // -s was given (on the command line or in the config)
 	tools         []external.Tool // [[exec]] tables of the config file
 	notice        *notices        // the settings files read, said on stderr before the run
+	line          []string        // the command line, for the command that carries an interrupted run on
 }
 
-func scanCommand(code *int) *cobra.Command {
-	f := scanFlags{notice: &notices{}}
+func scanCommand(code *int, line []string) *cobra.Command {
+	f := scanFlags{notice: &notices{}, line: line}
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
 		Short: "Scan files and trees, one record per (file, scanner)",

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
@@ -34,10 +35,11 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	if err != nil {
 		return exitUsage, err
 	}
-	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
+	stop := &stopping{w: stderr, grace: cfg.Grace}
+	ctx, signals := shutdown.Catch(ctx, stop.say)
 	defer signals.Stop()
 	walk := &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}
-	return runWalk(ctx, signals, f, plan{cfg: cfg, shard: shard, roots: tree.Roots(args), named: rootNames(args), walk: walk}, stdout, stderr)
+	return runWalk(ctx, signals, f, plan{cfg: cfg, shard: shard, roots: tree.Roots(args), named: rootNames(args), walk: walk, stop: stop}, stdout, stderr)
 }
 
 // plan is what a scan walks and how: a tree's files, or a history's
@@ -49,6 +51,8 @@ type plan struct {
 	named map[string]string // each root as the person named it, for the text
 	walk  scanrun.Walk
 	repo  *output.Repository // the history's repository, for SARIF
+	whole bool               // changes not yet committed: scanned whole, never resumed
+	stop  *stopping          // what Ctrl-C says
 }
 
 // runWalk runs a planned scan: its records go to the output, resumed if
@@ -97,6 +101,7 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 		return startFailed(ctx, err)
 	}
 	signals.OnSecond(run.Kill)
+	p.stop.show(prog)
 	prog.start(run)
 	for r := range run.Results() {
 		src.Write(r)
@@ -115,6 +120,9 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	sum.Shard = sayShard(header)
 	if cfg.History {
 		sum.Unit = "commits"
+	}
+	if !p.whole {
+		sum.CarryOn = f.carryOn(f.formatFor(out))
 	}
 	sum.Print(stderr)
 	return exitCode(ctx, sum, runErr)
@@ -225,15 +233,38 @@ func openOutput(path string, appending bool, stdout io.Writer) (io.Writer, func(
 	return f, func() { _ = f.Close() }, nil
 }
 
-// sayStopping tells the person who pressed Ctrl-C what happens now.
-func sayStopping(stderr io.Writer, grace time.Duration) func(os.Signal, bool) {
-	return func(sig os.Signal, again bool) {
+// stopping tells the person who pressed Ctrl-C what happens now, on a
+// line of its own: a progress bar on the same terminal ends its line
+// first (the terminal echoed ^C after it), and draws itself again below.
+type stopping struct {
+	w     io.Writer
+	grace time.Duration
+	mu    sync.Mutex
+	prog  *progress // set once the run shows one
+}
+
+// show makes the progress p's once it is shown.
+func (s *stopping) show(p *progress) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prog = p
+}
+
+// say is the shutdown.Catch notice.
+func (s *stopping) say(sig os.Signal, again bool) {
+	s.mu.Lock()
+	p := s.prog
+	s.mu.Unlock()
+	p.interject(func(w io.Writer) {
 		if again {
-			fmt.Fprintf(stderr, "forkscan: %v again: killing the workers\n", sig)
+			fmt.Fprintf(w, "forkscan: %v again: killing the workers\n", sig)
 			return
 		}
-		fmt.Fprintf(stderr, "forkscan: %v: stopping; workers have %v to hand in their results (press Ctrl-C again to kill them now)\n", sig, grace)
-	}
+		fmt.Fprintf(w, "forkscan: %v: stopping; workers have %v to hand in their results (press Ctrl-C again to kill them now)\n", sig, s.grace)
+	}, s.w)
 }
 
 // warnTo returns a function that writes a warning about what to stderr.

@@ -90,8 +90,8 @@ func TestTerminalGetsText(t *testing.T) {
 	lines = lastOfLine(out)
 	require.GreaterOrEqual(t, len(lines), 3, out)
 	require.Equal(t, "leak.txt", strings.TrimPrefix(lines[0], root+string(filepath.Separator)), "the file, as a person names it\n%s", out)
-	require.Regexp(t, regexp.MustCompile(`^  1  flagger  secret-word`), lines[1])
-	require.Regexp(t, `^forkscan: 41 files, 41 results \(41 ok, 0 error, 0 skipped\), 1 findings`, lines[2])
+	require.Regexp(t, regexp.MustCompile(`^  1  secret-word$`), lines[1])
+	require.Regexp(t, `^forkscan: 41 files, 41 results \(41 ok, 0 error, 0 skipped\), 1 finding;`, lines[2])
 
 	// --format wins over the terminal.
 	out, code = onTerminal(t, "scan", "-s", "inventory", "--format", "jsonl", filepath.Join(root, "leak.txt"))
