@@ -38,8 +38,9 @@ func (f scanFlags) carryOn(format string) string {
 	return "to carry on: " + strings.Join(cmd, " ")
 }
 
-// shellSafe are the words a POSIX shell reads as they are.
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=,@%+-]+$`)
+// shellSafe are the words a POSIX shell reads as they are (a ~ but
+// first: main~10..main).
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=,@%+-][A-Za-z0-9_./:=,@%+~-]*$`)
 
 // shellQuote is s as a POSIX shell word: as it is when nothing in it is
 // special, else in single quotes (a single quote in it closed, escaped and
