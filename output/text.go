@@ -117,13 +117,13 @@ func (t *textFormat) findings(buf *bytes.Buffer, found []shown) {
 		if wSev > 0 { // no column for severities no scanner gave
 			cols = append(cols, t.severity(f.Severity, wSev))
 		}
-		line := "  " + strings.Join(append(cols, t.paint(ansiCyan, pad(plain(f.Rule), wRule))), "  ")
-		if len(lines) == 1 {
-			line += "  " + lines[0]
+		if len(lines) == 1 { // the match follows on the line
+			cols = append(cols, t.paint(ansiCyan, pad(plain(f.Rule), wRule)), lines[0])
 			lines = nil
+		} else {
+			cols = append(cols, t.paint(ansiCyan, plain(f.Rule)))
 		}
-		buf.WriteString(strings.TrimRight(line, " "))
-		buf.WriteByte('\n')
+		fmt.Fprintf(buf, "  %s\n", strings.Join(cols, "  "))
 		for _, l := range lines {
 			fmt.Fprintf(buf, "%s%s\n", indent, t.paint(ansiDim, "│ ")+l)
 		}
