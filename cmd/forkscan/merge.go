@@ -13,6 +13,7 @@ import (
 
 	"github.com/forkscan/forkscan/merge"
 	"github.com/forkscan/forkscan/output"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
 
 // mergeFlags are the flags of `forkscan merge`.
@@ -80,7 +81,7 @@ func runMerge(ctx context.Context, f mergeFlags, args []string, stdout, stderr i
 	}
 	defer closeOut()
 	sf := scanFlags{format: f.format, color: f.color}
-	w, err := output.New(out, sf.formatFor(out), output.Options{Color: sf.colored(out), Base: workDir(), Roots: plan.Shards[0].Header.Roots})
+	w, err := output.New(out, sf.formatFor(out), output.Options{Color: sf.colored(out), Base: workDir(), Roots: plan.Shards[0].Header.Roots, Ignorable: []string{secrets.Name}})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}
