@@ -75,7 +75,7 @@ func TestTallyAndText(t *testing.T) {
 	require.Equal(t, output.Tally{Records: 6, OK: 4, Errors: 2, Findings: 1, Files: tally.Files, Bytes: 150,
 		Failures: map[record.Category]output.Failure{record.Timeout: {Count: 2, First: "too slow"}}}, tally)
 	require.Equal(t, strings.Join([]string{
-		"a.go", `  3:7  s1  key  a key  "REDACTED"`,
+		"a.go", "  3:7  key  REDACTED", "  key: a key",
 		"c", "  s1  error TIMEOUT too slow",
 		"b.go", "  s1  error TIMEOUT too slow", ""}, "\n"), out, "whole blocks, in the order files complete; d.go has nothing to say")
 
@@ -192,7 +192,7 @@ func TestArchiveMembers(t *testing.T) {
 	files := []*output.File{output.Track(1, 10, true)}
 
 	out, _ := write(t, output.Text, output.Options{}, recs, files)
-	require.Equal(t, "dist/x.tar.gz\n  !in/y.zip!a b.txt:3:7  secrets  k  \n  secrets  2 members read; not read: !ln (not a regular file (symlink))\n", out)
+	require.Equal(t, "dist/x.tar.gz\n  !in/y.zip!a b.txt:3:7  k\n  secrets  2 members read; not read: !ln (not a regular file (symlink))\n", out)
 
 	out, _ = write(t, output.SARIF, output.Options{Roots: []string{"/r"}}, recs, files)
 	require.NoError(t, sarifschema.Validate([]byte(out)))

@@ -38,8 +38,18 @@ type Options struct {
 	Color bool
 	// Base, if set, is the directory the text format shows paths
 	// relative to, when a file is under it (the working directory, say);
-	// otherwise it shows them relative to their root.
+	// otherwise it shows them relative to their root if there is one
+	// root, and whole if there are more.
 	Base string
+	// RootNames, if set, says how the person named each root (by the
+	// root, as Roots have it): the text format shows a file under its
+	// root's name ("a/client.py", "/etc/hosts"), so that files of two
+	// roots cannot look alike. A root not in it is shown as Base says.
+	RootNames map[string]string
+	// Ignorable are the scanners whose findings a line of a
+	// .gitleaksignore drops: the text format shows that line (the
+	// finding's fingerprint) under each of their findings.
+	Ignorable []string
 	// Roots are the run's roots (tree.Roots): with one, SARIF locations
 	// are relative to it, as code-scanning services expect; otherwise
 	// they are absolute file URIs.
@@ -101,7 +111,7 @@ func New(w io.Writer, name string, o Options) (*Writer, error) {
 	case JSONL:
 		f = &jsonlFormat{}
 	case Text:
-		f = &textFormat{color: o.Color, base: o.Base, pending: map[*File][]record.Record{}}
+		f = newText(o)
 	case SARIF:
 		f = newSARIF(o)
 	default:

@@ -21,8 +21,8 @@ workers = 1
 `)
 	code, out, errOut := cli(t, "scan", "--config", mine, root)
 	require.Equal(t, exitFindings, code, errOut)
-	require.Equal(t, "a.txt\n  1  flagger  secret-word  \n", out, "--config sets the scanners, filters and format")
-	require.Contains(t, errOut, "1 worker processes")
+	require.Equal(t, filepath.Join(root, "a.txt")+"\n  1  secret-word\n", out, "--config sets the scanners, filters and format")
+	require.Contains(t, errOut, "1 worker process;")
 
 	code, out, errOut = cli(t, "scan", "--config", mine, "--format", "jsonl", "-s", "inventory", root)
 	require.Equal(t, exitOK, code, errOut)

@@ -21,7 +21,7 @@ func TestREADMEDefaults(t *testing.T) {
 			rows[m[1]] = strings.Trim(m[2], "`")
 		}
 	}
-	fl := scanCommand(new(int)).Flags()
+	fl := scanCommand(new(int), nil).Flags()
 	for _, name := range []string{"tasks", "retries", "backoff", "retry-delay", "timeout", "watchdog", "grace",
 		"max-archive-depth", "max-archive-size", "max-archive-members", "max-archive-ratio"} {
 		t.Run(name, func(t *testing.T) {

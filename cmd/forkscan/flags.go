@@ -74,10 +74,11 @@ type scanFlags struct {
 	scannersGiven bool            // -s was given (on the command line or in the config)
 	tools         []external.Tool // [[exec]] tables of the config file
 	notice        *notices        // the settings files read, said on stderr before the run
+	line          []string        // the command line, for the command that carries an interrupted run on
 }
 
-func scanCommand(code *int) *cobra.Command {
-	f := scanFlags{notice: &notices{}}
+func scanCommand(code *int, line []string) *cobra.Command {
+	f := scanFlags{notice: &notices{}, line: line}
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
 		Short: "Scan files and trees, one record per (file, scanner)",
@@ -125,43 +126,43 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.IntVarP(&f.workers, "workers", "w", d.Workers, "worker processes")
 	fl.IntVar(&f.tasks, "tasks", d.Tasks, "concurrent jobs per worker")
 	fl.BoolVar(&f.inProcess, "in-process", false, "run workers as goroutines in this process (no isolation; for debugging and comparison)")
-	fl.StringSliceVarP(&f.scanners, "scanner", "s", []string{secrets.Name}, "scanner to run (repeatable; see `forkscan scanners`)")
-	fl.StringVar(&f.format, "format", "", "output format: jsonl, sarif or text (default: text on a terminal, jsonl otherwise)")
-	fl.StringVarP(&f.output, "output", "o", "", "write records to FILE instead of stdout")
+	fl.StringSliceVarP(&f.scanners, "scanner", "s", []string{secrets.Name}, "run the scanner `NAME` (repeatable; forkscan scanners lists them)")
+	fl.StringVar(&f.format, "format", "", "output `FORMAT`: jsonl, sarif or text (default: text on a terminal, jsonl otherwise)")
+	fl.StringVarP(&f.output, "output", "o", "", "write records to `FILE` instead of stdout")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "100MiB", "skip larger files (0 for no limit; K/M/G or KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000)")
 	f.archives.register(fl)
-	fl.StringArrayVar(&f.limits, "limit", nil, "cap the run-wide semaphore NAME at K holders across all workers: NAME=K (repeatable; exec tools use exec:TOOL)")
+	fl.StringArrayVar(&f.limits, "limit", nil, "cap the run-wide semaphore NAME at K holders across all workers: `NAME=K` (repeatable; exec tools use exec:TOOL)")
 	fl.BoolVar(&f.limitsOnly, "limits-only", false, "refuse semaphores not named by --limit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log debug details to stderr")
-	fl.IntVar(&f.retries, "retries", d.Retries, "run a job again up to N times after a retryable failure or a worker crash (0: never)")
+	fl.IntVar(&f.retries, "retries", d.Retries, "run a job again up to `N` times after a retryable failure or a worker crash (0: never)")
 	fl.Float64Var(&f.backoff, "backoff", d.BackoffBase, "factor between successive retry delays (at least 1; delays have jitter)")
 	fl.DurationVar(&f.retryDelay, "retry-delay", d.RetryDelay, "delay before the first retry (0: at once)")
 	fl.DurationVar(&f.timeout, "timeout", d.JobTimeout, "time limit per job: cancelled, then its worker killed and replaced (0: none)")
 	fl.DurationVar(&f.watchdog, "watchdog", d.Watchdog, "replace a worker that sends nothing for this long (0: never)")
-	fl.StringVar(&f.memoryLimit, "memory-limit", "", "kill and replace a worker whose resident memory goes over SIZE (e.g. 512MiB)")
-	fl.IntVar(&f.maxJobs, "max-jobs-per-worker", 0, "replace each worker after N jobs (0: never)")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "", "kill and replace a worker whose resident memory goes over `SIZE` (e.g. 512MiB)")
+	fl.IntVar(&f.maxJobs, "max-jobs-per-worker", 0, "replace each worker after `N` jobs (0: never)")
 	fl.DurationVar(&f.grace, "grace", d.Grace, "on Ctrl-C, how long workers have to stop before SIGTERM (0: none)")
 	fl.BoolVar(&f.resume, "resume", false, "append to the --output file, skipping (file, scanner) pairs it has ok for unchanged files")
 	fl.BoolVar(&f.force, "force", false, "with --resume: accept a file written for another root")
 
-	fl.StringVar(&f.secretsConfig, "secrets-config", "", "gitleaks TOML config for the secrets scanner (default: .gitleaks.toml in PATH if there is one, else gitleaks' default rules)")
+	fl.StringVar(&f.secretsConfig, "secrets-config", "", "gitleaks TOML config `FILE` for the secrets scanner (default: .gitleaks.toml in PATH if there is one, else gitleaks' default rules)")
 	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in findings (redacted by default)")
-	fl.StringVar(&f.execCmd, "exec-cmd", "", "external command for the exec scanner, {} standing for the file: 'tool --json {}'")
+	fl.StringVar(&f.execCmd, "exec-cmd", "", "external `COMMAND` for the exec scanner, {} standing for the file: 'tool --json {}'")
 	fl.BoolVar(&f.execJSON, "exec-json", false, "the --exec-cmd tool prints JSON findings (same as --exec-format json)")
 	fl.StringVar(&f.execFormat, "exec-format", "", "how the --exec-cmd tool prints findings: json, jsonl or sarif (default: none, its exit status only)")
 	fl.BoolVar(&f.execPerFile, "exec-per-file", false, "the --exec-cmd tool takes one file per run (otherwise a {} standing alone gets many)")
-	fl.StringArrayVar(&f.toolNames, "tool", nil, "run the known tool NAME with the exec scanner; NAME=VALUE gives a tool that needs one its value (semgrep=RULES) (repeatable; see `forkscan tools`)")
+	fl.StringArrayVar(&f.toolNames, "tool", nil, "run the known tool `NAME` with the exec scanner; NAME=VALUE gives a tool that needs one its value (semgrep=RULES) (repeatable; forkscan tools lists them)")
 	fl.IntSliceVar(&f.execOKExit, "exec-ok-exit", nil, "exit statuses of the --exec-cmd tool that mean it ran (default 0)")
 	fl.DurationVar(&f.execTimeout, "exec-timeout", 0, "time limit for one run of the --exec-cmd tool (default: the job's --timeout)")
 
 	fl.BoolVar(&f.noIgnore, "no-ignore", false, "scan what .gitignore files ignore too")
-	fl.StringArrayVar(&f.include, "include", nil, "scan only files matching GLOB (repeatable; ** crosses directories; a GLOB without / matches names)")
-	fl.StringArrayVar(&f.exclude, "exclude", nil, "skip files and directories matching GLOB (repeatable)")
+	fl.StringArrayVar(&f.include, "include", nil, "scan only files matching `GLOB` (repeatable; ** crosses directories; a GLOB without / matches names)")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "skip files and directories matching `GLOB` (repeatable)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal), bar, plain (a line every few seconds) or off")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress on stderr (same as --progress off)")
 	fl.StringVar(&f.color, "color", "auto", "colour in text output: auto (on a terminal, unless NO_COLOR is set), always or never")
-	fl.StringVar(&f.listen, "listen", "", "serve /metrics (Prometheus) and /healthz on ADDR while the scan runs (host:port)")
-	fl.StringVar(&f.configFile, "config", "", "read flags from this TOML file (default: forkscan.toml in the first PATH, if there is one)")
+	fl.StringVar(&f.listen, "listen", "", "serve /metrics (Prometheus) and /healthz on `ADDR` while the scan runs (host:port)")
+	fl.StringVar(&f.configFile, "config", "", "read flags from this TOML `FILE` (default: forkscan.toml in the first PATH, if there is one)")
 }
 
 // config checks the flags and builds the engine configuration.

@@ -40,8 +40,8 @@ func (g *gitFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&g.preCommit, "pre-commit", false, "scan the uncommitted changes of the work tree (what git diff shows), not the history")
 }
 
-func gitCommand(code *int) *cobra.Command {
-	f := scanFlags{notice: &notices{}}
+func gitCommand(code *int, line []string) *cobra.Command {
+	f := scanFlags{notice: &notices{}, line: line}
 	var g gitFlags
 	cmd := &cobra.Command{
 		Use:   "git [flags] [REPO]",
@@ -119,10 +119,11 @@ func runGit(ctx context.Context, f scanFlags, g gitFlags, path string, stdout, s
 	if shard.Count > 0 && shard.Split() != tree.ByHash {
 		return exitUsage, usageErr("--shard-by %s: a history is split by commit (hash) only", shard.Split())
 	}
-	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
+	stop := &stopping{w: stderr, grace: cfg.Grace}
+	ctx, signals := shutdown.Catch(ctx, stop.say)
 	defer signals.Stop()
 	walk := &scanrun.History{Repo: repo, Revisions: revs, Split: splitOf(cfg), Pending: g.pending(), Shard: shard, Ctx: ctx}
-	p := plan{cfg: cfg, shard: shard, roots: []string{repo.Dir}, walk: walk}
+	p := plan{cfg: cfg, shard: shard, roots: []string{repo.Dir}, walk: walk, whole: g.pending() != "", stop: stop}
 	if f.format == output.SARIF {
 		p.repo = repository(ctx, repo) // three more gits: only SARIF names them
 	}

@@ -107,8 +107,12 @@ func TestHistoryInterruptThenResume(t *testing.T) {
 		for k, status := range got {
 			require.Equal(t, want[k], status, "trial %d: %v\n%s", trial, k, data)
 		}
-		resumed := fileRecords(t, runCLIToFile(t, append(args, "--resume"), g.Dir, true, out))
-		require.Equal(t, want, resumed, "trial %d: interrupt and resume make the records of one run", trial)
+		hint := carryOnCommand(t, c.stderr.String())
+		require.Equal(t, append(append([]string{"git", "--resume"}, args[1:]...), "-o", out, g.Dir), hint, "trial %d: the same command, with --resume", trial)
+		code, _, errOut := cli(t, hint...)
+		require.Equal(t, exitOK, code, errOut)
+		requireWholeOutputFirst(t, errOut, out, len(want))
+		require.Equal(t, want, fileRecords(t, out), "trial %d: interrupt and resume make the records of one run", trial)
 	}
 }
 

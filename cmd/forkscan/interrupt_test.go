@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,9 +218,45 @@ func TestInterruptAtRandomMomentsThenResume(t *testing.T) {
 			require.Equal(t, want[k], status, "trial %d: %v", trial, k)
 		}
 
-		resumed := fileRecords(t, runCLIToFile(t, append(args, "--resume"), root, true, out))
-		require.Equal(t, want, resumed, "trial %d: interrupt and resume make the same records as one run", trial)
+		hint := carryOnCommand(t, c.stderr.String())
+		require.Equal(t, append(append([]string{"scan", "--resume"}, args[1:]...), "-o", out, root), hint, "trial %d: the same command, with --resume", trial)
+		code, _, errOut := cli(t, hint...)
+		require.Equal(t, exitOK, code, errOut)
+		requireWholeOutputFirst(t, errOut, out, 2*files)
+		require.Equal(t, want, fileRecords(t, out), "trial %d: interrupt and resume make the same records as one run", trial)
 	}
+}
+
+// carryOnCommand is the command the summary of an interrupted run says
+// carries it on, as the CLI's arguments (the words of the tests' runs
+// need no quotes).
+func carryOnCommand(t testing.TB, stderr string) []string {
+	t.Helper()
+	const prefix = "forkscan: to carry on: forkscan "
+	for l := range strings.SplitSeq(stderr, "\n") {
+		if rest, ok := strings.CutPrefix(l, prefix); ok {
+			require.NotContains(t, rest, "'", "no word needs quotes here")
+			return strings.Fields(rest)
+		}
+	}
+	t.Fatalf("no line %q in:\n%s", prefix, stderr)
+	return nil
+}
+
+// requireWholeOutputFirst checks the summary of a resumed run: its first
+// line counts the whole output (records kept and made), the next this
+// run's.
+func requireWholeOutputFirst(t testing.TB, stderr, out string, records int) {
+	t.Helper()
+	lines := strings.Split(stderr, "\n")
+	first := regexp.MustCompile(`^forkscan: ` + regexp.QuoteMeta(out) + ` holds \d+ (files|commits), (\d+) results \((\d+) ok, 0 error, 0 skipped\), \d+ findings? \((\d+) kept, (\d+) new\)$`)
+	m := first.FindStringSubmatch(lines[0])
+	require.NotNil(t, m, "the whole output first:\n%s", stderr)
+	n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v }
+	require.Equal(t, records, n(2), "every record of the output")
+	require.Equal(t, records, n(3))
+	require.Equal(t, records, n(4)+n(5), "kept and new make the whole")
+	require.True(t, strings.HasPrefix(lines[1], "forkscan: this run: "), "this run's next:\n%s", stderr)
 }
 
 func TestInterruptEndsStubbornWorkersWithSignals(t *testing.T) {

@@ -182,7 +182,7 @@ func TestExitCodes(t *testing.T) {
 		says string // a substring of stderr
 	}{
 		{"clean", []string{"scan", "-s", "flagger", clean}, exitOK, "0 findings"},
-		{"findings", []string{"scan", "-s", "flagger", dirty}, exitFindings, "1 findings"},
+		{"findings", []string{"scan", "-s", "flagger", dirty}, exitFindings, "1 finding;"},
 		{"in-process", []string{"scan", "--in-process", "-s", "flagger", dirty}, exitFindings, "in-process"},
 		{"failures", []string{"scan", dangling}, exitFailures, "1 error"},
 		{"a PATH not there", []string{"scan", clean, filepath.Join(clean, "nope")}, exitUsage, "nope: no such file or directory"},
@@ -208,7 +208,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"scna", clean}, exitUsage, "unknown command"},
 		{"negative retries", []string{"scan", "--retries", "-1", clean}, exitUsage, "--retries"},
 		{"negative timeout", []string{"scan", "--timeout", "-1s", clean}, exitUsage, "--timeout"},
-		{"zero means none", []string{"scan", "--retries", "0", "--timeout", "0", "--watchdog", "0", "--grace", "0", "--retry-delay", "0", clean}, exitOK, "1 files"},
+		{"zero means none", []string{"scan", "--retries", "0", "--timeout", "0", "--watchdog", "0", "--grace", "0", "--retry-delay", "0", clean}, exitOK, "1 file,"},
 		{"bad glob", []string{"scan", "--include", "[", clean}, exitUsage, "not a valid glob"},
 		{"timeout without unit", []string{"scan", "--timeout", "60", clean}, exitUsage, "timeout"},
 		{"bad memory limit", []string{"scan", "--memory-limit", "lots", clean}, exitUsage, "--memory-limit"},
@@ -245,11 +245,11 @@ func TestOutputFileAndTextFormat(t *testing.T) {
 
 	code, out, _ = cli(t, "scan", "--format", "text", "-s", "flagger", "-s", "inventory", root)
 	require.Equal(t, exitFindings, code)
-	require.Equal(t, "a.txt\n  1  flagger  secret-word  \n", out, "one block per file with findings; b.txt has none")
+	require.Equal(t, filepath.Join(root, "a.txt")+"\n  1  secret-word\n", out, "one block per file with findings, under its root as named; b.txt has none")
 	require.NotContains(t, out, "\x1b[", "no colour when the output is not a terminal")
 	code, out, _ = cli(t, "scan", "--format", "text", "--color", "always", "-s", "flagger", root)
 	require.Equal(t, exitFindings, code)
-	require.Contains(t, out, "\x1b[1ma.txt\x1b[0m")
+	require.Contains(t, out, "\x1b[1m"+filepath.Join(root, "a.txt")+"\x1b[0m")
 }
 
 func TestScannersAndVersion(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/forkscan/forkscan/merge"
 	"github.com/forkscan/forkscan/output"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
 
 // mergeFlags are the flags of `forkscan merge`.
@@ -54,7 +55,7 @@ of the count the headers name.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "", "write the merged records to FILE instead of stdout")
+	fl.StringVarP(&f.output, "output", "o", "", "write the merged records to `FILE` instead of stdout")
 	fl.StringVar(&f.format, "format", "", "output format: jsonl, sarif or text (default: text on a terminal, jsonl otherwise)")
 	fl.StringVar(&f.color, "color", "auto", "colour in text output: auto, always or never")
 	fl.BoolVar(&f.allowPartial, "allow-partial", false, "merge what there is when shards are missing or unfinished, have bad lines, or files given are not shard outputs; say what is missing")
@@ -80,7 +81,7 @@ func runMerge(ctx context.Context, f mergeFlags, args []string, stdout, stderr i
 	}
 	defer closeOut()
 	sf := scanFlags{format: f.format, color: f.color}
-	w, err := output.New(out, sf.formatFor(out), output.Options{Color: sf.colored(out), Base: workDir(), Roots: plan.Shards[0].Header.Roots, Version: versionString()})
+	w, err := output.New(out, sf.formatFor(out), output.Options{Color: sf.colored(out), Base: workDir(), Roots: plan.Shards[0].Header.Roots, Ignorable: []string{secrets.Name}, Version: versionString()})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}

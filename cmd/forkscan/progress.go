@@ -36,10 +36,14 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progress shows how a run goes on stderr: a bar of the bytes scanned
-// (with rate and ETA) whose label counts files done of those found so far,
-// failures and replaced workers; or, in plain mode, the same as a line
-// every few seconds, for logs. A nil *progress shows nothing.
+// progress shows how a run goes on stderr: a bar of the bytes this run
+// has to scan, with its percentage, rate and ETA in bytes too (the files
+// are dealt largest first, so a count of files would run ahead of the
+// time), and a label that counts files scanned, kept from the output
+// resumed, failed, and workers replaced; or, in plain mode, the same as a
+// line every few seconds, for logs. The bytes of the files a resume keeps
+// are not this run's work: they count in neither the bar nor its rate. A
+// nil *progress shows nothing.
 type progress struct {
 	src   *scanrun.Source
 	run   *engine.Run
@@ -49,7 +53,7 @@ type progress struct {
 	stop  chan struct{}
 	done  chan struct{}
 
-	mu  sync.Mutex // the bar's drawing: the loop's, and clear's from the output
+	mu  sync.Mutex // the bar's drawing: the loop's, clear's from the output, interject's
 	bar *progressbar.ProgressBar
 }
 
@@ -61,7 +65,7 @@ func newProgress(mode string, w io.Writer, src *scanrun.Source) *progress {
 	p := &progress{src: src, w: w, every: plainEvery, stop: make(chan struct{}), done: make(chan struct{})}
 	if mode == "bar" {
 		p.every = 200 * time.Millisecond
-		p.bar = progressbar.NewOptions64(1, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
+		p.bar = progressbar.NewOptions64(1, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true), progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionFullWidth(),
 			progressbar.OptionThrottle(100*time.Millisecond))
 	}
@@ -110,30 +114,64 @@ func (p *progress) show() {
 	t := p.src.Out.Tally() // before p.mu: the output holds its lock when it clears the bar
 	c := p.src.Walker.Counts()
 	kept, keptBytes := p.src.Kept()
-	untaken, untakenBytes := p.src.Untaken() // files no scanner takes: done too
-	kept, keptBytes = kept+untaken, keptBytes+untakenBytes
-	done := int64(t.Files.Done+t.Files.Failed+t.Files.Unscanned) + kept
-	total := fmt.Sprint(c.Found)
-	if !c.Ended {
-		total += "+"
+	untaken, untakenBytes := p.src.Untaken() // files no scanner takes: no work of this run either
+	label := fmt.Sprintf("%s scanned", plural(t.Files.Done+t.Files.Failed+t.Files.Unscanned, "file", "files"))
+	if kept > 0 {
+		label += fmt.Sprintf(", %d kept", kept)
 	}
-	label := fmt.Sprintf("%d/%s files, %d failed, %d workers replaced", done, total, t.Files.Failed, p.run.Progress().Restarts)
-	scanned := t.Bytes + keptBytes
+	if untaken > 0 {
+		label += fmt.Sprintf(", %d not for the tools", untaken)
+	}
+	if t.Files.Failed > 0 {
+		label += fmt.Sprintf(", %d failed", t.Files.Failed)
+	}
+	if r := p.run.Progress().Restarts; r > 0 {
+		label += fmt.Sprintf(", %s replaced", plural(r, "worker", "workers"))
+	}
+	scanned, total := t.Bytes, max(c.Bytes-keptBytes-untakenBytes, 0)
 	if p.bar != nil {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.bar.ChangeMax64(max(c.Bytes, 1))
+		p.bar.ChangeMax64(max(total, scanned, 1))
 		p.bar.Describe(label)
 		_ = p.bar.Set64(scanned)
 		return
 	}
 	took := time.Since(p.begun)
-	rate := float64(done) / took.Seconds()
+	of := size(total)
+	if !c.Ended {
+		of += "+"
+	}
 	eta := "?"
 	if c.Ended && scanned > 0 {
-		eta = (time.Duration(float64(took) * float64(c.Bytes-scanned) / float64(scanned))).Round(time.Second).String()
+		eta = (time.Duration(float64(took) * float64(total-scanned) / float64(scanned))).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "forkscan: progress: %s, %s of %s, %.0f files/s, ETA %s\n", label, size(scanned), size(c.Bytes), rate, eta)
+	fmt.Fprintf(p.w, "forkscan: progress: %s; %s of %s, %s/s, ETA %s\n", label, size(scanned), of, size(int64(float64(scanned)/took.Seconds())), eta)
+}
+
+// interject has say write a line of its own to w, the bar's writer if it
+// shows one: the bar's line is ended first, so that the line (and the ^C
+// the terminal echoed after the bar) stays whole; the bar draws itself
+// again below it.
+func (p *progress) interject(say func(io.Writer), w io.Writer) {
+	if p == nil || p.bar == nil {
+		say(w)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar.IsStarted() {
+		fmt.Fprintln(p.w)
+	}
+	say(p.w)
+}
+
+// plural is n and the noun for n: "1 file", "2 files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // end stops the display; a bar is cleared, so the summary follows cleanly.

@@ -37,8 +37,11 @@ func TestResumeSkipsWhatIsDoneAndRedoesWhatChanged(t *testing.T) {
 
 	code, _, errOut := cli(t, "scan", "-s", "inventory", "-s", "flagger", "--resume", "-o", out, root)
 	require.Equal(t, exitFindings, code, errOut)
-	require.Contains(t, errOut, "kept 4 records of 2 files (2 files not scanned again, 1 findings), dropped 2 records to redo")
-	require.Contains(t, errOut, "forkscan: 2 files, 4 results")
+	require.Contains(t, errOut, "kept 4 records of 2 files (2 files not scanned again, 1 finding), dropped 2 records to redo")
+	lines := strings.Split(errOut, "\n")
+	require.Equal(t, "forkscan: "+out+" holds 4 files, 8 results (8 ok, 0 error, 0 skipped), 1 finding (4 kept, 4 new)", lines[0],
+		"the whole output first: the records kept and this run's")
+	require.True(t, strings.HasPrefix(lines[1], "forkscan: this run: 2 files, 4 results (4 ok, 0 error, 0 skipped), 0 findings; "), "this run's next\n%s", errOut)
 	got := records(t, readFile(t, out)) // no (path, scanner) twice
 	require.Len(t, got, 8)
 	require.Equal(t, first["a.txt|inventory"], got["a.txt|inventory"], "a done record is kept as it was")
@@ -50,7 +53,8 @@ func TestResumeNarrowsToTheScannersLeft(t *testing.T) {
 	root, out := resumeTree(t)
 	code, _, errOut := cli(t, "scan", "-s", "inventory", "-s", "flagger", "-s", "sluggish", "--resume", "-o", out, root)
 	require.Equal(t, exitFindings, code, errOut)
-	require.Contains(t, errOut, "forkscan: 3 files, 3 results", "only the new scanner ran")
+	require.Contains(t, errOut, "forkscan: "+out+" holds 3 files, 9 results (9 ok, 0 error, 0 skipped), 1 finding (6 kept, 3 new)\n")
+	require.Contains(t, errOut, "forkscan: this run: 3 files, 3 results", "only the new scanner ran")
 	require.Len(t, records(t, readFile(t, out)), 9)
 }
 
@@ -83,7 +87,7 @@ func TestResumeOfAnotherRoot(t *testing.T) {
 
 	code, _, errOut = cli(t, "scan", "-s", "inventory", "-s", "flagger", "--resume", "--force", "-o", out, moved)
 	require.Equal(t, exitFindings, code, errOut)
-	require.Contains(t, errOut, "kept 6 records of 3 files (3 files not scanned again, 1 findings)", "a moved tree is taken as the same tree")
+	require.Contains(t, errOut, "kept 6 records of 3 files (3 files not scanned again, 1 finding)", "a moved tree is taken as the same tree")
 	for _, r := range records(t, readFile(t, out)) {
 		require.Equal(t, moved, r.Root)
 	}

@@ -56,7 +56,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
-	root.AddCommand(scanCommand(&code), gitCommand(&code), mergeCommand(&code), serveCommand(&code), scannersCommand(), toolsCommand(), versionCommand())
+	root.AddCommand(scanCommand(&code, args), gitCommand(&code, args), mergeCommand(&code), serveCommand(&code), scannersCommand(), toolsCommand(), versionCommand())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "forkscan:", err)
 		var e *exitError

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
@@ -17,6 +19,7 @@ import (
 	"github.com/forkscan/forkscan/shutdown"
 	"github.com/forkscan/forkscan/tree"
 	"github.com/forkscan/forkscan/worker/scan"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
 
 var (
@@ -35,10 +38,11 @@ func runScan(ctx context.Context, f scanFlags, args []string, stdout, stderr io.
 	if err != nil {
 		return exitUsage, err
 	}
-	ctx, signals := shutdown.Catch(ctx, sayStopping(stderr, cfg.Grace))
+	stop := &stopping{w: stderr, grace: cfg.Grace}
+	ctx, signals := shutdown.Catch(ctx, stop.say)
 	defer signals.Stop()
 	walk := &tree.Walker{Roots: args, Filter: f.filter(), Shard: shard, Done: ctx.Done()}
-	return runWalk(ctx, signals, f, plan{cfg: cfg, shard: shard, roots: tree.Roots(args), walk: walk}, stdout, stderr)
+	return runWalk(ctx, signals, f, plan{cfg: cfg, shard: shard, roots: tree.Roots(args), named: rootNames(args), walk: walk, stop: stop}, stdout, stderr)
 }
 
 // plan is what a scan walks and how: a tree's files, or a history's
@@ -47,8 +51,11 @@ type plan struct {
 	cfg   engine.Config
 	shard tree.Shard
 	roots []string
+	named map[string]string // each root as the person named it, for the text
 	walk  scanrun.Walk
 	repo  *output.Repository // the history's repository, for SARIF
+	whole bool               // changes not yet committed: scanned whole, never resumed
+	stop  *stopping          // what Ctrl-C says
 }
 
 // runWalk runs a planned scan: its records go to the output, resumed if
@@ -75,7 +82,8 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	}
 	defer closeOut()
 	prog := newProgress(progressMode(f, stderr), stderr, src)
-	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo, Version: versionString()})
+	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, RootNames: p.named, Ignorable: []string{secrets.Name},
+		BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo, Version: versionString()})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}
@@ -98,6 +106,7 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 		return startFailed(ctx, err)
 	}
 	signals.OnSecond(run.Kill)
+	p.stop.show(prog)
 	prog.start(run)
 	for r := range run.Results() {
 		src.Write(r)
@@ -117,8 +126,32 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	if cfg.History {
 		sum.Unit = "commits"
 	}
+	if !p.whole {
+		sum.CarryOn = f.carryOn(f.formatFor(out))
+	}
 	sum.Print(stderr)
 	return exitCode(ctx, sum, runErr)
+}
+
+// rootNames maps each root of the PATHs to the PATH that named it (the
+// directory of one that names a file), so that the text shows a file as
+// the person would name it: "a/client.py", "/nonexistent". A symlink to a
+// file is left out: its root is the directory of the file it names.
+func rootNames(args []string) map[string]string {
+	named := make(map[string]string, len(args))
+	for _, a := range args {
+		root, name := tree.Root(a), a
+		if info, err := os.Lstat(a); err != nil || !info.IsDir() {
+			if err == nil && info.Mode().Type() == os.ModeSymlink {
+				continue
+			}
+			name = filepath.Dir(a)
+		}
+		if _, seen := named[root]; !seen {
+			named[root] = name
+		}
+	}
+	return named
 }
 
 // formatFor is the --format, or when none is given, text for a terminal
@@ -205,15 +238,38 @@ func openOutput(path string, appending bool, stdout io.Writer) (io.Writer, func(
 	return f, func() { _ = f.Close() }, nil
 }
 
-// sayStopping tells the person who pressed Ctrl-C what happens now.
-func sayStopping(stderr io.Writer, grace time.Duration) func(os.Signal, bool) {
-	return func(sig os.Signal, again bool) {
+// stopping tells the person who pressed Ctrl-C what happens now, on a
+// line of its own: a progress bar on the same terminal ends its line
+// first (the terminal echoed ^C after it), and draws itself again below.
+type stopping struct {
+	w     io.Writer
+	grace time.Duration
+	mu    sync.Mutex
+	prog  *progress // set once the run shows one
+}
+
+// show makes the progress p's once it is shown.
+func (s *stopping) show(p *progress) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prog = p
+}
+
+// say is the shutdown.Catch notice.
+func (s *stopping) say(sig os.Signal, again bool) {
+	s.mu.Lock()
+	p := s.prog
+	s.mu.Unlock()
+	p.interject(func(w io.Writer) {
 		if again {
-			fmt.Fprintf(stderr, "forkscan: %v again: killing the workers\n", sig)
+			fmt.Fprintf(w, "forkscan: %v again: killing the workers\n", sig)
 			return
 		}
-		fmt.Fprintf(stderr, "forkscan: %v: stopping; workers have %v to hand in their results (press Ctrl-C again to kill them now)\n", sig, grace)
-	}
+		fmt.Fprintf(w, "forkscan: %v: stopping; workers have %v to hand in their results (press Ctrl-C again to kill them now)\n", sig, s.grace)
+	}, s.w)
 }
 
 // warnTo returns a function that writes a warning about what to stderr.

@@ -32,7 +32,7 @@ type shardFlags struct {
 }
 
 func (s *shardFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&s.shard, "shard", "", "scan only shard I of N of the tree (I/N, from 1/N to N/N); join the shards' outputs with forkscan merge")
+	fl.StringVar(&s.shard, "shard", "", "scan only shard I of N of the tree (`I/N`, from 1/N to N/N); join the shards' outputs with forkscan merge")
 	fl.StringVar(&s.by, "shard-by", "", "how shards split the tree: hash (of each path; the default) or size (balance bytes; lists the whole tree first)")
 	fl.IntVar(&s.count, "shard-count", 0, "the shard count, when the index comes from "+envJobIndex+" (a Kubernetes Indexed Job); or set "+envShards)
 }

@@ -3,18 +3,22 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
+
+	"github.com/forkscan/forkscan/internal/proctest"
 )
 
 // onTerminal runs the CLI with args with its stdin, stdout and stderr on
@@ -22,8 +26,16 @@ import (
 // printed (the terminal's line endings made plain) and its exit code.
 func onTerminal(t *testing.T, args ...string) (string, int) {
 	t.Helper()
+	return onTerminalIn(t, "", []string{"NO_COLOR=1"}, args...)
+}
+
+// onTerminalIn is onTerminal run in the directory dir ("": this one),
+// with env added to its environment.
+func onTerminalIn(t *testing.T, dir string, env []string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0", "CI=", "NO_COLOR=1")
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0", "CI="), env...)
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	require.NoError(t, err)
 	defer tty.Close()
@@ -90,11 +102,82 @@ func TestTerminalGetsText(t *testing.T) {
 	lines = lastOfLine(out)
 	require.GreaterOrEqual(t, len(lines), 3, out)
 	require.Equal(t, "leak.txt", strings.TrimPrefix(lines[0], root+string(filepath.Separator)), "the file, as a person names it\n%s", out)
-	require.Regexp(t, regexp.MustCompile(`^  1  flagger  secret-word`), lines[1])
-	require.Regexp(t, `^forkscan: 41 files, 41 results \(41 ok, 0 error, 0 skipped\), 1 findings`, lines[2])
+	require.Regexp(t, regexp.MustCompile(`^  1  secret-word$`), lines[1])
+	require.Regexp(t, `^forkscan: 41 files, 41 results \(41 ok, 0 error, 0 skipped\), 1 finding;`, lines[2])
 
 	// --format wins over the terminal.
 	out, code = onTerminal(t, "scan", "-s", "inventory", "--format", "jsonl", filepath.Join(root, "leak.txt"))
 	require.Equal(t, exitOK, code, out)
 	require.Contains(t, out, `"scanner":"inventory"`)
+}
+
+// Ctrl-C typed at a terminal while the bar shows: the terminal echoes ^C
+// after the bar, and the notice that the run stops begins a line of its
+// own (the bar's line is ended first, never glued to it); the summary
+// ends with the command that carries the run on.
+func TestTerminalCtrlC(t *testing.T) {
+	root := t.TempDir()
+	for i := range 4 {
+		write(t, filepath.Join(root, fmt.Sprintf("f%d.txt", i)), strings.Repeat("x", 10*i))
+	}
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	marks := t.TempDir()
+	args := []string{"scan", "-s", "stubborn", "-w", "2", "--grace", "300ms", "--progress", "bar", "-o", out, root}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0", "CI=", "NO_COLOR=1", marksEnv+"="+marks)
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	require.NoError(t, err)
+	defer tty.Close()
+	var shown syncBuffer
+	read := make(chan error, 1)
+	go func() { _, err := io.Copy(&shown, tty); read <- err }()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+
+	waitForMarks(t, marks, 2)
+	workers := proctest.Children(cmd.Process.Pid)
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(shown.String(), "0 files scanned"); {
+		require.True(t, time.Now().Before(deadline), "no bar drawn:\n%s", shown.String())
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err = tty.Write([]byte{3}) // Ctrl-C, as typed
+	require.NoError(t, err)
+	select {
+	case err = <-waited:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the CLI did not end after Ctrl-C; it printed:\n%s", shown.String())
+	}
+	if rerr := <-read; rerr != nil && !errors.Is(rerr, syscall.EIO) {
+		require.NoError(t, rerr)
+	}
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "%v", err)
+	require.Equal(t, exitInterrupted, exit.ExitCode())
+	require.Empty(t, proctest.WaitGone(workers, 3*time.Second), "workers outlived the CLI")
+
+	text := strings.ReplaceAll(shown.String(), "\r\n", "\n")
+	require.Regexp(t, `\^C[^\n]*\nforkscan: interrupt: stopping; `, text, "the terminal's ^C, then the notice on a line of its own")
+	lines := lastOfLine(text)
+	require.Equal(t, "forkscan: to carry on: forkscan scan --resume "+strings.Join(args[1:], " "), lines[len(lines)-1], "%q", text)
+	require.Regexp(t, `(?m)^forkscan: interrupted: 0 files done, 0 failed, 0 cut short, 4 not started`, strings.Join(lines, "\n"))
+}
+
+// syncBuffer is a bytes.Buffer that one goroutine fills while another
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
