@@ -65,7 +65,8 @@ func TestSettingsFingerprint(t *testing.T) {
 }
 
 // The worker hashes only the files a tool may be handed (scan.Hasher):
-// by name, or, for a tool that picks scripts by their #! line, every file.
+// by name, or, for a tool that picks scripts by their #! line, every file
+// whose name has no extension.
 func TestHashesOnlyWhatAToolMayTake(t *testing.T) {
 	def, _ := scan.Lookup(external.Name)
 	cases := []struct {
@@ -75,14 +76,18 @@ func TestHashesOnlyWhatAToolMayTake(t *testing.T) {
 	}{
 		{[]string{"bandit"}, "app/main.py", true},
 		{[]string{"bandit"}, "app/main.go", false},
-		{[]string{"bandit", "shellcheck"}, "app/main.go", true}, // it may be a script: its #! line says
-		{[]string{"semgrep"}, "app/main.go", true},              // every file
+		{[]string{"bandit", "shellcheck"}, "app/main.go", false}, // a name with an extension is not a script's
+		{[]string{"bandit", "shellcheck"}, "app/run", true},      // it may be a script: its #! line says
+		{[]string{"semgrep"}, "app/main.go", true},               // every file
 	}
 	for _, c := range cases {
 		var tools []external.Tool
 		for _, name := range c.tools {
 			tool, ok := external.Preset(name)
 			require.True(t, ok)
+			if name == "semgrep" {
+				tool.Config = "rules.yml" // its rules, which it needs
+			}
 			tools = append(tools, tool)
 		}
 		sc, err := def.Build(external.Options{Tools: tools}.Encode())
