@@ -15,7 +15,7 @@ import (
 // in UTC with the RFC 3339 form for a program in the element's datetime,
 // durations rounded to what matters.
 var pageFuncs = template.FuncMap{
-	"size":     func(n int64) string { return humanize.IBytesN(uint64(max(n, 0)), 3) },
+	"size":     size,
 	"duration": pageDuration,
 	"seconds":  func(s float64) string { return pageDuration(time.Duration(s * float64(time.Second))) },
 	"time":     pageTime,
@@ -37,6 +37,14 @@ var pageFuncs = template.FuncMap{
 	"tools": scannersApart,
 	"ptr":   func(t time.Time) *time.Time { return &t },
 	"int":   func(n int64) int { return int(n) },
+}
+
+// size is n bytes for a person: "912 B", "49.8 MiB".
+func size(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", max(n, 0))
+	}
+	return humanize.IBytesN(uint64(n), 3)
 }
 
 // pageDuration is d for a person: "350 ms", "4.2 s", "3 min 5 s",
