@@ -137,13 +137,13 @@ func TestStatusPageScreenshots(t *testing.T) {
 	shot := func(name, path string) *html.Node {
 		t.Helper()
 		file := filepath.Join(dir, name+".png")
-		inChromium(t, bin, s.f.http.URL+path, "--window-size=1280,800", "--screenshot="+file)
+		inChromium(t, bin, s.f.http.URL+path, "--window-size=1280,1000", "--screenshot="+file)
 		img, err := os.Open(file)
 		require.NoError(t, err)
 		defer img.Close()
 		cfg, err := png.DecodeConfig(img)
 		require.NoError(t, err)
-		require.Equal(t, image.Point{1280, 800}, image.Point{cfg.Width, cfg.Height}, name)
+		require.Equal(t, image.Point{1280, 1000}, image.Point{cfg.Width, cfg.Height}, name)
 		if path == "/" {
 			return nil
 		}

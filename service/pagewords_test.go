@@ -144,7 +144,7 @@ func TestStatusPageWords(t *testing.T) {
 	require.Regexp(t, humanTime, byID(t, d, "ended"))
 	require.Regexp(t, humanTook, byID(t, d, "duration"))
 	summary := facts(t, d, "summary")
-	require.Equal(t, "done", summary["ended"])
+	require.Equal(t, "done", summary["run ended"])
 	require.Equal(t, "2", summary["findings"])
 	require.Equal(t, "43", summary["files"])
 	require.Equal(t, "86: 86 ok, 0 error, 0 skipped", summary["records"])
