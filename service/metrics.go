@@ -19,10 +19,9 @@ import (
 // record.
 //
 // Records and findings are counted as each result arrives; bytes, retries
-// and worker restarts are read from the runs Follow was given, when a
-// result arrives and when the metrics are scraped, so a dashboard of an
-// hour-long scan moves while it runs, as a process exporter's CPU seconds
-// do, not once at its end.
+// and worker restarts are read from the runs Follow was given when the
+// metrics are scraped, as a process exporter reads CPU seconds, so a
+// dashboard of an hour-long scan moves while it runs, not once at its end.
 type Metrics struct {
 	reg      *prometheus.Registry
 	files    *prometheus.CounterVec // records by scanner and status

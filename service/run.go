@@ -333,13 +333,13 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 		}
 	}
 	st, runErr := run.Wait()
+	meter.End(st, out.Tally().Bytes)
 	if err := out.Close(); err != nil {
 		return nil, fmt.Errorf("writing records: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("writing records: %w", err)
 	}
-	meter.End(st, out.Tally().Bytes)
 	var resumed *resume.Report
 	if rep.Kept > 0 || rep.Dropped > 0 {
 		resumed = &rep

@@ -29,9 +29,10 @@ type runTotals struct {
 }
 
 // Follow makes a meter of run, whose bytes bytes returns (an output's
-// Tally().Bytes): from now until End, its retries, worker restarts and
-// bytes reach the metrics as they happen. Call Record with each of its
-// results and End once after Wait.
+// Tally().Bytes; called when scraped, so safe for concurrent use): from
+// now until End, its retries, worker restarts and bytes reach the metrics
+// as they happen. Call Record with each of its results and End once
+// after Wait.
 func (m *Metrics) Follow(run *engine.Run, bytes func() int64) *RunMeter {
 	if m == nil {
 		return nil
@@ -43,16 +44,15 @@ func (m *Metrics) Follow(run *engine.Run, bytes func() int64) *RunMeter {
 	return rm
 }
 
-// Record counts a result of the run, and what the run did since the last.
+// Record counts a result of the run. Its bytes, retries and restarts
+// are read when the metrics are scraped (and at End), not per result: a
+// scrape sees all the run has done until that moment, and a run nobody
+// scrapes pays nothing per result for them.
 func (rm *RunMeter) Record(r engine.Result) {
 	if rm == nil {
 		return
 	}
 	rm.m.Record(r)
-	rm.m.runs.mu.Lock()
-	defer rm.m.runs.mu.Unlock()
-	p := rm.run.Progress()
-	rm.m.runs.add(rm, runTotals{bytes: rm.bytes(), retries: p.Retries, restarts: p.Restarts})
 }
 
 // End counts what is left of the run as its Stats say at its end, and

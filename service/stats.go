@@ -60,7 +60,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	st := Stats{Scans: map[State]int{}, Workers: []Worker{}, Time: time.Now(), UptimeSec: time.Since(s.started).Seconds(), Process: processHealth(),
+	st := Stats{Scans: map[State]int{}, Workers: []Worker{}, Time: time.Now().UTC(), UptimeSec: time.Since(s.started).Seconds(), Process: processHealth(),
 		Config: StatsConfig{MaxScans: s.cfg.MaxScans, MaxQueued: s.cfg.MaxQueued, Workers: s.cfg.Engine.Workers,
 			Tasks: s.cfg.Engine.Tasks, Retries: s.cfg.Engine.Retries, Retain: s.cfg.Retain.String(), Roots: s.roots,
 			CarryOns: s.cfg.MaxCarryOns}}
