@@ -416,7 +416,7 @@ func (s *Server) view(a *active) *Scan {
 	run := a.run
 	a.mu.Unlock()
 	if run != nil {
-		roots := scannedRoots(sc.Request)
+		roots := tree.Roots(scannedRoots(sc.Request))
 		for _, w := range run.Workers() {
 			h := procHealth(strconv.Itoa(w.PID))
 			files := make([]WorkerFile, len(w.Files))
@@ -430,11 +430,11 @@ func (s *Server) view(a *active) *Scan {
 }
 
 // relativeTo names a file a worker is on as its records will: by the
-// root among roots it lies under (the deepest), and its path from there.
-// A file under none keeps its name whole.
+// root among roots (as tree.Roots makes them) it lies under, the deepest,
+// and its path from there. A file under none keeps its name whole.
 func relativeTo(roots []string, name string) WorkerFile {
 	best := WorkerFile{Path: name}
-	for _, root := range tree.Roots(roots) {
+	for _, root := range roots {
 		rel, err := filepath.Rel(root, name)
 		if err != nil || rel == "." || !filepath.IsLocal(rel) || len(root) < len(best.Root) {
 			continue
