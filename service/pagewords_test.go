@@ -7,10 +7,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -29,7 +31,11 @@ func newStages(t *testing.T) *stages {
 	t.Helper()
 	gate := t.TempDir()
 	t.Setenv(gateEnv, gate)
-	f := start(t, service.Config{}, "")
+	cfg := service.Config{Engine: engine.DefaultConfig()}
+	// One worker, and hold.txt held as long as a loaded machine takes to
+	// read the pages (a browser or two each), never timed out.
+	cfg.Engine.Workers, cfg.Engine.JobTimeout = 1, time.Hour
+	f := start(t, cfg, "")
 	files := numbered(40)
 	files["sub/hold.txt"] = strings.Repeat("the largest file: scanned first, and held\n", 20)
 	files["key.txt"] = "token = SECRET\n"
