@@ -144,7 +144,7 @@ func TestOldDatabasesOpen(t *testing.T) {
 			defer db.Close()
 			var now int
 			require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&now))
-			require.Equal(t, 2, now)
+			require.Equal(t, 3, now)
 		})
 	}
 }

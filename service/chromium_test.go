@@ -1,7 +1,10 @@
 package service_test
 
 import (
+	"cmp"
 	"context"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,16 +65,46 @@ func TestStatusPageInChromium(t *testing.T) {
 // it rendered, scan id's state and its files done and found.
 func pageInChromium(t *testing.T, bin, url, id string) (state string, done, found int) {
 	t.Helper()
+	doc := domInChromium(t, bin, url)
+	rows := find(doc, func(n *html.Node) bool { return attr(n, "data-id") == id })
+	require.Len(t, rows, 1)
+	cells := find(rows[0], func(n *html.Node) bool { return attr(n, "class") == "files" })
+	require.Len(t, cells, 1)
+	fields := strings.Fields(strings.Replace(text(cells[0]), "of at least", "of", 1)) // "N of M", "N of at least M" while walking
+	require.Len(t, fields, 3, "%q", text(cells[0]))
+	done, err := strconv.Atoi(fields[0])
+	require.NoError(t, err)
+	found, err = strconv.Atoi(fields[2])
+	require.NoError(t, err)
+	return attr(rows[0], "data-state"), done, found
+}
+
+// domInChromium loads url in headless Chromium and parses the DOM it
+// rendered.
+func domInChromium(t *testing.T, bin, url string) *html.Node {
+	t.Helper()
+	dom := inChromium(t, bin, url, "--dump-dom")
+	doc, err := html.Parse(strings.NewReader(string(dom)))
+	require.NoError(t, err)
+	return doc
+}
+
+// inChromium runs headless Chromium on url with the flags of a browser on
+// a machine with no network beyond loopback, and what says what to make
+// of it (--dump-dom, --screenshot=FILE); it returns what Chromium wrote
+// on stdout. Its console (where a breach of a content policy is told) is
+// read from stderr: the test fails on a breach.
+func inChromium(t *testing.T, bin, url string, what ...string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	// The flags of a browser on a machine with no network beyond loopback;
-	// its console (where a breach of a content policy is told) on stderr.
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"), "--enable-logging=stderr", "--v=0", "--dump-dom", url)
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+		"--user-data-dir=" + filepath.Join(t.TempDir(), "profile"), "--enable-logging=stderr", "--v=0"}, what...)
+	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
 	var console strings.Builder
 	cmd.Stderr = &console
-	dom, err := cmd.Output()
+	out, err := cmd.Output()
 	require.NoError(t, err, "%s", console.String())
 	var breaches []string
 	for _, line := range strings.Split(console.String(), "\n") {
@@ -80,17 +113,58 @@ func pageInChromium(t *testing.T, bin, url, id string) (state string, done, foun
 		}
 	}
 	require.Empty(t, breaches, "the page breaks its content policy")
-	doc, err := html.Parse(strings.NewReader(string(dom)))
-	require.NoError(t, err)
-	rows := find(doc, func(n *html.Node) bool { return attr(n, "data-id") == id })
-	require.Len(t, rows, 1, "%s", dom)
-	cells := find(rows[0], func(n *html.Node) bool { return attr(n, "class") == "files" })
-	require.Len(t, cells, 1)
-	fields := strings.Fields(strings.TrimSuffix(text(cells[0]), "+")) // "N of M", "+" while walking
-	require.Len(t, fields, 3, "%q", text(cells[0]))
-	done, err = strconv.Atoi(fields[0])
-	require.NoError(t, err)
-	found, err = strconv.Atoi(fields[2])
-	require.NoError(t, err)
-	return attr(rows[0], "data-state"), done, found
+	return out
+}
+
+// shotsEnv names a directory to keep the screenshots of
+// TestStatusPageScreenshots in, for a person to look at; without it they
+// go to the test's temporary directory.
+const shotsEnv = "FORKSCAN_SCREENSHOTS"
+
+// The status page as a person sees it, in a real browser: the index and
+// a scan's page in each state a scan shows (queued, running with a
+// worker on a file, done with findings), each rendered by headless
+// Chromium without a breach of the content policy, taken as a screenshot
+// (a PNG of the window's size; $FORKSCAN_SCREENSHOTS keeps them), and
+// read back from the DOM it built: the words TestStatusPageWords checks
+// in Go's parser are the words the browser shows.
+func TestStatusPageScreenshots(t *testing.T) {
+	bin := chromium(t)
+	dir := cmp.Or(os.Getenv(shotsEnv), t.TempDir())
+	s := newStages(t)
+	// Each page as a screenshot, and but for the index (which
+	// TestStatusPageInChromium reads) as the DOM the browser built.
+	shot := func(name, path string) *html.Node {
+		t.Helper()
+		file := filepath.Join(dir, name+".png")
+		inChromium(t, bin, s.f.http.URL+path, "--window-size=1280,1000", "--screenshot="+file)
+		img, err := os.Open(file)
+		require.NoError(t, err)
+		defer img.Close()
+		cfg, err := png.DecodeConfig(img)
+		require.NoError(t, err)
+		require.Equal(t, image.Point{1280, 1000}, image.Point{cfg.Width, cfg.Height}, name)
+		if path == "/" {
+			return nil
+		}
+		return domInChromium(t, bin, s.f.http.URL+path)
+	}
+
+	shot("index", "/")
+	queued := shot("scan-queued", "/scans/"+s.queued)
+	require.Equal(t, "waiting for a free slot", byID(t, queued, "progress"))
+	require.Equal(t, "shellcheck", byID(t, queued, "tools"))
+	running := shot("scan-running", "/scans/"+s.running)
+	require.Equal(t, "running", byID(t, running, "state"))
+	workers := find(running, func(n *html.Node) bool { return attr(n, "id") == "workers" })
+	require.Len(t, workers, 1)
+	require.Contains(t, text(workers[0]), "sub/hold.txt")
+	require.Regexp(t, humanSize, byID(t, running, "bytes"))
+
+	s.release()
+	done := shot("scan-done", "/scans/"+s.running)
+	require.Equal(t, "done", byID(t, done, "state"))
+	require.Regexp(t, humanTime, byID(t, done, "ended"))
+	require.Equal(t, "2", facts(t, done, "summary")["findings"])
+	require.Contains(t, byID(t, done, "findings-list"), "sub/deep.txt")
 }

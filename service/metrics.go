@@ -17,13 +17,16 @@ import (
 // exports for the length of one run. Safe for concurrent use. A nil
 // *Metrics counts nothing: a run that nobody scrapes pays nothing per
 // record.
+//
+// Records and findings are counted as each result arrives; bytes, retries
+// and worker restarts are read from the runs Follow was given when the
+// metrics are scraped, as a process exporter reads CPU seconds, so a
+// dashboard of an hour-long scan moves while it runs, not once at its end.
 type Metrics struct {
 	reg      *prometheus.Registry
 	files    *prometheus.CounterVec // records by scanner and status
 	findings prometheus.Counter
-	bytes    prometheus.Counter
-	restarts prometheus.Counter
-	retries  prometheus.Counter
+	runs     runCounters
 }
 
 // NewMetrics makes the metrics, with Go's and the process's own.
@@ -33,14 +36,9 @@ func NewMetrics() *Metrics {
 		files: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forkscan_files_scanned_total",
 			Help: "Records made: one per file and scanner, by scanner and status (ok, error, skipped)."}, []string{"scanner", "status"}),
 		findings: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_findings_total", Help: "Findings in the records made."}),
-		bytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_bytes_scanned_total",
-			Help: "Bytes of the files scanned, counted when each run ends."}),
-		restarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_worker_restarts_total",
-			Help: "Worker processes started to replace one that ended early, counted when each run ends."}),
-		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "forkscan_job_retries_total",
-			Help: "Jobs sent again after a failure or a worker's death, counted when each run ends."}),
+		runs:     runCounters{live: map[*RunMeter]struct{}{}},
 	}
-	m.reg.MustRegister(m.files, m.findings, m.bytes, m.restarts, m.retries,
+	m.reg.MustRegister(m.files, m.findings, &m.runs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -52,17 +50,6 @@ func (m *Metrics) Record(r engine.Result) {
 	}
 	m.files.WithLabelValues(r.Scanner, r.Status.String()).Inc()
 	m.findings.Add(float64(len(r.Findings)))
-}
-
-// RunEnded counts what a run's Stats say at its end, and the bytes of the
-// files it scanned.
-func (m *Metrics) RunEnded(st engine.Stats, bytes int64) {
-	if m == nil {
-		return
-	}
-	m.bytes.Add(float64(bytes))
-	m.restarts.Add(float64(st.Restarts))
-	m.retries.Add(float64(st.Retries))
 }
 
 // Handler serves the metrics in Prometheus' text format.

@@ -12,21 +12,7 @@ import (
 //go:embed page/*.html page/style.css
 var pageFiles embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"pct": func(done int, found int64) int {
-		if found == 0 {
-			return 0
-		}
-		return min(int(int64(done)*100/found), 100)
-	},
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i].(string)] = kv[i+1]
-		}
-		return m
-	},
-}).ParseFS(pageFiles, "page/*.html"))
+var pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(pageFiles, "page/*.html"))
 
 // pageFindings is the most findings and errors a scan's page lists.
 const pageFindings = 1000

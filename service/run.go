@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -232,7 +231,11 @@ func (s *Server) launch(ctx context.Context, sc *Scan) {
 	ctx, cancel := context.WithCancel(ctx)
 	a := &active{scan: sc, cancel: cancel, done: make(chan struct{}), commitsDone: map[string]int64{}}
 	now := time.Now()
-	sc.State, sc.Started, sc.Ended = Running, &now, nil
+	sc.State, sc.Ended = Running, nil
+	if sc.Started == nil { // a scan carried on keeps its first start
+		sc.Started = &now
+	}
+	sc.Summary, sc.SummaryText = nil, "" // the last run's, interrupted: this one has not ended
 	s.mu.Lock()
 	s.active[sc.ID] = a // before the row says running: a reader never finds it neither queued nor running
 	s.mu.Unlock()
@@ -282,9 +285,7 @@ func (s *Server) execute(ctx context.Context, a *active) {
 		s.removeClones(sc.ID) // an interrupted scan carries on with them at the next start
 	}
 	if sum != nil {
-		var b bytes.Buffer
-		sum.Print(&b)
-		sc.Summary = b.String()
+		sc.Summary, sc.SummaryText = summaryOf(*sum, sc.State), summaryText(*sum)
 	}
 	ended := *sc
 	a.mu.Unlock()
@@ -339,9 +340,10 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 	a.mu.Lock()
 	a.src, a.run = src, run
 	a.mu.Unlock()
+	meter := s.metrics.Follow(run, func() int64 { return out.Tally().Bytes })
 	for r := range run.Results() {
 		src.Write(r)
-		s.metrics.Record(r)
+		meter.Record(r)
 		if cfg.History && r.Scanner == cfg.Scanners[0] {
 			a.mu.Lock()
 			a.commitsDone[r.Root]++
@@ -349,13 +351,13 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 		}
 	}
 	st, runErr := run.Wait()
+	meter.End(st, out.Tally().Bytes)
 	if err := out.Close(); err != nil {
 		return nil, fmt.Errorf("writing records: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("writing records: %w", err)
 	}
-	s.metrics.RunEnded(st, out.Tally().Bytes)
 	var resumed *resume.Report
 	if rep.Kept > 0 || rep.Dropped > 0 {
 		resumed = &rep
@@ -433,12 +435,32 @@ func (s *Server) view(a *active) *Scan {
 	run := a.run
 	a.mu.Unlock()
 	if run != nil {
+		roots := tree.Roots(scannedRoots(sc.Request))
 		for _, w := range run.Workers() {
 			h := procHealth(strconv.Itoa(w.PID))
-			sc.Workers = append(sc.Workers, Worker{PID: w.PID, RSSBytes: w.RSSBytes, CPUSeconds: h.CPUSeconds, Threads: h.Threads, Files: w.Files})
+			files := make([]WorkerFile, len(w.Files))
+			for i, name := range w.Files {
+				files[i] = relativeTo(roots, name)
+			}
+			sc.Workers = append(sc.Workers, Worker{PID: w.PID, RSSBytes: w.RSSBytes, CPUSeconds: h.CPUSeconds, Threads: h.Threads, Files: files})
 		}
 	}
 	return &sc
+}
+
+// relativeTo names a file a worker is on as its records will: by the
+// root among roots (as tree.Roots makes them) it lies under, the deepest,
+// and its path from there. A file under none keeps its name whole.
+func relativeTo(roots []string, name string) WorkerFile {
+	best := WorkerFile{Path: name}
+	for _, root := range roots {
+		rel, err := filepath.Rel(root, name)
+		if err != nil || rel == "." || !filepath.IsLocal(rel) || len(root) < len(best.Root) {
+			continue
+		}
+		best = WorkerFile{Root: root, Path: rel}
+	}
+	return best
 }
 
 // scannedRoots are the trees a request's scan reads its settings from

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -93,20 +94,60 @@ type RepositoryProgress struct {
 	Scanning []string `json:"scanning,omitempty"`
 }
 
-// Scan is a scan as the API shows it.
+// Scan is a scan as the API shows it. Its times are RFC 3339, in UTC.
 type Scan struct {
-	ID       string     `json:"id"`
-	State    State      `json:"state"`
-	Request  Request    `json:"request"`
-	Created  time.Time  `json:"created"`
-	Started  *time.Time `json:"started,omitempty"`
-	Ended    *time.Time `json:"ended,omitempty"`
-	Resumes  int        `json:"resumes"`         // times the scan was carried on after the server stopped under it
-	Crashes  int        `json:"crashes"`         // times the server stopped under it uncleanly (killed, crashed); see Config.MaxCarryOns
-	Error    string     `json:"error,omitempty"` // why it failed
-	Progress Progress   `json:"progress"`
-	Workers  []Worker   `json:"workers,omitempty"` // while it runs
-	Summary  string     `json:"summary,omitempty"` // the CLI's summary, once it has ended
+	ID      string     `json:"id"`
+	State   State      `json:"state"`
+	Request Request    `json:"request"`
+	Created time.Time  `json:"created"`
+	Started *time.Time `json:"started,omitempty"` // when its first run began; none while it is queued
+	Ended   *time.Time `json:"ended,omitempty"`   // when it ended for good
+	// DurationSec is from Started to Ended, or to now while it runs: what
+	// Duration says, filled in when the scan is written as JSON.
+	DurationSec float64  `json:"duration_seconds"`
+	Resumes     int      `json:"resumes"`         // times the scan was carried on after the server stopped under it
+	Crashes     int      `json:"crashes"`         // times the server stopped under it uncleanly (killed, crashed); see Config.MaxCarryOns
+	Error       string   `json:"error,omitempty"` // why it failed
+	Progress    Progress `json:"progress"`
+	Workers     []Worker `json:"workers,omitempty"` // while it runs
+	// Summary is how its last run ended, as fields, and SummaryText the
+	// same in the CLI's words; neither while a run is on its way.
+	Summary     *Summary `json:"summary,omitempty"`
+	SummaryText string   `json:"summary_text,omitempty"`
+}
+
+// Duration is how long the scan has taken: from its start to its end, or
+// to now while it runs (a scan the server stopped under counts the time
+// it waited to be carried on); zero if it never started or has no end
+// yet and is not running.
+func (sc *Scan) Duration() time.Duration {
+	switch {
+	case sc.Started == nil:
+		return 0
+	case sc.Ended != nil:
+		return sc.Ended.Sub(*sc.Started)
+	case sc.State == Running:
+		return time.Since(*sc.Started)
+	}
+	return 0
+}
+
+// MarshalJSON writes the scan with its times in UTC and its duration.
+func (sc Scan) MarshalJSON() ([]byte, error) {
+	type plain Scan // without this method
+	p := plain(sc)
+	p.DurationSec = sc.Duration().Seconds()
+	p.Created = p.Created.UTC()
+	p.Started, p.Ended = utc(p.Started), utc(p.Ended)
+	return json.Marshal(p)
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // Progress is how far a scan has got. Counts are of this server's runs
@@ -131,9 +172,17 @@ type Progress struct {
 
 // Worker is a worker process of a running scan.
 type Worker struct {
-	PID        int      `json:"pid"`
-	RSSBytes   int64    `json:"rss_bytes"`
-	CPUSeconds float64  `json:"cpu_seconds"`
-	Threads    int      `json:"threads"`
-	Files      []string `json:"files,omitempty"` // being scanned now
+	Scan       string       `json:"scan,omitempty"` // the scan it serves (in /v1/stats)
+	PID        int          `json:"pid"`
+	RSSBytes   int64        `json:"rss_bytes"`
+	CPUSeconds float64      `json:"cpu_seconds"`
+	Threads    int          `json:"threads"`
+	Files      []WorkerFile `json:"files,omitempty"` // being scanned now
+}
+
+// WorkerFile is a file a worker is scanning, named as records name it:
+// its path relative to its root.
+type WorkerFile struct {
+	Root string `json:"root"`
+	Path string `json:"path"`
 }

@@ -10,7 +10,7 @@ import (
 // kept in SQLite's user_version. A database of a newer version is
 // refused (ErrNewerData), never written over; an older one is brought
 // up to this version at start (see upgrades).
-const schemaVersion = 2
+const schemaVersion = 3
 
 // ErrNewerData is a data directory whose database a newer forkscan made.
 var ErrNewerData = errors.New("service: the data directory holds a database of a newer forkscan")
@@ -40,6 +40,9 @@ CREATE INDEX IF NOT EXISTS scans_state ON scans(state);
 	// 1 → 2: crashes, the times the server stopped under a scan
 	// uncleanly (Config.MaxCarryOns).
 	1: `ALTER TABLE scans ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;`,
+	// 2 → 3: the summary as fields (Scan.Summary), beside its text in
+	// summary; '' for a scan that ended before, whose summary is text only.
+	2: `ALTER TABLE scans ADD COLUMN summary_fields TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate brings the database to schemaVersion, one step at a time, each

@@ -36,7 +36,9 @@ func TestRoundTrip(t *testing.T) {
 	require.Equal(t, 4, sc.Progress.FilesDone)
 	require.True(t, sc.Progress.WalkEnded)
 	require.Equal(t, 3, sc.Progress.Findings)
-	require.Contains(t, sc.Summary, "4 files, 4 results (4 ok, 0 error, 0 skipped), 3 findings")
+	require.Equal(t, service.Summary{State: service.Done, Unit: "files", Files: 4, Scanned: 4, Records: 4, Findings: 3, OK: 4,
+		Bytes: 7 + 8 + 16, Workers: 1, DurationSec: sc.Summary.DurationSec}, *sc.Summary)
+	require.Contains(t, sc.SummaryText, "3 findings")
 
 	got := f.results(t, id)
 	require.Len(t, got, 4)
@@ -206,7 +208,8 @@ func TestCancelAndDelete(t *testing.T) {
 		}
 	}
 	require.True(t, w.PID > 0 && w.RSSBytes > 0 && w.Threads > 0, "%+v", w)
-	require.Contains(t, w.Files[0], f.rootResolved(t))
+	require.Equal(t, f.rootResolved(t), w.Files[0].Root, "named as records name it: its root,")
+	require.True(t, filepath.IsLocal(w.Files[0].Path), "and its path from there: %q", w.Files[0].Path)
 	code, body := f.do(t, "DELETE", "/v1/scans/"+id, nil)
 	require.Equal(t, http.StatusConflict, code, "%s", body)
 	code, body = f.do(t, "POST", "/v1/scans/"+id+"/cancel", nil)
@@ -216,7 +219,9 @@ func TestCancelAndDelete(t *testing.T) {
 	got := f.results(t, id)
 	require.NotEmpty(t, got)
 	require.Less(t, len(got), 400)
-	require.Contains(t, sc.Summary, "interrupted")
+	require.Equal(t, service.Cancelled, sc.Summary.State)
+	require.NotNil(t, sc.Summary.Interrupted, "the summary says how far it got")
+	require.Contains(t, sc.SummaryText, "interrupted")
 
 	code, body = f.do(t, "POST", "/v1/scans/"+id+"/cancel", nil)
 	require.Equal(t, http.StatusConflict, code, "%s", body)

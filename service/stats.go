@@ -12,15 +12,18 @@ import (
 // Stats are the server's statistics, as seed A's /api/scan/statistics
 // has them: scans by state, their rates, the process's health.
 type Stats struct {
-	Scans     map[State]int `json:"scans"`
-	Total     int           `json:"total"`
-	Rates     Rates         `json:"rates"`
-	Resumed   int           `json:"resumed"` // scans carried on after a stop, at least once
-	Process   ProcessHealth `json:"process"`
-	Workers   []Worker      `json:"workers"` // of the running scans
-	Config    StatsConfig   `json:"config"`
-	UptimeSec float64       `json:"uptime_seconds"`
-	Time      time.Time     `json:"time"`
+	Scans   map[State]int `json:"scans"`
+	Total   int           `json:"total"`
+	Rates   Rates         `json:"rates"`
+	Resumed int           `json:"resumed"` // scans carried on after a stop, at least once
+	Process ProcessHealth `json:"process"`
+	// Workers are the worker processes of the running scans, each with
+	// its scan (an empty list when none runs); WorkersRunning counts them.
+	Workers        []Worker    `json:"workers"`
+	WorkersRunning int         `json:"workers_running"`
+	Config         StatsConfig `json:"config"`
+	UptimeSec      float64     `json:"uptime_seconds"`
+	Time           time.Time   `json:"time"`
 }
 
 // Rates are the shares of the scans that have ended, in percent.
@@ -57,7 +60,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	st := Stats{Scans: map[State]int{}, Time: time.Now(), UptimeSec: time.Since(s.started).Seconds(), Process: processHealth(),
+	st := Stats{Scans: map[State]int{}, Workers: []Worker{}, Time: time.Now().UTC(), UptimeSec: time.Since(s.started).Seconds(), Process: processHealth(),
 		Config: StatsConfig{MaxScans: s.cfg.MaxScans, MaxQueued: s.cfg.MaxQueued, Workers: s.cfg.Engine.Workers,
 			Tasks: s.cfg.Engine.Tasks, Retries: s.cfg.Engine.Retries, Retain: s.cfg.Retain.String(), Roots: s.roots,
 			CarryOns: s.cfg.MaxCarryOns}}
@@ -77,8 +80,13 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	for _, a := range running {
-		st.Workers = append(st.Workers, s.view(a).Workers...)
+		sc := s.view(a)
+		for _, w := range sc.Workers {
+			w.Scan = sc.ID
+			st.Workers = append(st.Workers, w)
+		}
 	}
+	st.WorkersRunning = len(st.Workers)
 	writeJSON(w, http.StatusOK, st)
 }
 

@@ -36,7 +36,7 @@ func openStore(ctx context.Context, path string) (*store, error) {
 
 func (s *store) close() error { return s.db.Close() }
 
-const columns = "id, state, request, created, started, ended, resumes, crashes, error, progress, summary"
+const columns = "id, state, request, created, started, ended, resumes, crashes, error, progress, summary, summary_fields"
 
 func (s *store) insert(ctx context.Context, sc *Scan) error {
 	req, err := json.Marshal(sc.Request)
@@ -59,8 +59,14 @@ func (s *store) update(ctx context.Context, sc *Scan) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, "UPDATE scans SET state = ?, started = ?, ended = ?, resumes = ?, crashes = ?, error = ?, progress = ?, summary = ? WHERE id = ?",
-		sc.State, nanos(sc.Started), nanos(sc.Ended), sc.Resumes, sc.Crashes, sc.Error, string(prog), sc.Summary, sc.ID)
+	var fields []byte
+	if sc.Summary != nil {
+		if fields, err = json.Marshal(sc.Summary); err != nil {
+			return err
+		}
+	}
+	_, err = s.db.ExecContext(ctx, "UPDATE scans SET state = ?, started = ?, ended = ?, resumes = ?, crashes = ?, error = ?, progress = ?, summary = ?, summary_fields = ? WHERE id = ?",
+		sc.State, nanos(sc.Started), nanos(sc.Ended), sc.Resumes, sc.Crashes, sc.Error, string(prog), sc.SummaryText, string(fields), sc.ID)
 	return err
 }
 
@@ -152,10 +158,16 @@ func scanRows(rows *sql.Rows) ([]*Scan, error) {
 	var out []*Scan
 	for rows.Next() {
 		var sc Scan
-		var req, prog string
+		var req, prog, fields string
 		var created, started, ended int64
-		if err := rows.Scan(&sc.ID, &sc.State, &req, &created, &started, &ended, &sc.Resumes, &sc.Crashes, &sc.Error, &prog, &sc.Summary); err != nil {
+		if err := rows.Scan(&sc.ID, &sc.State, &req, &created, &started, &ended, &sc.Resumes, &sc.Crashes, &sc.Error, &prog, &sc.SummaryText, &fields); err != nil {
 			return nil, err
+		}
+		if fields != "" {
+			sc.Summary = new(Summary)
+			if err := json.Unmarshal([]byte(fields), sc.Summary); err != nil {
+				return nil, fmt.Errorf("scan %s: its summary: %w", sc.ID, err)
+			}
 		}
 		if err := json.Unmarshal([]byte(req), &sc.Request); err != nil {
 			return nil, fmt.Errorf("scan %s: its request: %w", sc.ID, err)

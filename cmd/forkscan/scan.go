@@ -108,13 +108,14 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	signals.OnSecond(run.Kill)
 	p.stop.show(prog)
 	prog.start(run)
+	meter := metrics.Follow(run, func() int64 { return src.Out.Tally().Bytes })
 	for r := range run.Results() {
 		src.Write(r)
-		metrics.Record(r)
+		meter.Record(r)
 	}
 	st, runErr := run.Wait()
 	prog.end()
-	metrics.RunEnded(st, src.Out.Tally().Bytes)
+	meter.End(st, src.Out.Tally().Bytes)
 	if header != nil {
 		src.Out.End(src.End(ctx.Err() == nil && runErr == nil))
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -206,7 +207,7 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 }
 
 // scan --listen serves /metrics and /healthz while the scan runs, the
-// counters growing with the records.
+// counters growing with the records (bytes too) before the scan ends.
 func TestScanListenServesMetrics(t *testing.T) {
 	root := t.TempDir()
 	for i := range 4000 {
@@ -237,7 +238,8 @@ func TestScanListenServesMetrics(t *testing.T) {
 		require.NoError(t, err, "the metrics are served until the scan ends")
 		body, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		if strings.Contains(string(body), `forkscan_files_scanned_total{scanner="sluggish",status="ok"}`) {
+		bytes := regexp.MustCompile(`(?m)^forkscan_bytes_scanned_total ([1-9]\d*)$`) // moves while the scan runs, not at its end
+		if strings.Contains(string(body), `forkscan_files_scanned_total{scanner="sluggish",status="ok"}`) && bytes.Match(body) {
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "no record counted:\n%s", body)
