@@ -17,6 +17,7 @@ import (
 	"github.com/forkscan/forkscan/output"
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/tree"
+	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
 
 // Handler is the server's HTTP API, status page and probes, with the
@@ -275,7 +276,7 @@ func (s *Server) isRunning(id string) bool {
 // convertRecords writes the scan's records in format, as the CLI writes
 // them: read back from its JSON lines.
 func (s *Server) convertRecords(w http.ResponseWriter, sc *Scan, format string) {
-	out, err := output.New(w, format, output.Options{Roots: tree.Roots(sc.Request.Paths)})
+	out, err := output.New(w, format, output.Options{Roots: tree.Roots(sc.Request.Paths), Ignorable: []string{secrets.Name}})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return

@@ -220,6 +220,10 @@ func TestSecretsConfigsOfTreesStayInThem(t *testing.T) {
 			}
 			got := f.results(t, id)
 			require.Len(t, got["a.txt|secrets"].Findings, 1, "the operator's extended rule")
+			code, text := f.do(t, "GET", "/v1/scans/"+id+"/results?format=text", nil)
+			require.Equal(t, http.StatusOK, code)
+			rule := got["a.txt|secrets"].Findings[0].Rule
+			require.Contains(t, string(text), "fingerprint: a.txt:"+rule+":1", "the line of a .gitleaksignore, as the CLI shows it")
 		})
 	}
 }
