@@ -27,7 +27,7 @@ type sarifFormat struct {
 }
 
 func newSARIF(o Options) *sarifFormat {
-	version, semantic := driverVersion(o.Version)
+	given, version := driverVersion(o.Version)
 	s := &sarifFormat{
 		inv:    &sarifInvocation{ExecutionSuccessful: true},
 		prints: fingerprints{},
@@ -35,7 +35,7 @@ func newSARIF(o Options) *sarifFormat {
 	}
 	s.run = sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
-			Name: "forkscan", FullName: "forkscan " + version, Version: version, SemanticVersion: semantic,
+			Name: "forkscan", FullName: "forkscan " + given, Version: version, SemanticVersion: version,
 			InformationURI: "https://github.com/forkscan/forkscan",
 		}},
 		Invocations: []*sarifInvocation{s.inv},

@@ -135,10 +135,10 @@ func TestSARIFDriver(t *testing.T) {
 		o                       output.Options
 		version, semantic, auto string
 	}{
-		{"release", output.Options{Version: "v1.4.2"}, "v1.4.2", "1.4.2", "forkscan/scan/"},
+		{"release", output.Options{Version: "v1.4.2"}, "1.4.2", "1.4.2", "forkscan/scan/"},
 		{"source build", output.Options{Version: "(devel)"}, "", "", "forkscan/scan/"},
-		{"history", output.Options{Version: "v1.4.2", Repository: &output.Repository{URI: "https://example.com/r.git"}}, "v1.4.2", "1.4.2", "forkscan/git/"},
-		{"shard", output.Options{Version: "v1.4.2", Shard: &record.ShardHeader{Shard: 2, Shards: 4}}, "v1.4.2", "1.4.2", "forkscan/shard-2-of-4/"},
+		{"history", output.Options{Version: "v1.4.2", Repository: &output.Repository{URI: "https://example.com/r.git"}}, "1.4.2", "1.4.2", "forkscan/git/"},
+		{"shard", output.Options{Version: "v1.4.2", Shard: &record.ShardHeader{Shard: 2, Shards: 4}}, "1.4.2", "1.4.2", "forkscan/shard-2-of-4/"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -147,6 +147,7 @@ func TestSARIFDriver(t *testing.T) {
 			d := log.Runs[0].Tool.Driver
 			_, err := semver.StrictNewVersion(d.SemanticVersion)
 			require.NoError(t, err, "semanticVersion %q", d.SemanticVersion)
+			require.Regexp(t, "^[0-9]", d.Version, "a version that starts with a number (the validator's SARIF2005)")
 			if c.version != "" {
 				require.Equal(t, c.version, d.Version)
 				require.Equal(t, c.semantic, d.SemanticVersion)

@@ -61,10 +61,12 @@ func develVersion(settings []debug.BuildSetting) string {
 	return "0.0.0-devel+" + rev + dirty
 }
 
-// driverVersion is the version the SARIF driver states, and the same as
-// a semantic version: v as given ("v1.2.0" is 1.2.0), BuildVersion when
-// v is empty or "(devel)", and 0.0.0-devel for what is not one.
-func driverVersion(v string) (version, semantic string) {
+// driverVersion is the version the SARIF driver states, a semantic
+// version (its version, which the validator asks to start with a number,
+// and its semanticVersion), and the version as given, for its full name:
+// v as given ("v1.2.0" is 1.2.0), BuildVersion when v is empty or
+// "(devel)", and 0.0.0-devel for what is not a semantic version.
+func driverVersion(v string) (given, semantic string) {
 	if v == "" || v == "(devel)" {
 		v = BuildVersion()
 	}

@@ -289,8 +289,12 @@ func TestShardFromFlagsAndEnvironment(t *testing.T) {
 		write(t, filepath.Join(root, fmt.Sprintf("f%02d.txt", i)), "z")
 	}
 	var manyRoots []string // files of as many directories (roots): too many to name in a header
+	long := filepath.Join(t.TempDir(), "a-path-long-enough-to-make-the-header-long")
 	for i := range 20_000 {
-		manyRoots = append(manyRoots, fmt.Sprintf("/nowhere/a/path/long/enough/to/make/the/header/long/%05d/f", i))
+		f := filepath.Join(long, fmt.Sprintf("%05d", i), "f")
+		require.NoError(t, os.MkdirAll(filepath.Dir(f), 0o755))
+		require.NoError(t, os.WriteFile(f, nil, 0o644))
+		manyRoots = append(manyRoots, f)
 	}
 	cases := []struct {
 		name  string

@@ -158,7 +158,7 @@ func TestToolLeavesNoRecordForFilesNotForIt(t *testing.T) {
 // to be scanned.
 func sentToScan(t *testing.T, summary string) int {
 	t.Helper()
-	m := regexp.MustCompile(`forkscan: (\d+) files?, `).FindStringSubmatch(summary)
+	m := regexp.MustCompile(`forkscan: (?:this run: )?(\d+) files?, `).FindStringSubmatch(summary)
 	require.NotNil(t, m, summary)
 	n, err := strconv.Atoi(m[1])
 	require.NoError(t, err)
