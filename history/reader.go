@@ -57,7 +57,9 @@ func (r *Reader) Read(ctx context.Context, job Job) (Patch, error) {
 	if err != nil {
 		return Patch{}, err
 	}
-	return parsePatch(out), nil
+	p := parsePatch(out) // copies what it keeps
+	putBuffer(out)
+	return p, nil
 }
 
 // stream asks the running diff-tree for commit's patch, and waits for
@@ -222,7 +224,7 @@ func (s *stream) failure(err error, aborted bool) error {
 // readAnswer reads up to the end line: a patch, or ErrTooLarge past most
 // bytes (read to its end all the same).
 func readAnswer(out *bufio.Reader, most int) ([]byte, error) {
-	var buf []byte
+	buf := getBuffer()
 	over := false
 	for {
 		line, err := out.ReadSlice('\n')
@@ -240,9 +242,28 @@ func readAnswer(out *bufio.Reader, most int) ([]byte, error) {
 		}
 	}
 	if over {
+		putBuffer(buf)
 		return nil, fmt.Errorf("%w: a patch longer than %d bytes", ErrTooLarge, most)
 	}
 	return buf, nil
+}
+
+// mostPooled bounds the buffers kept for the next answers: a rare huge
+// patch's buffer goes to the collector.
+const mostPooled = 4 << 20
+
+// buffers hold patches between a read's answer and its parse, which
+// copies what it keeps: a worker reading thousands of patches grows a
+// few buffers instead of one per patch.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuffer() []byte { return (*buffers.Get().(*[]byte))[:0] }
+
+func putBuffer(b []byte) {
+	if cap(b) == 0 || cap(b) > mostPooled {
+		return
+	}
+	buffers.Put(&b)
 }
 
 func (s *stream) ended() bool {

@@ -15,6 +15,7 @@ type allow struct {
 	stops   *keywords
 	commits map[string]bool
 	err     error
+	seen    pathMemo
 }
 
 func newAllow(a *Allowlist) *allow { return &allow{Allowlist: a} }
@@ -43,7 +44,44 @@ func (a *allow) commitAllowed(commit string) bool {
 }
 
 func (a *allow) pathAllowed(path string) bool {
-	return path != "" && a.paths != nil && a.paths.MatchString(path)
+	if path == "" || a.paths == nil {
+		return false
+	}
+	if ok, known := a.seen.get(path); known {
+		return ok
+	}
+	ok := a.paths.MatchString(path)
+	a.seen.put(path, ok)
+	return ok
+}
+
+// mostPaths bounds a pathMemo: past it, the memo starts again empty.
+const mostPaths = 1 << 14
+
+// pathMemo remembers which paths an allowlist's paths matched. A history
+// names the same files commit after commit (trufflehog's: 83,000 changes
+// of a few thousand paths), and each path is matched against every
+// pattern once instead of once a change; a tree names each path once and
+// costs the memo a map entry.
+type pathMemo struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (p *pathMemo) get(path string) (ok, known bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ok, known = p.m[path]
+	return ok, known
+}
+
+func (p *pathMemo) put(path string, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil || len(p.m) >= mostPaths {
+		p.m = make(map[string]bool)
+	}
+	p.m[strings.Clone(path)] = ok
 }
 
 func (a *allow) regexAllowed(s string) bool {

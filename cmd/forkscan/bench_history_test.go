@@ -18,9 +18,10 @@ import (
 )
 
 // BenchmarkHistory scans the history of a real repository — every commit
-// of every ref, FORKSCAN_HISTORY names it (make bench clones gitleaks' own
-// repository at a pinned commit) — per iteration and one after the other
-// on the same machine: `forkscan git` (FORKSCAN_BIN, as make bench builds
+// of every ref, FORKSCAN_HISTORY names it (make bench clones trufflehog's
+// repository at a pinned tag) — per iteration and one after the other on
+// the same machine, in one order in even iterations and the reverse in
+// odd ones: `forkscan git` (FORKSCAN_BIN, as make bench builds
 // it, with its default workers), `gitleaks git` as released
 // (FORKSCAN_GITLEAKS) and built with RE2 (FORKSCAN_GITLEAKS_RE2), and
 // `betterleaks git --git-workers 2` (FORKSCAN_BETTERLEAKS), all with
@@ -47,32 +48,48 @@ func BenchmarkHistory(b *testing.B) {
 		bin  string
 		args []string
 	}{
-		{"gitleaks", gitleaks, []string{"git", "--no-banner", "-l", "error", "-f", "json", "-r", report, repo}},
-		{"gitleaks-re2", os.Getenv("FORKSCAN_GITLEAKS_RE2"), []string{"git", "--no-banner", "-l", "error", "-f", "json", "-r", report, repo}},
+		{"forkscan", "", nil}, // cliCommand: FORKSCAN_BIN, or this test binary as the CLI
 		{"betterleaks", os.Getenv("FORKSCAN_BETTERLEAKS"), []string{"git", "--git-workers", "2", "--no-banner", "-l", "error", "-c", rules,
 			"--max-archive-depth", "0", "--max-decode-depth", "5", "--redact=0", "--validation=false", "-f", "json", "-r", report, repo}},
+		{"gitleaks-re2", os.Getenv("FORKSCAN_GITLEAKS_RE2"), []string{"git", "--no-banner", "-l", "error", "-f", "json", "-r", report, repo}},
+		{"gitleaks", gitleaks, []string{"git", "--no-banner", "-l", "error", "-f", "json", "-r", report, repo}},
 	}
 	total := map[string]usage{}
 	mem := map[string]memory{}
 	b.ResetTimer()
 	for i := range b.N {
-		cmd := cliCommand("git", "--no-progress", "--no-redact", "--secrets-config", rules, "-o", out, repo)
-		took, m := measured(b, cmd, exitFindings)
-		total["forkscan"], mem["forkscan"] = total["forkscan"].add(took), mem["forkscan"].max(m)
-		mine := historyKeys(b, out)
-		for _, t := range tools {
-			if t.bin == "" {
+		// Every pair of tools runs in one order in an even iteration
+		// and the other in an odd one: neither gains from a warmer
+		// cache or a cooler machine.
+		order := slices.Clone(tools)
+		if i%2 == 1 {
+			slices.Reverse(order)
+		}
+		var mine []string
+		theirs := map[string][]string{}
+		for _, t := range order {
+			cmd, code := exec.Command(t.bin, t.args...), 1
+			switch {
+			case t.name == "forkscan":
+				cmd, code = cliCommand("git", "--no-progress", "--no-redact", "--secrets-config", rules, "-o", out, repo), exitFindings
+			case t.bin == "":
 				continue
 			}
 			_ = os.Remove(report)
-			took, m := measured(b, exec.Command(t.bin, t.args...), 1)
+			took, m := measured(b, cmd, code)
 			total[t.name], mem[t.name] = total[t.name].add(took), mem[t.name].max(m)
-			theirs := reportKeys(b, report)
+			if t.name == "forkscan" {
+				mine = historyKeys(b, out)
+			} else {
+				theirs[t.name] = reportKeys(b, report)
+			}
+		}
+		for name, keys := range theirs {
 			switch {
-			case t.name == "betterleaks":
-				b.ReportMetric(float64(len(without(mine, theirs))+len(without(theirs, mine))), "betterleaks-differ")
-			case !slices.Equal(mine, theirs):
-				b.Fatalf("iteration %d: forkscan found %d, %s %d; %s", i, len(mine), t.name, len(theirs), firstDifferences(mine, theirs, t.name, 10))
+			case name == "betterleaks":
+				b.ReportMetric(float64(len(without(mine, keys))+len(without(keys, mine))), "betterleaks-differ")
+			case !slices.Equal(mine, keys):
+				b.Fatalf("iteration %d: forkscan found %d, %s %d; %s", i, len(mine), name, len(keys), firstDifferences(mine, keys, name, 10))
 			}
 		}
 		b.ReportMetric(float64(len(mine)), "findings")
@@ -144,23 +161,17 @@ func measured(b *testing.B, cmd *exec.Cmd, code int) (usage, memory) {
 	return took, m
 }
 
-// treeRSS is the resident memory of pid and every process under it.
+// treeRSS is the resident memory of pid and every process under it, from
+// one reading of /proc's process list (a walk per generation would cost
+// the measured tools a share of the two cores).
 func treeRSS(pid int) int64 {
 	var sum int64
-	for _, p := range append([]int{pid}, descendants(pid)...) {
+	for _, p := range append([]int{pid}, proctest.Descendants(pid)...) {
 		if rss, err := proctest.RSS(p); err == nil {
 			sum += rss
 		}
 	}
 	return sum
-}
-
-func descendants(pid int) []int {
-	var out []int
-	for _, kid := range proctest.Children(pid) {
-		out = append(append(out, kid), descendants(kid)...)
-	}
-	return out
 }
 
 // historyKeys reads forkscan's records of a history into sorted keys:

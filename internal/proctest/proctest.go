@@ -61,17 +61,47 @@ func Group(pgid int) []int {
 	return match(func(st Stat) bool { return st.PGID == pgid })
 }
 
-// match returns the live (non-zombie) pids whose stat satisfies ok.
-func match(ok func(Stat) bool) []int {
+// Descendants returns the live (non-zombie) processes under pid, its
+// children's children too, from one reading of /proc: cheap enough to
+// sample a process tree while it is measured.
+func Descendants(pid int) []int {
+	kids := map[int][]int{}
+	for _, st := range stats() {
+		if st.State != 'Z' {
+			kids[st.PPID] = append(kids[st.PPID], st.PID)
+		}
+	}
+	var out []int
+	for todo := kids[pid]; len(todo) > 0; {
+		p := todo[len(todo)-1]
+		todo = append(todo[:len(todo)-1], kids[p]...)
+		out = append(out, p)
+	}
+	return out
+}
+
+// stats reads the stat of every process.
+func stats() []Stat {
 	entries, _ := filepath.Glob("/proc/[0-9]*")
-	var pids []int
+	out := make([]Stat, 0, len(entries))
 	for _, e := range entries {
 		n, err := strconv.Atoi(filepath.Base(e))
 		if err != nil {
 			continue
 		}
-		if st, err := ReadStat(n); err == nil && st.State != 'Z' && ok(st) {
-			pids = append(pids, n)
+		if st, err := ReadStat(n); err == nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// match returns the live (non-zombie) pids whose stat satisfies ok.
+func match(ok func(Stat) bool) []int {
+	var pids []int
+	for _, st := range stats() {
+		if st.State != 'Z' && ok(st) {
+			pids = append(pids, st.PID)
 		}
 	}
 	return pids
