@@ -105,9 +105,9 @@ func TestFIFOLargeRequestIsNotStarved(t *testing.T) {
 	waitFor(t, func() bool { return r.Stats()[0].Waiting == 2 || len(small) == 1 }, "the small request to queue or be granted")
 	require.Empty(t, small, "a later small request overtook the queued large one")
 	require.NoError(t, r.Release(1, "db", 1))
-	require.NoError(t, <-big)
+	require.NoError(t, testwait.Chan(t, 10*time.Second, "the large request to be granted", big))
 	require.NoError(t, r.Release(2, "db", 2))
-	require.NoError(t, <-small)
+	require.NoError(t, testwait.Chan(t, 10*time.Second, "the small request to be granted", small))
 }
 
 func TestReleaseAllFreesPermitsAndDropsWaits(t *testing.T) {
@@ -121,8 +121,8 @@ func TestReleaseAllFreesPermitsAndDropsWaits(t *testing.T) {
 	waitFor(t, func() bool { return r.Stats()[0].Waiting == 2 }, "both requests to queue")
 
 	require.Equal(t, int64(2), r.ReleaseAll(1))
-	require.ErrorIs(t, <-queued, semregistry.ErrHolderGone, "the dead holder's queued request is dropped")
-	require.NoError(t, <-other, "the other holder gets the permits at once")
+	require.ErrorIs(t, testwait.Chan(t, 10*time.Second, "the dead holder's queued request to end", queued), semregistry.ErrHolderGone, "the dead holder's queued request is dropped")
+	require.NoError(t, testwait.Chan(t, 10*time.Second, "the other holder's request to be granted", other), "the other holder gets the permits")
 	require.ErrorIs(t, r.Acquire(ctx, 1, "db", 1, 0), semregistry.ErrHolderGone)
 	require.Zero(t, r.ReleaseAll(1))
 }
