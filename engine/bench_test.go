@@ -15,30 +15,50 @@ import (
 )
 
 // BenchmarkThroughputNoop sends b.N no-op jobs end to end (producer, wire,
-// worker task, wire, collector, Results) and reports jobs/s, through two
-// worker processes and, side by side, through two in-process workers.
+// worker task, wire, collector, Results) through two worker processes and,
+// side by side, b.N through two in-process workers, and reports each
+// mode's jobs/s and their ratio. The jobs go in rounds, a run of each mode
+// per round, the order of the pair alternating from round to round, so
+// that neither mode always runs second (on a CPU the other left busy).
 func BenchmarkThroughputNoop(b *testing.B) {
-	for _, m := range modes() {
-		b.Run(m.name, func(b *testing.B) {
-			cfg := engine.Config{Scanners: []string{"noop"}, Workers: 2, Tasks: 2, Window: 1024, InProcess: m.inProcess}
-			run, err := engine.Start(context.Background(), cfg, numbered(b.N))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			start := time.Now()
-			n := 0
-			for range run.Results() {
-				n++
-			}
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if _, err := run.Wait(); err != nil || n != b.N {
-				b.Fatalf("%d results for %d jobs, err %v", n, b.N, err)
-			}
-			b.ReportMetric(float64(n)/elapsed.Seconds(), "jobs/s")
-		})
+	const rounds = 4
+	took := map[bool]time.Duration{}
+	b.ResetTimer()
+	for i := range rounds {
+		n := b.N / rounds
+		if i == rounds-1 {
+			n = b.N - n*(rounds-1)
+		}
+		for _, inProcess := range []bool{i%2 == 1, i%2 == 0} { // processes first in even rounds
+			took[inProcess] += noopRun(b, n, inProcess)
+		}
 	}
+	b.StopTimer()
+	procs, in := float64(b.N)/took[false].Seconds(), float64(b.N)/took[true].Seconds()
+	b.ReportMetric(procs, "processes-jobs/s")
+	b.ReportMetric(in, "in-process-jobs/s")
+	b.ReportMetric(procs/in, "processes/in-process")
+	b.ReportMetric(0, "ns/op")
+}
+
+// noopRun runs n no-op jobs on 2 workers × 2 tasks and returns the time
+// from Start's return until the last result.
+func noopRun(b *testing.B, n int, inProcess bool) time.Duration {
+	cfg := engine.Config{Scanners: []string{"noop"}, Workers: 2, Tasks: 2, Window: 1024, InProcess: inProcess}
+	run, err := engine.Start(context.Background(), cfg, numbered(n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	got := 0
+	for range run.Results() {
+		got++
+	}
+	elapsed := time.Since(start)
+	if _, err := run.Wait(); err != nil || got != n {
+		b.Fatalf("%d results for %d jobs (in-process %v), err %v", got, n, inProcess, err)
+	}
+	return elapsed
 }
 
 // BenchmarkStartWorkers measures the time from Start until N worker
