@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/forkscan/forkscan/internal/testwait"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -102,11 +104,7 @@ func TestOpenBeneath(t *testing.T) {
 				defer close(done)
 				got, err = d.ReadFile(c.rel, 1<<20)
 			}()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("%s: the open or the read blocked", c.rel)
-			}
+			testwait.Chan(t, 10*time.Second, c.rel+": the open and the read to return (else they blocked)", done)
 			if c.err != nil {
 				require.ErrorIs(t, err, c.err, c.rel)
 				require.Nil(t, got, c.rel)

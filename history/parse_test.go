@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/gitleaks/go-gitdiff/gitdiff"
+
+	"github.com/forkscan/forkscan/internal/realtool"
 )
 
 // gitdiffChanges is what gitleaks' parser makes of a patch, as changes
@@ -87,9 +89,7 @@ func randomText(rng *rand.Rand) string {
 // a last newline, with hunks joined by context; and on every commit of
 // this repository's own history, when the test runs in a clone of it.
 func TestParseAsGitdiff(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
+	realtool.Need(t, "git")
 	dir := t.TempDir()
 	git := func(args ...string) []byte {
 		t.Helper()

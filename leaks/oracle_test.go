@@ -20,6 +20,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/logging"
 	glre "github.com/zricethezav/gitleaks/v8/regexp"
 
+	"github.com/forkscan/forkscan/internal/realtool"
 	"github.com/forkscan/forkscan/leaks"
 )
 
@@ -265,7 +266,7 @@ func extended(dir, text string) map[string]string {
 func TestGitleaksTestdata(t *testing.T) {
 	dir := gitleaksDir(t)
 	if dir == "" {
-		t.Skip("gitleaks' module is not on this machine")
+		realtool.Missing(t, "gitleaks' module (its testdata) is not in the module cache", "go mod download github.com/zricethezav/gitleaks/v8")
 	}
 	t.Run("default", func(t *testing.T) { differ(t, config.DefaultConfig, nil, false) })
 	var names []string

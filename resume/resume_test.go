@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/resume"
 )
@@ -270,11 +271,7 @@ func TestLoadRehashesSafely(t *testing.T) {
 		defer close(done)
 		_, rep, err = resume.Load(context.Background(), out, []string{root}, resume.Options{MaxSize: 5})
 	}()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("Load blocked on a recorded file")
-	}
+	testwait.Chan(t, 30*time.Second, "Load to return (else it blocked on a recorded file)", done)
 	require.NoError(t, err)
 	require.Equal(t, 1, rep.Kept, "only ok is still true")
 	require.Equal(t, 4, rep.Dropped)

@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/semregistry"
 )
 
@@ -70,13 +72,15 @@ func TestNeverMoreThanCapacity(t *testing.T) {
 	for h := range 8 {
 		wg.Go(func() {
 			for range 50 {
-				require.NoError(t, r.Acquire(context.Background(), semregistry.Holder(h), "db", 1, 0))
+				if !assert.NoError(t, r.Acquire(context.Background(), semregistry.Holder(h), "db", 1, 0)) {
+					return
+				}
 				n := now.Add(1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 				}
 				time.Sleep(50 * time.Microsecond)
 				now.Add(-1)
-				require.NoError(t, r.Release(semregistry.Holder(h), "db", 1))
+				assert.NoError(t, r.Release(semregistry.Holder(h), "db", 1))
 			}
 		})
 	}
@@ -96,15 +100,14 @@ func TestFIFOLargeRequestIsNotStarved(t *testing.T) {
 	waitFor(t, func() bool { return r.Stats()[0].Waiting == 1 }, "the big request to queue")
 	small := make(chan error, 1)
 	go func() { small <- r.Acquire(ctx, 3, "db", 1, 0) }()
-	select {
-	case <-small:
-		t.Fatal("a later small request overtook the queued large one")
-	case <-time.After(50 * time.Millisecond):
-	}
+	// The small request fits the free permit; it must queue behind the
+	// large one all the same, not be granted.
+	waitFor(t, func() bool { return r.Stats()[0].Waiting == 2 || len(small) == 1 }, "the small request to queue or be granted")
+	require.Empty(t, small, "a later small request overtook the queued large one")
 	require.NoError(t, r.Release(1, "db", 1))
-	require.NoError(t, <-big)
+	require.NoError(t, testwait.Chan(t, 10*time.Second, "the large request to be granted", big))
 	require.NoError(t, r.Release(2, "db", 2))
-	require.NoError(t, <-small)
+	require.NoError(t, testwait.Chan(t, 10*time.Second, "the small request to be granted", small))
 }
 
 func TestReleaseAllFreesPermitsAndDropsWaits(t *testing.T) {
@@ -118,8 +121,8 @@ func TestReleaseAllFreesPermitsAndDropsWaits(t *testing.T) {
 	waitFor(t, func() bool { return r.Stats()[0].Waiting == 2 }, "both requests to queue")
 
 	require.Equal(t, int64(2), r.ReleaseAll(1))
-	require.ErrorIs(t, <-queued, semregistry.ErrHolderGone, "the dead holder's queued request is dropped")
-	require.NoError(t, <-other, "the other holder gets the permits at once")
+	require.ErrorIs(t, testwait.Chan(t, 10*time.Second, "the dead holder's queued request to end", queued), semregistry.ErrHolderGone, "the dead holder's queued request is dropped")
+	require.NoError(t, testwait.Chan(t, 10*time.Second, "the other holder's request to be granted", other), "the other holder gets the permits")
 	require.ErrorIs(t, r.Acquire(ctx, 1, "db", 1, 0), semregistry.ErrHolderGone)
 	require.Zero(t, r.ReleaseAll(1))
 }
@@ -132,20 +135,14 @@ func TestCancelledAcquireLeavesCapacityIntact(t *testing.T) {
 	err := r.Acquire(ctx, 2, "db", 1, 0)
 	require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 	require.NoError(t, r.Release(1, "db", 2))
-	full, cancelFull := context.WithTimeout(context.Background(), time.Second)
+	full, cancelFull := context.WithTimeout(context.Background(), testwait.Bound(10*time.Second))
 	defer cancelFull()
 	require.NoError(t, r.Acquire(full, 3, "db", 2, 0), "the whole capacity is free again")
 }
 
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, what, cond)
 }
 
 func TestReleaseGrantsOnTheReleasingGoroutine(t *testing.T) {

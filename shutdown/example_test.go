@@ -37,7 +37,7 @@ func ExampleStop() {
 		fmt.Println(err)
 		return
 	}
-	cfg := shutdown.Config{Grace: 100 * time.Millisecond, TermWait: 500 * time.Millisecond}
+	cfg := shutdown.Config{Grace: 100 * time.Millisecond, TermWait: 10 * time.Second}
 	report := shutdown.Stop(context.Background(), cfg, []shutdown.Process{sleeper})
 	fmt.Println("ended by", report.Processes[0].By)
 	fmt.Println(sleeper.cmd.ProcessState)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/shutdown"
 )
 
@@ -27,17 +28,9 @@ func TestSignals(t *testing.T) {
 	killed := make(chan struct{})
 	s.OnSecond(func() { close(killed) })
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
-	select {
-	case <-ctx.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the first signal did not cancel the context")
-	}
+	testwait.Chan(t, 10*time.Second, "the first signal to cancel the context", ctx.Done())
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
-	select {
-	case <-killed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the second signal did not call OnSecond's function")
-	}
+	testwait.Chan(t, 10*time.Second, "the second signal to call OnSecond's function", killed)
 	s.Stop()
 	require.Equal(t, []bool{false, true}, told)
 }

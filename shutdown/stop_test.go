@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/shutdown"
 )
 
@@ -118,9 +119,11 @@ func TestEachProcessEndsInItsPhase(t *testing.T) {
 	}
 	<-children[0].done // "gone" is gone before the stop begins
 
-	// Grace is generous: the polite child must end within it even on a
-	// loaded machine.
-	cfg := shutdown.Config{Grace: 3 * time.Second, TermWait: 300 * time.Millisecond}
+	// Grace and TermWait are generous, and scaled (testwait): the polite
+	// child must end within the one, the stubborn child die of SIGTERM
+	// within the other, even on a loaded machine. The stubborn and deaf
+	// children make the stop wait them out in full.
+	cfg := shutdown.Config{Grace: testwait.Bound(3 * time.Second), TermWait: testwait.Bound(2 * time.Second)}
 	rep := shutdown.Stop(context.Background(), cfg, procs)
 
 	require.False(t, rep.Hurried)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/beneath"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/tree"
 )
@@ -35,11 +36,7 @@ func outcomes(t *testing.T, w *tree.Walker) map[string]string {
 			}
 		}
 	}()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the walk blocked")
-	}
+	testwait.Chan(t, 30*time.Second, "the walk to end (else it blocked)", done)
 	return got
 }
 

@@ -2,9 +2,11 @@ package tree_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -130,13 +132,36 @@ func TestEntriesThatCannotBeScanned(t *testing.T) {
 		"loop-b":   "error INVALID_INPUT",
 		"missing":  "error INVALID_INPUT",
 	}
-	if os.Geteuid() != 0 { // root reads any directory
+	if os.Geteuid() != 0 {
 		want["locked"] = "error PERMISSION_DENIED"
-	} else {
+	} else { // root reads any directory: the case is run again as nobody
 		want["locked/x.txt"] = "file 2"
+		t.Run("as nobody", asNobody)
 	}
 	require.Equal(t, want, got)
 	require.Equal(t, int64(len(want)), w.Counts().Found)
+}
+
+// asNobody runs the test that calls it again in a copy of this test
+// binary as the user nobody, for a case root cannot meet (a directory it
+// may not read), and wants it to pass there.
+func asNobody(t *testing.T) {
+	dir, err := os.MkdirTemp("", "tree-as-nobody-") // a copy nobody may run goes in it, opened up
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	bin := filepath.Join(dir, "tree.test")
+	data, err := os.ReadFile(os.Args[0])
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bin, data, 0o755))
+	name := strings.SplitN(t.Name(), "/", 2)[0]
+	cmd := exec.Command(bin, "-test.run=^"+name+"$", "-test.count=1", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s as nobody:\n%s", name, out)
+	require.Contains(t, string(out), "--- PASS: "+name, "%s as nobody:\n%s", name, out)
 }
 
 // A walk stopped by its caller stops: nothing is yielded after false.

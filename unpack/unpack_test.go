@@ -13,6 +13,7 @@ import (
 	"github.com/mholt/archives"
 
 	"github.com/forkscan/forkscan/internal/archivetest"
+	"github.com/forkscan/forkscan/internal/realtool"
 	"github.com/forkscan/forkscan/unpack"
 )
 
@@ -89,11 +90,11 @@ func TestFormats(t *testing.T) {
 func TestSevenZip(t *testing.T) {
 	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/zricethezav/gitleaks/v8").Output()
 	if err != nil {
-		t.Skip("no gitleaks module:", err)
+		realtool.Missing(t, "gitleaks' module is not in the module cache ("+err.Error()+")", "go mod download github.com/zricethezav/gitleaks/v8")
 	}
 	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "testdata", "archives", "files.7z"))
 	if err != nil {
-		t.Skip(err)
+		realtool.Missing(t, "gitleaks' 7z test file cannot be read ("+err.Error()+")", "go mod download github.com/zricethezav/gitleaks/v8")
 	}
 	w := walk(t, "files.7z", data, unpack.Limits{MaxDepth: 1})
 	if w.err != nil || !strings.Contains(w.members["files/api.go"], "AKIA") {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/forkscan/forkscan/examples/internal/standin"
 	"github.com/forkscan/forkscan/internal/realtool"
+	"github.com/forkscan/forkscan/internal/testwait"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -530,14 +531,14 @@ func TestScanScriptPassesSIGTERMOn(t *testing.T) {
 		}
 	})
 	// Signal only once the stub waits for it and the shell catches it.
-	require.Eventually(t, func() bool {
+	testwait.For(t, 30*time.Second, "the script to get ready (the stub waiting, the shell catching SIGTERM)", func() bool {
 		data, err := os.ReadFile(ready)
 		if err == nil {
 			stubPid, err = strconv.Atoi(strings.TrimSpace(string(data)))
 			require.NoError(t, err)
 		}
 		return err == nil && catches(t, cmd.Process.Pid, syscall.SIGTERM)
-	}, 3*time.Second, 5*time.Millisecond, "the script never got ready: %s", &out)
+	})
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	err := cmd.Wait()
 	var exit *exec.ExitError

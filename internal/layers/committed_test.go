@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/forkscan/forkscan/internal/realtool"
 )
 
 // maxCommitted bounds a committed file: sources, schemas and test data are
@@ -20,9 +22,10 @@ const maxCommitted = 1 << 20
 // once sat in cmd/forkscan, and every scan of the repository listed it.
 func TestNoBuildOutputCommitted(t *testing.T) {
 	root, _ := moduleRoot(t)
+	realtool.Need(t, "git")
 	list, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
 	if err != nil {
-		t.Skipf("not a git work tree (%v): nothing to check", err)
+		realtool.Missing(t, "the module is not a git work tree ("+err.Error()+")", "test a clone")
 	}
 	magics := [][]byte{{0x7f, 'E', 'L', 'F'}, {0xcf, 0xfa, 0xed, 0xfe}, {0xfe, 0xed, 0xfa, 0xcf}, {'M', 'Z'}}
 	files := bytes.Split(bytes.TrimSuffix(list, []byte{0}), []byte{0})

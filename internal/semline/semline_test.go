@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -28,7 +29,10 @@ func TestLineCarriesFramesFromManyWriters(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				req := &pb.SemaphoreRequest{RequestId: uint64(w*each + i + 1), Name: "db", Weight: 1}
-				require.NoError(t, a.Write(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRequest{SemaphoreRequest: req}}))
+				if !assert.NoError(t, a.Write(&pb.WorkResponse{Msg: &pb.WorkResponse_SemaphoreRequest{SemaphoreRequest: req}})) {
+					_ = a.Close() // the reader below fails, rather than wait for frames that will not come
+					return
+				}
 			}
 		})
 	}

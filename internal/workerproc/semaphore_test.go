@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/semline"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/ipc"
 	pb "github.com/forkscan/forkscan/proto/forkscan/v1"
 	"github.com/forkscan/forkscan/worker/scan"
@@ -68,10 +69,10 @@ func TestSemClientAnswers(t *testing.T) {
 			errc := make(chan error, 1)
 			go func() { errc <- c.Acquire(context.Background(), "db", 1, 1) }()
 			p.answer(p.next().GetSemaphoreRequest().GetRequestId(), nil)
-			require.NoError(t, <-errc)
+			require.NoError(t, testwait.Chan(t, 10*time.Second, "Acquire to return", errc))
 			go func() { errc <- c.Acquire(context.Background(), "db", 9, 1) }()
 			p.answer(p.next().GetSemaphoreRequest().GetRequestId(), ipc.ErrorToWire(scan.Errorf(scan.InvalidInput, "too heavy")))
-			require.ErrorIs(t, <-errc, scan.InvalidInput)
+			require.ErrorIs(t, testwait.Chan(t, 10*time.Second, "Acquire to return", errc), scan.InvalidInput)
 		})
 		t.Run(name+"/cancelled wait, refused", func(t *testing.T) {
 			c, p := newClient(t, local)
@@ -82,7 +83,7 @@ func TestSemClientAnswers(t *testing.T) {
 			cancel()
 			require.Equal(t, id, p.next().GetSemaphoreRelease().GetRequestId(), "the wait is withdrawn")
 			p.answer(id, ipc.ErrorToWire(scan.Errorf(scan.ToolError, "withdrawn")))
-			require.ErrorIs(t, <-errc, context.Canceled)
+			require.ErrorIs(t, testwait.Chan(t, 10*time.Second, "Acquire to return", errc), context.Canceled)
 		})
 		t.Run(name+"/cancelled wait, granted on the way", func(t *testing.T) {
 			c, p := newClient(t, local)
@@ -96,7 +97,7 @@ func TestSemClientAnswers(t *testing.T) {
 			rel := p.next().GetSemaphoreRelease()
 			require.Equal(t, "db", rel.GetName(), "the permits are given back")
 			require.Equal(t, int64(2), rel.GetWeight())
-			require.ErrorIs(t, <-errc, context.Canceled)
+			require.ErrorIs(t, testwait.Chan(t, 10*time.Second, "Acquire to return", errc), context.Canceled)
 		})
 		t.Run(name+"/line gone", func(t *testing.T) {
 			c, p := newClient(t, local)
@@ -104,7 +105,7 @@ func TestSemClientAnswers(t *testing.T) {
 			go func() { errc <- c.Acquire(context.Background(), "db", 1, 1) }()
 			p.next()
 			require.NoError(t, p.line.Close())
-			require.ErrorIs(t, <-errc, scan.ProcessCrash)
+			require.ErrorIs(t, testwait.Chan(t, 10*time.Second, "Acquire to return", errc), scan.ProcessCrash)
 			require.ErrorIs(t, c.Acquire(context.Background(), "db", 1, 1), scan.ProcessCrash, "and every later request")
 		})
 	}
@@ -158,9 +159,9 @@ func TestSemClientWaiterGivesUpBehindTheLeader(t *testing.T) {
 		cancel()
 		require.Equal(t, b, p.next().GetSemaphoreRelease().GetRequestId())
 		p.answer(b, ipc.ErrorToWire(scan.Errorf(scan.ToolError, "withdrawn")))
-		require.ErrorIs(t, <-second, context.Canceled)
+		require.ErrorIs(t, testwait.Chan(t, 10*time.Second, "the second Acquire to return", second), context.Canceled)
 		p.answer(a, nil)
-		require.NoError(t, <-first)
+		require.NoError(t, testwait.Chan(t, 10*time.Second, "the first Acquire to return", first))
 	}
 }
 

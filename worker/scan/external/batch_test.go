@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/worker/scan"
 	"github.com/forkscan/forkscan/worker/scan/external"
 )
@@ -138,7 +139,7 @@ func TestBatchIsolatesFailures(t *testing.T) {
 			// Long enough for any run of the script on a loaded machine: a
 			// run that timed out would be split too, and the count be off.
 			// The hanging file's runs are the ones that time out.
-			tool.Timeout = 4 * time.Second
+			tool.Timeout = testwait.Bound(4 * time.Second)
 			names := []string{"a.py", "b.py", "c.py", "d.py", "e.py", c.bad, "g.py", "h.py"}
 			outs := batchScanner(t, tool).ScanBatch(context.Background(), files(t, names, func(string) bool { return true }))
 			for k, o := range outs {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/worker/scan"
 	"github.com/forkscan/forkscan/worker/scan/external"
 )
@@ -162,12 +163,14 @@ func TestCancelKillsTheWholeGroup(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.txt"), nil, 0o644))
+	sc := build(t, tool)
 	go func() {
-		_, err := build(t, tool).Scan(ctx, &scan.File{Root: dir, Path: "a.txt"})
+		_, err := sc.Scan(ctx, &scan.File{Root: dir, Path: "a.txt"})
 		errc <- err
 	}()
+	t.Cleanup(cancel) // whatever fails below, the tool's run ends
 	var ids []int
-	require.Eventually(t, func() bool {
+	testwait.For(t, 10*time.Second, "the tool and its child to write their pids", func() bool {
 		b, _ := os.ReadFile(pids)
 		ids = nil
 		for _, f := range strings.Fields(string(b)) {
@@ -175,16 +178,12 @@ func TestCancelKillsTheWholeGroup(t *testing.T) {
 			ids = append(ids, n)
 		}
 		return len(ids) == 2
-	}, 5*time.Second, 10*time.Millisecond)
+	})
 	cancel()
-	select {
-	case err := <-errc:
-		require.ErrorIs(t, err, context.Canceled)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the scan did not return after its context was cancelled")
-	}
+	err := testwait.Chan(t, 10*time.Second, "the scan to return after its context was cancelled", errc)
+	require.ErrorIs(t, err, context.Canceled)
 	for _, pid := range ids {
-		require.Eventually(t, func() bool { return !proctest.Alive(pid) }, 2*time.Second, 10*time.Millisecond, "pid %d is left", pid)
+		testwait.For(t, 10*time.Second, fmt.Sprintf("pid %d to be gone", pid), func() bool { return !proctest.Alive(pid) })
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/beneath"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/leaks"
 	"github.com/forkscan/forkscan/worker/scan/secrets"
 )
@@ -33,13 +34,8 @@ func find(t *testing.T, l secrets.Lookup) (secrets.Options, []string, error) {
 		o, read, err := secrets.Find(l)
 		done <- found{o, read, err}
 	}()
-	select {
-	case f := <-done:
-		return f.o, f.read, f.err
-	case <-time.After(30 * time.Second):
-		t.Fatal("Find blocked")
-		return secrets.Options{}, nil, nil
-	}
+	f := testwait.Chan(t, 30*time.Second, "Find to return (else it blocked)", done)
+	return f.o, f.read, f.err
 }
 
 // TestFindInHostileTrees puts, in the place of each file Find reads from a
