@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/shutdown"
 )
 
@@ -44,7 +45,11 @@ func TestInterruptStopsWorkersInPhases(t *testing.T) {
 			run, err := engine.Start(ctx, cfg, listed(jobs))
 			require.NoError(t, err)
 			go func() {
-				waitForFiles(jobs, ".began") // both jobs running, one on each worker
+				// Both jobs running, one on each worker; if they never are,
+				// the test fails, and the stop ends the run all the same.
+				if err := waitForFiles(testwait.Bound(time.Minute), jobs, ".began"); err != nil {
+					t.Error(err)
+				}
 				if c.kill {
 					run.Kill()
 				} else {
@@ -78,14 +83,21 @@ func listed(list []string) func(func(engine.Job) bool) {
 	}
 }
 
-// waitForFiles waits until path+suffix exists for every path.
-func waitForFiles(paths []string, suffix string) {
+// waitForFiles waits until path+suffix exists for every path, for bound at
+// most: it may run on a goroutine other than the test's, so it returns its
+// failure rather than failing the test.
+func waitForFiles(bound time.Duration, paths []string, suffix string) error {
+	deadline := time.Now().Add(bound)
 	for _, p := range paths {
 		for {
 			if _, err := os.Stat(p + suffix); err == nil {
 				break
 			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("waited %v (%s=%g) for %s%s; it never came", bound, testwait.ScaleVar, testwait.Scale(), p, suffix)
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	return nil
 }

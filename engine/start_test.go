@@ -178,9 +178,14 @@ func TestSlowStartIsNotStuck(t *testing.T) {
 // exits by itself before its handshake three times in a row, while none has
 // ever been ready, ends the run at once, LostAfter or not.
 func TestEveryStartFails(t *testing.T) {
+	// Long enough for a start of the race-built test binary on a loaded
+	// machine (more than a second at times), which LostAfter does not wait
+	// for: the first workers must be ready, and a dead start replaced,
+	// within it.
+	lostAfter := testwait.Bound(5 * time.Second)
 	t.Run("from the first", func(t *testing.T) {
 		dir := t.TempDir()
-		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "die", 0, 1<<30, dir), LostAfter: time.Second}
+		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "die", 0, 1<<30, dir), LostAfter: lostAfter}
 		_, err := engine.Start(context.Background(), cfg, paths(10, "job-%d"))
 		require.ErrorIs(t, err, engine.ErrWorkerStart)
 		require.ErrorIs(t, err, engine.ErrAllWorkersLost)
@@ -191,7 +196,7 @@ func TestEveryStartFails(t *testing.T) {
 	t.Run("after some ran", func(t *testing.T) {
 		dir := t.TempDir()
 		cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 2, Tasks: 1, Window: 1,
-			Command: faultyStarts(t, "die", 2, 1<<30, dir), LostAfter: time.Second}
+			Command: faultyStarts(t, "die", 2, 1<<30, dir), LostAfter: lostAfter}
 		o := runAll(t, context.Background(), cfg, paths(50, "exit-%d")) // each job kills its worker
 		require.ErrorIs(t, o.err, engine.ErrAllWorkersLost)
 		require.ErrorContains(t, o.err, "signal: killed")
@@ -271,7 +276,7 @@ func TestReplacementsArePaced(t *testing.T) {
 		}
 		return exec.Command("/bin/sh", "-c", "kill -KILL $$")
 	})
-	cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 1, Tasks: 1, Window: 1, Command: command, LostAfter: 4 * time.Second}
+	cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 1, Tasks: 1, Window: 1, Command: command, LostAfter: 5 * time.Second}
 	jobs := func(yield func(engine.Job) bool) {
 		_ = yield(engine.Job{Path: "exit-0"}) && yield(engine.Job{Path: "job-1"})
 	}
