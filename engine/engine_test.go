@@ -231,7 +231,8 @@ func TestInterruptKeepsResultsAndLeavesNoProcess(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			cfg := engine.Config{Scanners: []string{"slow"}, Workers: 2, Tasks: 2, InProcess: m.inProcess, Grace: 2 * time.Second}
+			cfg := engine.Config{Scanners: []string{"slow"}, Workers: 2, Tasks: 2, InProcess: m.inProcess,
+				Grace: testwait.Bound(10 * time.Second)} // generous: the workers are to stop within it, when asked
 			run, err := engine.Start(ctx, cfg, paths(100000, "job-%d"))
 			require.NoError(t, err)
 			seen := map[string]int{}

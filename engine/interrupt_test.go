@@ -29,7 +29,7 @@ func TestInterruptStopsWorkersInPhases(t *testing.T) {
 		by    shutdown.Phase
 		exit  string
 	}{
-		{job: "wait", by: shutdown.Drain, exit: "exit status 0", grace: 10 * time.Second},
+		{job: "wait", by: shutdown.Drain, exit: "exit status 0", grace: testwait.Bound(10 * time.Second)},
 		{job: "stuck", by: shutdown.Term, exit: "signal: terminated"},
 		{job: "deaf", by: shutdown.Kill, exit: "signal: killed"},
 		{job: "wait", kill: true, by: shutdown.Kill, exit: "signal: killed"},
