@@ -104,6 +104,11 @@ func faultyStarts(t *testing.T, kind string, from, to int, dir ...string) func()
 // start, the first and the replacements alike: each is ended and replaced,
 // and every job ends in exactly one record.
 func TestStartFailuresAreReplaced(t *testing.T) {
+	// Long enough for a healthy start on a loaded machine, the race-built
+	// test binary's handshake included (more than 2s at a load of 27 on two
+	// cores): a first worker killed for its slowness would leave only the
+	// faulty starts to run the jobs.
+	startTimeout := testwait.Bound(5 * time.Second)
 	cases := []struct {
 		kind     string
 		from, to int // the starts that fail
@@ -119,7 +124,7 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s %d-%d", c.kind, c.from, c.to), func(t *testing.T) {
 			cfg := engine.Config{Scanners: []string{"fussy", "exiter"}, Workers: 2, Tasks: 1, Window: 4,
-				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: testwait.Bound(2 * time.Second)}
+				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: startTimeout}
 			jobs := func(yield func(engine.Job) bool) {
 				for i := range 1500 {
 					path := fmt.Sprintf("job-%d", i)
