@@ -73,7 +73,7 @@ func init() {
 		case "hang":
 			time.Sleep(time.Hour)
 		case "slow": // builds for longer than the start timeout, using the CPU
-			for start := time.Now(); time.Since(start) < 2500*time.Millisecond; {
+			for start := time.Now(); time.Since(start) < 6*time.Second; {
 			}
 		case "spin": // never ends, using the CPU
 			for {
@@ -152,11 +152,12 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 // than StartTimeout, using the CPU all along, is given the time it needs;
 // one that spins for ever, or sleeps, is ended and the run with it.
 // (Timeouts leave room for a loaded machine, where the race-built test
-// binary takes a second or more to reach its handshake.)
+// binary takes a second or more to reach its handshake: the slow build
+// takes 6s, twice its StartTimeout of 3s, which its handshake must fit in.)
 func TestSlowStartIsNotStuck(t *testing.T) {
 	t.Run("slow", func(t *testing.T) {
 		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 1, Command: faultyStarts(t, "slow", 0, 1<<30),
-			StartTimeout: time.Second, LostAfter: testwait.Bound(20 * time.Second)}
+			StartTimeout: 3 * time.Second, LostAfter: testwait.Bound(20 * time.Second)}
 		o := runAll(t, context.Background(), cfg, paths(10, "job-%d"))
 		require.NoError(t, o.err)
 		require.Len(t, o.count, 10)
