@@ -15,13 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
 // grouper is a test-only batch scanner: its facts say how many files the
 // call that saw a file had and which process made it. A batch that holds
 // a file named panic* panics. When groupersEnv names a directory, a batch
-// leaves its process's mark there and waits (10s at most) until two
+// leaves its process's mark there and waits (testwait.Bound(10s) at most) until two
 // processes have: so that a test can see batches on every worker however
 // fast the first one is.
 type grouper struct{}
@@ -34,7 +35,7 @@ func waitForTwo() {
 		return
 	}
 	_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(testwait.Bound(10 * time.Second)); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if marks, _ := os.ReadDir(dir); len(marks) >= 2 {
 			return
 		}

@@ -166,7 +166,7 @@ func (r *Run) dispatch(p *proc, jobs []*job) bool {
 
 func (r *Run) closeDown(p *proc) {
 	msg := &pb.WorkRequest{Msg: &pb.WorkRequest_Drain{Drain: &pb.Drain{}}}
-	if r.stopErr != nil || r.ctx.Err() != nil {
+	if r.ctx.Err() != nil { // not r.stopErr: watch sets it, unsynchronised, once the context has ended
 		msg = &pb.WorkRequest{Msg: &pb.WorkRequest_Shutdown{Shutdown: &pb.Shutdown{}}}
 	}
 	if err := p.send(msg); err != nil {

@@ -2,11 +2,13 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -177,10 +180,11 @@ func TestRespawnsAreBounded(t *testing.T) {
 			}
 		}
 	}()
+	stopWatching := sync.OnceFunc(func() { close(stop); <-watched })
+	defer stopWatching() // when the run fails too
 	cfg := faultCfg()
 	o := runAll(t, context.Background(), cfg, paths(6, "exit-%d"))
-	close(stop)
-	<-watched
+	stopWatching()
 	require.Len(t, o.results, 6)
 	for _, r := range o.results {
 		require.ErrorIs(t, r.Error, scan.ProcessCrash)
@@ -209,13 +213,23 @@ func TestRecycledWorkers(t *testing.T) {
 // one record, and the pool is back to full strength at the end. (With no
 // worker serving it holds its fire: under -race a start takes 0.1-1s, and
 // a run whose every start is killed cannot go on, which TestEveryStartFails
-// covers.)
+// covers.) The source holds back the second half of the jobs until a kill
+// has ended a worker, so that the run cannot finish unshot on a fast machine.
 func TestChaos(t *testing.T) {
 	const jobs = 20000
 	cfg := engine.Config{Scanners: []string{"brief"}, Workers: 2, Tasks: 2, Retries: 2, RetryDelay: time.Millisecond}
-	release := make(chan struct{})
+	release, shot := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	fired := func() { once.Do(func() { close(shot) }) }
+	t.Cleanup(fired) // a failed test does not leave the source waiting
 	source := func(yield func(engine.Job) bool) {
 		for j := range paths(jobs, "job-%d") {
+			if j.Path == fmt.Sprintf("job-%d", jobs/2) {
+				select {
+				case <-shot:
+				case <-release:
+				}
+			}
 			if !yield(j) {
 				return
 			}
@@ -224,6 +238,8 @@ func TestChaos(t *testing.T) {
 	}
 	run, err := engine.Start(context.Background(), cfg, source)
 	require.NoError(t, err)
+	closeRelease := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(closeRelease)
 	results := make(chan map[string]int, 1)
 	var seen atomic.Int64
 	go func() {
@@ -236,6 +252,7 @@ func TestChaos(t *testing.T) {
 	}()
 	kills, starting := 0, 0
 	var before []int // the workers of the last round: started at least ~50ms ago
+	// Shoots for 2 minutes at most, then lets the run end.
 	for deadline := time.Now().Add(2 * time.Minute); seen.Load() < jobs && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 		now := liveChildren()
@@ -253,11 +270,16 @@ func TestChaos(t *testing.T) {
 			_ = syscall.Kill(old[rand.IntN(len(old))], syscall.SIGKILL) // a worker this test started, by pid
 			kills++
 		}
+		if run.Progress().Restarts > 0 {
+			fired() // a worker ended, and its replacement serves
+		}
 	}
-	require.Eventually(t, func() bool { return run.Progress().Workers == cfg.Workers && len(liveChildren()) == cfg.Workers },
-		30*time.Second, 10*time.Millisecond, "the pool is back to %d workers", cfg.Workers)
-	close(release)
-	count := <-results
+	require.Positive(t, run.Progress().Restarts, "a kill ended a serving worker, which was replaced: %d kills sent", kills)
+	testwait.For(t, 30*time.Second, fmt.Sprintf("the pool back to %d workers", cfg.Workers), func() bool {
+		return run.Progress().Workers == cfg.Workers && len(liveChildren()) == cfg.Workers
+	})
+	closeRelease()
+	count := testwait.Chan(t, 2*time.Minute, "the end of the results", results)
 	st, err := run.Wait()
 	require.NoError(t, err)
 	require.Len(t, count, jobs, "every job has a record")

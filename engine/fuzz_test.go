@@ -18,8 +18,10 @@ import (
 // FuzzUpstream feeds the parent's handling of a worker's messages (its
 // stream and its semaphore line) whatever bytes decode as a message, twice
 // over, on a worker holding four jobs of two scanners: it must never
-// panic, never record a (job, scanner) twice, and reject what it does not
-// take as a protocol error.
+// panic, never record a (job, scanner) twice nor one it was not given,
+// reject what it does not take as a protocol error, and keep its books: a
+// job leaves the worker's window, and is settled, exactly when each of its
+// scanners has its record (no retries here).
 func FuzzUpstream(f *testing.F) {
 	seed := func(m *pb.WorkResponse) {
 		b, err := proto.Marshal(m)
@@ -45,7 +47,7 @@ func FuzzUpstream(f *testing.F) {
 		if proto.Unmarshal(data, &msg) != nil {
 			return
 		}
-		r, p, done := upstreamHarness(t)
+		r, p, handles, done := upstreamHarness(t)
 		defer done()
 		seen := map[[2]string]bool{}
 		for range 2 {
@@ -61,16 +63,39 @@ func FuzzUpstream(f *testing.F) {
 					if seen[k] {
 						t.Fatalf("a second record for %v", k)
 					}
+					if _, given := handles[res.Path]; !given || (res.Scanner != "a" && res.Scanner != "b") {
+						t.Fatalf("a record for %v, which the worker was not given", k)
+					}
 					seen[k] = true
 				}
 			}
+			checkBooks(t, r, p, handles, seen)
 		}
 	})
 }
 
+// checkBooks checks that the jobs whose every scanner has its record, and
+// only those, have left p's window and are settled.
+func checkBooks(t *testing.T, r *Run, p *proc, handles map[string]uint64, seen map[[2]string]bool) {
+	t.Helper()
+	complete := 0
+	for path, h := range handles {
+		done := seen[[2]string{path, "a"}] && seen[[2]string{path, "b"}]
+		if done {
+			complete++
+		}
+		if held := p.window.get(h) != nil; held == done {
+			t.Fatalf("job %s: every record delivered %v, still in the window %v", path, done, held)
+		}
+	}
+	if settled := int(r.stats.settled.Load()); settled != complete {
+		t.Fatalf("%d jobs settled, %d have every record", settled, complete)
+	}
+}
+
 // upstreamHarness is a run with one worker, no process behind it, holding
-// four jobs of the run's two scanners.
-func upstreamHarness(t *testing.T) (*Run, *proc, func()) {
+// four jobs of the run's two scanners, whose handles it returns by path.
+func upstreamHarness(t *testing.T) (*Run, *proc, map[string]uint64, func()) {
 	cfg := Config{Scanners: []string{"a", "b"}, Workers: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}.withDefaults()
 	r, err := newRun(context.Background(), cfg)
 	if err != nil {
@@ -85,10 +110,11 @@ func upstreamHarness(t *testing.T) (*Run, *proc, func()) {
 	p := r.newProc(0)
 	p.stream, p.line, p.board = idleStream{}, line, taskboard.Local(cfg.Tasks)
 	p.credits.Resize(8)
+	handles := map[string]uint64{}
 	for _, path := range []string{"w", "x", "y", "z"} {
-		p.window.put(&job{path: path, want: 0b11, attempts: 1})
+		handles[path] = p.window.put(&job{path: path, want: 0b11, attempts: 1})
 	}
-	return r, p, func() {
+	return r, p, handles, func() {
 		r.sems.ReleaseAll(p.holder)
 		_ = line.Close()
 		_ = other.Close()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 )
 
 type pair struct{ path, scanner string }
@@ -54,7 +55,7 @@ func runAll(t *testing.T, ctx context.Context, cfg engine.Config, jobs iter.Seq[
 // requireNoChildren checks /proc: this test process has no child left.
 func requireNoChildren(t *testing.T) {
 	t.Helper()
-	left := proctest.WaitGone(proctest.Children(os.Getpid()), 3*time.Second)
+	left := proctest.WaitGone(proctest.Children(os.Getpid()), testwait.Bound(3*time.Second))
 	require.Empty(t, left, "worker processes outlived their run")
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/shutdown"
 )
 
@@ -19,17 +20,22 @@ import (
 // run one job of a kind: a wait that honours the Shutdown (the worker ends
 // when asked), a hang that ignores it (SIGTERM ends the worker), and a hang
 // that ignores SIGTERM too (SIGKILL does). Kill skips to SIGKILL even for
-// workers that would have stopped when asked.
+// workers that would have stopped when asked. A phase the workers are to
+// end in is given a generous bound (a loaded machine takes more than 300ms
+// to end a race-built process on SIGTERM, and more than a second to reap a
+// SIGKILLed one); a phase they are to outlast, 300ms.
 func TestInterruptStopsWorkersInPhases(t *testing.T) {
+	generous := testwait.Bound(10 * time.Second)
 	cases := []struct {
-		job   string
-		kill  bool          // call Run.Kill instead of cancelling the context
-		grace time.Duration // generous where the workers are to stop within it
-		by    shutdown.Phase
-		exit  string
+		job      string
+		kill     bool          // call Run.Kill instead of cancelling the context
+		grace    time.Duration // generous where the workers are to stop within it
+		termWait time.Duration // the same
+		by       shutdown.Phase
+		exit     string
 	}{
-		{job: "wait", by: shutdown.Drain, exit: "exit status 0", grace: 10 * time.Second},
-		{job: "stuck", by: shutdown.Term, exit: "signal: terminated"},
+		{job: "wait", by: shutdown.Drain, exit: "exit status 0", grace: generous},
+		{job: "stuck", by: shutdown.Term, exit: "signal: terminated", termWait: generous},
 		{job: "deaf", by: shutdown.Kill, exit: "signal: killed"},
 		{job: "wait", kill: true, by: shutdown.Kill, exit: "signal: killed"},
 	}
@@ -40,11 +46,15 @@ func TestInterruptStopsWorkersInPhases(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			cfg := engine.Config{Scanners: []string{"faulty"}, Workers: 2, Tasks: 1, Window: 1,
-				Grace: cmp.Or(c.grace, 300*time.Millisecond), TermWait: 300 * time.Millisecond}
+				Grace: cmp.Or(c.grace, 300*time.Millisecond), TermWait: cmp.Or(c.termWait, 300*time.Millisecond), KillWait: generous}
 			run, err := engine.Start(ctx, cfg, listed(jobs))
 			require.NoError(t, err)
 			go func() {
-				waitForFiles(jobs, ".began") // both jobs running, one on each worker
+				// Both jobs running, one on each worker; if they never are,
+				// the test fails, and the stop ends the run all the same.
+				if err := waitForFiles(testwait.Bound(time.Minute), jobs, ".began"); err != nil {
+					t.Error(err)
+				}
 				if c.kill {
 					run.Kill()
 				} else {
@@ -78,14 +88,21 @@ func listed(list []string) func(func(engine.Job) bool) {
 	}
 }
 
-// waitForFiles waits until path+suffix exists for every path.
-func waitForFiles(paths []string, suffix string) {
+// waitForFiles waits until path+suffix exists for every path, for bound at
+// most: it may run on a goroutine other than the test's, so it returns its
+// failure rather than failing the test.
+func waitForFiles(bound time.Duration, paths []string, suffix string) error {
+	deadline := time.Now().Add(bound)
 	for _, p := range paths {
 		for {
 			if _, err := os.Stat(p + suffix); err == nil {
 				break
 			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("waited %v (%s=%g) for %s%s; it never came", bound, testwait.ScaleVar, testwait.Scale(), p, suffix)
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	return nil
 }

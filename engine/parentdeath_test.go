@@ -16,6 +16,7 @@ import (
 
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -52,7 +53,17 @@ func TestWorkersDieWithTheirParent(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
-	line, err := bufio.NewReader(out).ReadString('\n')
+	type read struct {
+		line string
+		err  error
+	}
+	lines := make(chan read, 1)
+	go func() {
+		line, err := bufio.NewReader(out).ReadString('\n')
+		lines <- read{line, err}
+	}()
+	got := testwait.Chan(t, time.Minute, "the helper's line naming its workers", lines) // the deferred kill ends the reader
+	line, err := got.line, got.err
 	require.NoError(t, err)
 	fields := strings.Fields(line)
 	require.Equal(t, "workers", fields[0], line)
@@ -68,7 +79,8 @@ func TestWorkersDieWithTheirParent(t *testing.T) {
 	}
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	require.Empty(t, proctest.WaitGone(workers, time.Second), "workers outlived their SIGKILLed parent by more than 1s")
+	bound := testwait.Bound(5 * time.Second) // a hang's bound: the kernel's signal is at once
+	require.Empty(t, proctest.WaitGone(workers, bound), "workers outlived their SIGKILLed parent by %v", bound)
 }
 
 func TestVanishedFileIsAnErrorRecord(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/semregistry"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -154,6 +155,10 @@ func trimSem(s semregistry.Stat) semregistry.Stat {
 	return semregistry.Stat{Name: s.Name, Capacity: s.Capacity, Acquires: s.Acquires, PeakInUse: s.PeakInUse}
 }
 
+// TestKilledHolderReleasesItsPermits kills a worker holding the only permit
+// of "lock" once every other task of the run waits for it (the registry's
+// queue shows three requests): the permit is released with the holder's
+// death, and the survivor runs the waiting jobs, and the rest.
 func TestKilledHolderReleasesItsPermits(t *testing.T) {
 	holderFile := filepath.Join(t.TempDir(), "holder")
 	t.Setenv(holderEnv, holderFile)
@@ -167,19 +172,33 @@ func TestKilledHolderReleasesItsPermits(t *testing.T) {
 			}
 		}
 	}
-	cfg := engine.Config{Scanners: []string{"lock-holder"}, Workers: 2, Tasks: 2, Window: 2} // the holder hangs on every attempt
+	registry, err := semregistry.New(semregistry.Config{})
+	require.NoError(t, err)
+	// The holder hangs on its attempt; the others of its window wait.
+	cfg := engine.Config{Scanners: []string{"lock-holder"}, Workers: 2, Tasks: 2, Window: 2, Registry: registry}
+	const others = 2*2 - 1 // every task but the holder's
 	// A leaked permit would leave the other jobs waiting for ever: the
 	// deadline turns that hang into a failure (Wait returns its error).
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Bound(time.Minute))
 	defer cancel()
 	run, err := engine.Start(ctx, cfg, jobs)
 	require.NoError(t, err)
 
-	var killedAt time.Time
+	// The killer reports to the test's goroutine: the kill's time, or why
+	// there was none (then it ends the run).
+	type shot struct {
+		at  time.Time
+		err error
+	}
+	killed := make(chan shot, 1)
 	go func() {
-		pid := waitForPid(holderFile)
-		time.Sleep(100 * time.Millisecond) // let the other jobs queue behind the lock
-		killedAt = time.Now()
+		pid, err := holderWaitedFor(ctx, holderFile, registry, others)
+		if err != nil {
+			killed <- shot{err: err}
+			cancel()
+			return
+		}
+		killed <- shot{at: time.Now()}
 		_ = syscall.Kill(pid, syscall.SIGKILL) // a worker this test started, by pid
 	}()
 	count := map[string]int{}
@@ -196,6 +215,8 @@ func TestKilledHolderReleasesItsPermits(t *testing.T) {
 		}
 	}
 	st, err := run.Wait()
+	kill := <-killed
+	require.NoError(t, kill.err)
 	require.NoError(t, err)
 	require.Len(t, count, 201, "every job has a record")
 	for p, c := range count {
@@ -203,18 +224,33 @@ func TestKilledHolderReleasesItsPermits(t *testing.T) {
 	}
 	require.Contains(t, crashed, "hold")
 	require.Greater(t, st.OK, 150, "the other worker carried on with the lock")
-	t.Logf("the survivor finished its jobs %v after the kill; %d jobs crashed with the holder", lastOK.Sub(killedAt), len(crashed))
+	t.Logf("the survivor finished its jobs %v after the kill; %d jobs crashed with the holder", lastOK.Sub(kill.at), len(crashed))
 	requireNoChildren(t)
 }
 
-func waitForPid(path string) int {
-	for {
-		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
-			if pid, err := strconv.Atoi(string(b)); err == nil && proctest.Alive(pid) {
-				return pid
+// holderWaitedFor returns the pid the lock's holder wrote to path, once
+// others requests wait in registry's queue for "lock" and the holder is
+// alive; an error if ctx ends first.
+func holderWaitedFor(ctx context.Context, path string, registry *semregistry.Registry, others int) (int, error) {
+	queued := func() int {
+		for _, st := range registry.Stats() {
+			if st.Name == "lock" {
+				return st.Waiting
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		return 0
+	}
+	for {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			if pid, err := strconv.Atoi(string(b)); err == nil && proctest.Alive(pid) && queued() == others {
+				return pid, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("the holder of the lock, and %d requests queued behind it (%d are), never came: %w", others, queued(), ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -70,7 +73,7 @@ func init() {
 		case "hang":
 			time.Sleep(time.Hour)
 		case "slow": // builds for longer than the start timeout, using the CPU
-			for start := time.Now(); time.Since(start) < 2500*time.Millisecond; {
+			for start := time.Now(); time.Since(start) < 6*time.Second; {
 			}
 		case "spin": // never ends, using the CPU
 			for {
@@ -101,6 +104,11 @@ func faultyStarts(t *testing.T, kind string, from, to int, dir ...string) func()
 // start, the first and the replacements alike: each is ended and replaced,
 // and every job ends in exactly one record.
 func TestStartFailuresAreReplaced(t *testing.T) {
+	// Long enough for a healthy start on a loaded machine, the race-built
+	// test binary's handshake included (more than 2s at a load of 27 on two
+	// cores): a first worker killed for its slowness would leave only the
+	// faulty starts to run the jobs.
+	startTimeout := testwait.Bound(5 * time.Second)
 	cases := []struct {
 		kind     string
 		from, to int // the starts that fail
@@ -116,7 +124,7 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s %d-%d", c.kind, c.from, c.to), func(t *testing.T) {
 			cfg := engine.Config{Scanners: []string{"fussy", "exiter"}, Workers: 2, Tasks: 1, Window: 4,
-				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: 2 * time.Second}
+				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: startTimeout}
 			jobs := func(yield func(engine.Job) bool) {
 				for i := range 1500 {
 					path := fmt.Sprintf("job-%d", i)
@@ -144,11 +152,12 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 // than StartTimeout, using the CPU all along, is given the time it needs;
 // one that spins for ever, or sleeps, is ended and the run with it.
 // (Timeouts leave room for a loaded machine, where the race-built test
-// binary takes a second or more to reach its handshake.)
+// binary takes a second or more to reach its handshake: the slow build
+// takes 6s, twice its StartTimeout of 3s, which its handshake must fit in.)
 func TestSlowStartIsNotStuck(t *testing.T) {
 	t.Run("slow", func(t *testing.T) {
 		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 1, Command: faultyStarts(t, "slow", 0, 1<<30),
-			StartTimeout: time.Second, LostAfter: 20 * time.Second}
+			StartTimeout: 3 * time.Second, LostAfter: testwait.Bound(20 * time.Second)}
 		o := runAll(t, context.Background(), cfg, paths(10, "job-%d"))
 		require.NoError(t, o.err)
 		require.Len(t, o.count, 10)
@@ -159,7 +168,7 @@ func TestSlowStartIsNotStuck(t *testing.T) {
 	for _, kind := range []string{"spin", "hang"} {
 		t.Run(kind, func(t *testing.T) {
 			cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 1, Command: faultyStarts(t, kind, 0, 1<<30),
-				StartTimeout: time.Second, LostAfter: 2 * time.Second}
+				StartTimeout: time.Second, LostAfter: testwait.Bound(5 * time.Second)} // a failed start recorded within it, even on a loaded machine
 			_, err := engine.Start(context.Background(), cfg, paths(10, "job-%d"))
 			require.ErrorIs(t, err, engine.ErrAllWorkersLost)
 			require.ErrorContains(t, err, "not ready within")
@@ -168,21 +177,32 @@ func TestSlowStartIsNotStuck(t *testing.T) {
 	}
 }
 
-// TestEveryStartFails makes every start of a worker fail: the run ends in
-// bounded time with ErrAllWorkersLost, from Start when no worker ever ran,
-// from Wait with a record for every job when workers had run.
+// TestEveryStartFails makes every start of a worker fail: the run ends with
+// ErrAllWorkersLost, from Start when no worker ever ran, from Wait with a
+// record for every job when workers had run, once no worker could run for
+// LostAfter; the failed starts were tried again meanwhile. A worker that
+// exits by itself before its handshake three times in a row, while none has
+// ever been ready, ends the run at once, LostAfter or not.
 func TestEveryStartFails(t *testing.T) {
+	// Long enough for a start of the race-built test binary on a loaded
+	// machine (more than a second at times), which LostAfter does not wait
+	// for: the first workers must be ready, and a dead start replaced,
+	// within it.
+	lostAfter := testwait.Bound(5 * time.Second)
 	t.Run("from the first", func(t *testing.T) {
-		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "die", 0, 1<<30), LostAfter: time.Second}
+		dir := t.TempDir()
+		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "die", 0, 1<<30, dir), LostAfter: lostAfter}
 		_, err := engine.Start(context.Background(), cfg, paths(10, "job-%d"))
 		require.ErrorIs(t, err, engine.ErrWorkerStart)
 		require.ErrorIs(t, err, engine.ErrAllWorkersLost)
 		require.ErrorContains(t, err, "signal: killed")
+		require.GreaterOrEqual(t, spawned(t, dir), 2, "a failed start is tried again")
 		requireNoChildren(t)
 	})
 	t.Run("after some ran", func(t *testing.T) {
+		dir := t.TempDir()
 		cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 2, Tasks: 1, Window: 1,
-			Command: faultyStarts(t, "die", 2, 1<<30), LostAfter: time.Second}
+			Command: faultyStarts(t, "die", 2, 1<<30, dir), LostAfter: lostAfter}
 		o := runAll(t, context.Background(), cfg, paths(50, "exit-%d")) // each job kills its worker
 		require.ErrorIs(t, o.err, engine.ErrAllWorkersLost)
 		require.ErrorContains(t, o.err, "signal: killed")
@@ -193,7 +213,90 @@ func TestEveryStartFails(t *testing.T) {
 		for _, r := range o.results {
 			require.ErrorIs(t, r.Error, scan.ProcessCrash)
 		}
+		require.GreaterOrEqual(t, spawned(t, dir), 3, "the workers that died were replaced, or tried")
 	})
+	t.Run("exits before the handshake", func(t *testing.T) {
+		// LostAfter would end the run only after the bound: the three exits
+		// must, and nothing else is tried.
+		dir := t.TempDir()
+		cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 1, Command: faultyStarts(t, "exit", 0, 1<<30, dir), LostAfter: time.Hour}
+		ctx, cancel := context.WithTimeout(context.Background(), testwait.Bound(time.Minute))
+		defer cancel()
+		_, err := engine.Start(ctx, cfg, paths(10, "job-%d"))
+		require.ErrorIs(t, err, engine.ErrWorkerStart)
+		require.ErrorIs(t, err, engine.ErrHandshake)
+		require.NotErrorIs(t, err, engine.ErrAllWorkersLost)
+		require.NotErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorContains(t, err, "exit status 0")
+		require.Equal(t, 3, spawned(t, dir), "three exits in a row, then no more starts")
+		requireNoChildren(t)
+	})
+}
+
+// spawned counts the worker processes faultyStarts has started in dir.
+func spawned(t *testing.T, dir string) int {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	return len(entries)
+}
+
+// spawnLog records when each worker was spawned: when the engine asked for
+// its command, just before it starts the process.
+type spawnLog struct {
+	mu sync.Mutex
+	at []time.Time
+}
+
+// wrap records each call, then calls cmd, under the log's lock.
+func (l *spawnLog) wrap(cmd func() *exec.Cmd) func() *exec.Cmd {
+	return func() *exec.Cmd {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.at = append(l.at, time.Now())
+		return cmd()
+	}
+}
+
+func (l *spawnLog) times() []time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.at)
+}
+
+// TestReplacementsArePaced: a worker that dies before finishing a job is
+// replaced after 10ms, and each replacement that fails too after twice as
+// long as the last, up to 1s. The gaps between successive spawns of the
+// slot are at least those delays (a slow machine only widens them; the cap
+// is TestRespawnBackoff's, in package engine). The first worker dies on its
+// first job; every replacement is a shell that kills itself at once, until
+// LostAfter ends the run: a start that costs next to nothing, so that
+// without the pacing the gaps would be far below the delays.
+func TestReplacementsArePaced(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	var log spawnLog
+	command := log.wrap(func() *exec.Cmd {
+		if len(log.at) == 1 { // under log's lock: the first worker
+			return exec.Command(exe)
+		}
+		return exec.Command("/bin/sh", "-c", "kill -KILL $$")
+	})
+	cfg := engine.Config{Scanners: []string{"exiter"}, Workers: 1, Tasks: 1, Window: 1, Command: command, LostAfter: 5 * time.Second}
+	jobs := func(yield func(engine.Job) bool) {
+		_ = yield(engine.Job{Path: "exit-0"}) && yield(engine.Job{Path: "job-1"})
+	}
+	o := runAll(t, context.Background(), cfg, jobs)
+	require.ErrorIs(t, o.err, engine.ErrAllWorkersLost)
+	require.ErrorContains(t, o.err, "signal: killed", "the replacements were the shells")
+	at := log.times()
+	require.GreaterOrEqual(t, len(at), 8, "the first worker and at least seven replacements (the last 640ms after the one before): %v", at)
+	delay := 10 * time.Millisecond
+	for i := 1; i < len(at); i++ {
+		gap := at[i].Sub(at[i-1])
+		require.GreaterOrEqual(t, gap, delay, "spawn %d came %v after spawn %d: paced by at least %v", i, gap, i-1, delay)
+		delay = min(2*delay, time.Second)
+	}
 }
 
 // TestPermanentStartFailuresEndTheRunAtOnce: a scanner that refuses its
@@ -207,17 +310,23 @@ func TestPermanentStartFailuresEndTheRunAtOnce(t *testing.T) {
 	requireNoChildren(t)
 }
 
-// TestCancelWhileWorkersStart cancels Start's context while the workers
-// hang in their start: Start returns the context's error at once, and no
-// worker is left.
+// TestCancelWhileWorkersStart cancels Start's context once a worker hangs in
+// its start: Start returns the context's error, not waiting for the start's
+// time limit (an hour here), and no worker is left.
 func TestCancelWhileWorkersStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "hang", 0, 1<<30), StartTimeout: time.Minute}
-	time.AfterFunc(300*time.Millisecond, cancel)
-	start := time.Now()
-	_, err := engine.Start(ctx, cfg, paths(10, "job-%d"))
+	dir := t.TempDir()
+	cfg := engine.Config{Scanners: []string{"fussy"}, Workers: 2, Command: faultyStarts(t, "hang", 0, 1<<30, dir),
+		StartTimeout: time.Hour, LostAfter: time.Hour}
+	started := make(chan error, 1)
+	go func() {
+		_, err := engine.Start(ctx, cfg, paths(10, "job-%d"))
+		started <- err
+	}()
+	testwait.For(t, 30*time.Second, "a worker spawned", func() bool { return spawned(t, dir) > 0 })
+	cancel()
+	err := testwait.Chan(t, 30*time.Second, "Start to return once cancelled", started)
 	require.ErrorIs(t, err, context.Canceled)
-	require.Less(t, time.Since(start), 30*time.Second, "the cancel ended the start, not its time limit")
 	requireNoChildren(t)
 }
