@@ -44,7 +44,7 @@ func newStages(t *testing.T) *stages {
 	s := &stages{f: f}
 	s.running = f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"gate", "marker"}})
 	waitFor(t, filepath.Join(gate, "holding"))
-	waitUntil(t, func() bool {
+	waitUntil(t, "the running scan's worker on a file, and its 2 findings", func() bool {
 		sc := f.get(t, s.running)
 		return len(sc.Workers) > 0 && len(sc.Workers[0].Files) > 0 && sc.Progress.Findings == 2
 	})
@@ -139,7 +139,7 @@ func TestStatusPageWords(t *testing.T) {
 	require.Equal(t, "sub/hold.txt", text(cells[4]), "relative to its root, as findings are")
 	code := find(cells[4], func(n *html.Node) bool { return n.Data == "code" })
 	require.Equal(t, f.rootResolved(t), attr(code[0], "title"), "its root on hover")
-	waitUntil(t, func() bool { // the records reach their file a moment after the counts
+	waitUntil(t, "sub/deep.txt in the findings list", func() bool { // the records reach their file a moment after the counts
 		return strings.Contains(byID(t, f.page(t, "/scans/"+s.running), "findings-list"), "sub/deep.txt")
 	})
 	require.Empty(t, find(r, func(n *html.Node) bool { return attr(n, "id") == "summary" }), "no summary while it runs")
