@@ -31,6 +31,9 @@ import (
 // tests submit: the engine re-execs it, and worker.Main serves.
 func TestMain(m *testing.M) {
 	worker.Main()
+	if data := os.Getenv(newDataEnv); data != "" {
+		os.Exit(newOverData(data))
+	}
 	// Spare the workers the second the race runtime sleeps at exit (its
 	// atexit_sleep_ms), which every scan's end would wait for under -race.
 	_ = os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))

@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -348,36 +347,6 @@ func TestLimitsHoldAcrossScans(t *testing.T) {
 	}
 	require.Len(t, events, 20)
 	require.Equal(t, 1, most, "svc-sem held by two at once")
-}
-
-// A data directory the server cannot use is an error at start: one it
-// cannot write, one whose database a newer forkscan made.
-func TestBadDataDirectory(t *testing.T) {
-	root := t.TempDir()
-	cfg := service.Config{Roots: []string{root}}
-	if os.Geteuid() != 0 { // root writes anywhere
-		ro := t.TempDir()
-		require.NoError(t, os.Chmod(ro, 0o555))
-		cfg.Data = ro
-		_, err := service.New(context.Background(), cfg)
-		require.ErrorContains(t, err, "data directory")
-	}
-	file := filepath.Join(t.TempDir(), "file")
-	require.NoError(t, os.WriteFile(file, nil, 0o644))
-	cfg.Data = file // not a directory: root cannot write there either
-	_, err := service.New(context.Background(), cfg)
-	require.ErrorContains(t, err, "data directory")
-
-	cfg.Data = t.TempDir()
-	srv, err := service.New(context.Background(), cfg)
-	require.NoError(t, err)
-	require.NoError(t, srv.Close())
-	setVersion(t, filepath.Join(cfg.Data, "forkscan.db"), 99)
-	_, err = service.New(context.Background(), cfg)
-	require.ErrorIs(t, err, service.ErrNewerData)
-
-	_, err = service.New(context.Background(), service.Config{Data: t.TempDir()})
-	require.ErrorContains(t, err, "no root")
 }
 
 // follow=1 streams a running scan's records as they are written, until
