@@ -140,7 +140,10 @@ func startServing(t *testing.T, cfg service.Config, token string, how serving) *
 	cfg.Roots = append(cfg.Roots, f.root)
 	if cfg.Engine.Workers == 0 {
 		cfg.Engine = engine.DefaultConfig()
-		cfg.Engine.Workers = 1
+		// One worker; and a file a test holds (the gate scanner's
+		// hold.txt) is held as long as the test takes on a loaded machine,
+		// never timed out.
+		cfg.Engine.Workers, cfg.Engine.JobTimeout = 1, time.Hour
 	}
 	cfg.Engine.Scanners = []string{"marker"}
 	srv, err := service.New(context.Background(), cfg)

@@ -7,12 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
-	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -31,11 +29,9 @@ func newStages(t *testing.T) *stages {
 	t.Helper()
 	gate := t.TempDir()
 	t.Setenv(gateEnv, gate)
-	cfg := service.Config{Engine: engine.DefaultConfig()}
 	// One worker, and hold.txt held as long as a loaded machine takes to
-	// read the pages (a browser or two each), never timed out.
-	cfg.Engine.Workers, cfg.Engine.JobTimeout = 1, time.Hour
-	f := start(t, cfg, "")
+	// read the pages (a browser or two each), never timed out: start's.
+	f := start(t, service.Config{}, "")
 	files := numbered(40)
 	files["sub/hold.txt"] = strings.Repeat("the largest file: scanned first, and held\n", 20)
 	files["key.txt"] = "token = SECRET\n"
