@@ -23,8 +23,9 @@ import (
 // 200ms, keeping its connection as a client library does), with two
 // running at a time: every one ends done with one record per file, and
 // no poll fails. Bounded as a hang is, not as a speed: the scans run two
-// at a time on a machine that may be busy, so all of them get 3 minutes
-// together (testwait scales it). The submitters and pollers only send
+// at a time, each with a worker process of its own, on a machine that may
+// be busy (under -race, beside other tests, 3 minutes were seen to pass),
+// so all of them get 10 minutes together (testwait scales it). The submitters and pollers only send
 // their errors to the test's goroutine, which fails the test; they stop
 // when the test ends, however it ends, before the server does: a server
 // closed under them would reset the connections in its listen queue.
@@ -75,7 +76,7 @@ func TestManyScansAtOnce(t *testing.T) {
 	for _, id := range ids {
 		pending[id] = true
 	}
-	testwait.For(t, 3*time.Minute, fmt.Sprintf("all %d scans to end", scans), func() bool {
+	testwait.For(t, 10*time.Minute, fmt.Sprintf("all %d scans to end", scans), func() bool {
 		requireNone(t, errs) // a poll failed: fail now, not at the bound
 		for id := range pending {
 			if f.get(t, id).State.Ended() {
