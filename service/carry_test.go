@@ -171,7 +171,7 @@ func TestRootsCheckedAgainAtLaunch(t *testing.T) {
 			path := filepath.Join(f.root, "app")
 			tree(t, path, numbered(400))
 			id := f.submit(t, service.Request{Paths: []string{path}, Scanners: []string{"slow"}})
-			waitUntil(t, func() bool { return f.get(t, id).Progress.FilesDone >= 5 })
+			waitUntil(t, "5 files done", func() bool { return f.get(t, id).Progress.FilesDone >= 5 })
 			f.stop()
 			before, err := os.ReadFile(filepath.Join(data, "scans", id+".jsonl"))
 			require.NoError(t, err)
@@ -185,16 +185,6 @@ func TestRootsCheckedAgainAtLaunch(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, before, after, "nothing scanned, nothing rewritten")
 		})
-	}
-}
-
-// waitUntil polls ok until it holds (30s at most).
-func waitUntil(t *testing.T, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		require.True(t, time.Now().Before(deadline), "still not so after 30s")
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

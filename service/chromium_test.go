@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/forkscan/forkscan/internal/realtool"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -44,10 +45,11 @@ func TestStatusPageInChromium(t *testing.T) {
 	tree(t, f.root, files)
 	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"gate"}})
 	waitFor(t, filepath.Join(gate, "holding"))
-	for sc := f.get(t, id); sc.Progress.FilesDone == 0; sc = f.get(t, id) {
+	waitUntil(t, "files done while hold.txt is held", func() bool {
+		sc := f.get(t, id)
 		require.Equal(t, service.Running, sc.State)
-		time.Sleep(10 * time.Millisecond)
-	}
+		return sc.Progress.FilesDone > 0
+	})
 	state, done, found := pageInChromium(t, bin, f.http.URL+"/", id)
 	require.Equal(t, "running", state)
 	require.Positive(t, done)
@@ -96,7 +98,8 @@ func domInChromium(t *testing.T, bin, url string) *html.Node {
 // read from stderr: the test fails on a breach.
 func inChromium(t *testing.T, bin, url string, what ...string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	bound := testwait.Bound(2 * time.Minute) // a browser that never ends has hung
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
@@ -105,6 +108,9 @@ func inChromium(t *testing.T, bin, url string, what ...string) []byte {
 	var console strings.Builder
 	cmd.Stderr = &console
 	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		t.Fatalf("waited %v (%s=%g) for Chromium to render %s; it never did\n%s", bound, testwait.ScaleVar, testwait.Scale(), url, console.String())
+	}
 	require.NoError(t, err, "%s", console.String())
 	var breaches []string
 	for _, line := range strings.Split(console.String(), "\n") {

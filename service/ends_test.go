@@ -97,7 +97,7 @@ func TestEndKeptWhenTheDatabaseRefuses(t *testing.T) {
 // waitReady polls /readyz until its answer says want.
 func (f *fixture) waitReady(t *testing.T, want string) {
 	t.Helper()
-	waitUntil(t, func() bool {
+	waitUntil(t, "/readyz to say "+want, func() bool {
 		_, body := f.do(t, "GET", "/readyz", nil)
 		return strings.Contains(string(body), want)
 	})

@@ -125,7 +125,7 @@ func TestCarriedOnScanShowsNoOldSummary(t *testing.T) {
 	tree(t, f.root, files)
 	id := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"gate"}})
 	waitFor(t, filepath.Join(gate, "holding"))
-	waitUntil(t, func() bool { return f.get(t, id).Progress.FilesDone >= 5 })
+	waitUntil(t, "5 files done", func() bool { return f.get(t, id).Progress.FilesDone >= 5 })
 	first := f.get(t, id).Started
 	f.stop()
 	require.NoError(t, os.Remove(filepath.Join(gate, "holding")))

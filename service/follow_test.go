@@ -27,7 +27,7 @@ func TestFollowAcrossResume(t *testing.T) {
 	tree(t, followed, numbered(100))
 	first := f.submit(t, service.Request{Paths: []string{ahead}, Scanners: []string{"slow"}})
 	id := f.submit(t, service.Request{Paths: []string{followed}, Scanners: []string{"slow"}})
-	waitUntil(t, func() bool { return f.get(t, id).Progress.FilesDone >= 10 })
+	waitUntil(t, "10 files done", func() bool { return f.get(t, id).Progress.FilesDone >= 10 })
 	f.stop() // both interrupted, to be carried on: first, then id
 
 	g := startOver(t, service.Config{Data: data, MaxScans: 1}, "", f.root)
@@ -75,7 +75,7 @@ func TestFollowCutWhenTheServerStops(t *testing.T) {
 	f := start(t, service.Config{}, "")
 	tree(t, f.root, numbered(400))
 	first := f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"slow"}})
-	waitUntil(t, func() bool { return f.get(t, first).State == service.Running })
+	waitUntil(t, "the first scan to run", func() bool { return f.get(t, first).State == service.Running })
 	id := f.submit(t, service.Request{Paths: []string{f.root}})
 	resp, err := http.Get(f.http.URL + "/v1/scans/" + id + "/results?follow=1")
 	require.NoError(t, err)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -72,17 +71,16 @@ const jsonType = "application/json"
 // another site (by Origin, Origin: null or Sec-Fetch-Site), a body a
 // form can send. After them, the same scans, in the same states.
 func TestForeignRequestsRefused(t *testing.T) {
+	gate := t.TempDir() // the running scan is held on hold.txt until cancelled
+	t.Setenv(gateEnv, gate)
 	f := start(t, service.Config{}, "")
 	small := filepath.Join(f.root, "small")
 	tree(t, small, map[string]string{"a": "SECRET"})
-	tree(t, filepath.Join(f.root, "big"), numbered(2000)) // 20s of the slow scanner: it runs throughout
+	tree(t, filepath.Join(f.root, "big"), map[string]string{"hold.txt": "x\n"}) // held: it runs throughout
 	ended := f.submit(t, service.Request{Paths: []string{small}})
 	f.wait(t, ended)
-	running := f.submit(t, service.Request{Paths: []string{filepath.Join(f.root, "big")}, Scanners: []string{"slow"}})
-	for sc := f.get(t, running); sc.State != service.Running; sc = f.get(t, running) {
-		require.False(t, sc.State.Ended())
-		time.Sleep(10 * time.Millisecond)
-	}
+	running := f.submit(t, service.Request{Paths: []string{filepath.Join(f.root, "big")}, Scanners: []string{"gate"}})
+	waitFor(t, filepath.Join(gate, "holding"))
 	before := f.scanIDs(t)
 	submit := `{"paths": ["` + small + `"]}`
 	self := "http://" + f.hostOf(t)

@@ -48,7 +48,7 @@ func init() {
 // waitFor waits until path exists.
 func waitFor(t *testing.T, path string) {
 	t.Helper()
-	require.Eventually(t, func() bool { _, err := os.Stat(path); return err == nil }, 30*time.Second, 5*time.Millisecond)
+	waitUntil(t, path+" to exist", func() bool { _, err := os.Stat(path); return err == nil })
 }
 
 // outsideTree makes a directory outside the server's roots holding what

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -24,7 +25,7 @@ func exchange(t *testing.T, addr, request string) string {
 	defer c.Close()
 	_, err = io.WriteString(c, request)
 	require.NoError(t, err)
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(time.Minute)))
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(testwait.Bound(time.Minute))))
 	answer, err := io.ReadAll(c)
 	require.NoError(t, err, "the server neither answered nor closed the connection (read so far: %q)", answer)
 	return string(answer)
@@ -117,14 +118,6 @@ func (c *countedConn) Close() error {
 
 func (c *countedConn) CloseWrite() error { return c.Conn.(*net.TCPConn).CloseWrite() }
 
-// until polls ok until it holds, failing the test after a minute.
-func until(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !ok(); time.Sleep(5 * time.Millisecond) {
-		require.True(t, time.Now().Before(deadline), "never: %s", what)
-	}
-}
-
 // newClient is a client of its own, keeping up to idle connections to a
 // server; its idle ones are closed when the test ends.
 func newClient(t *testing.T, idle int) *http.Client {
@@ -146,7 +139,7 @@ func TestConnectionCapHolds(t *testing.T) {
 		require.NoError(t, err)
 		idle = append(idle, c)
 	}
-	until(t, "3 connections accepted", func() bool { _, _, n := conns.get(); return n == 3 })
+	waitUntil(t, "3 connections accepted", func() bool { _, _, n := conns.get(); return n == 3 })
 
 	answered := make(chan int, 1)
 	go func() {
@@ -173,12 +166,8 @@ func TestConnectionCapHolds(t *testing.T) {
 	for _, c := range idle {
 		require.NoError(t, c.Close())
 	}
-	select {
-	case code := <-answered:
-		require.Equal(t, http.StatusOK, code, "the request beyond the cap was answered once others closed")
-	case <-time.After(time.Minute):
-		t.Fatal("the request beyond the cap was never answered")
-	}
+	code := testwait.Chan(t, time.Minute, "an answer to the request beyond the cap, once the others closed", answered)
+	require.Equal(t, http.StatusOK, code, "the request beyond the cap was answered once others closed")
 	_, most, accepted = conns.get()
 	require.Equal(t, 3, most, "never more open than the cap")
 	require.Equal(t, 11, accepted)
@@ -192,7 +181,7 @@ func TestAtTheCapAnswersClose(t *testing.T) {
 	f := startServing(t, service.Config{}, "", serving{limits: service.HTTPLimits{MaxConnections: 2}, wrap: conns.listener})
 	hold, err := net.Dial("tcp", f.hostOf(t))
 	require.NoError(t, err)
-	until(t, "the held connection accepted", func() bool { open, _, _ := conns.get(); return open == 1 })
+	waitUntil(t, "the held connection accepted", func() bool { open, _, _ := conns.get(); return open == 1 })
 	client := newClient(t, 1)
 	resp, err := client.Get(f.http.URL + "/v1/scans")
 	require.NoError(t, err)
@@ -202,7 +191,7 @@ func TestAtTheCapAnswersClose(t *testing.T) {
 	require.True(t, resp.Close, "at the cap, the answer closes its connection")
 
 	require.NoError(t, hold.Close())
-	until(t, "every connection closed", func() bool { open, _, _ := conns.get(); return open == 0 })
+	waitUntil(t, "every connection closed", func() bool { open, _, _ := conns.get(); return open == 0 })
 	resp, err = client.Get(f.http.URL + "/v1/scans")
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, resp.Body)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/service"
 	"github.com/forkscan/forkscan/worker"
@@ -30,6 +31,9 @@ import (
 // tests submit: the engine re-execs it, and worker.Main serves.
 func TestMain(m *testing.M) {
 	worker.Main()
+	if data := os.Getenv(newDataEnv); data != "" {
+		os.Exit(newOverData(data))
+	}
 	// Spare the workers the second the race runtime sleeps at exit (its
 	// atexit_sleep_ms), which every scan's end would wait for under -race.
 	_ = os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
@@ -89,6 +93,7 @@ func note(line string) {
 
 // fixture is a server on a loopback port, with its roots.
 type fixture struct {
+	t      *testing.T
 	srv    *service.Server
 	http   *httptest.Server
 	root   string // a tree clients may scan
@@ -127,7 +132,7 @@ func startServing(t *testing.T, cfg service.Config, token string, how serving) *
 	if how.root == "" {
 		how.root = filepath.Join(t.TempDir(), "root")
 	}
-	f := &fixture{root: how.root, token: token, done: make(chan struct{})}
+	f := &fixture{t: t, root: how.root, token: token, done: make(chan struct{})}
 	require.NoError(t, os.MkdirAll(f.root, 0o755))
 	if cfg.Data == "" {
 		cfg.Data = filepath.Join(t.TempDir(), "data")
@@ -135,7 +140,10 @@ func startServing(t *testing.T, cfg service.Config, token string, how serving) *
 	cfg.Roots = append(cfg.Roots, f.root)
 	if cfg.Engine.Workers == 0 {
 		cfg.Engine = engine.DefaultConfig()
-		cfg.Engine.Workers = 1
+		// One worker; and a file a test holds (the gate scanner's
+		// hold.txt) is held as long as the test takes on a loaded machine,
+		// never timed out.
+		cfg.Engine.Workers, cfg.Engine.JobTimeout = 1, time.Hour
 	}
 	cfg.Engine.Scanners = []string{"marker"}
 	srv, err := service.New(context.Background(), cfg)
@@ -158,13 +166,17 @@ func startServing(t *testing.T, cfg service.Config, token string, how serving) *
 	return f
 }
 
-// stop stops the server and checks it left no worker behind.
+// stop stops the server and checks it left no worker behind. It may be
+// called more than once (a test's stop, then the cleanup's).
 func (f *fixture) stop() {
+	f.t.Helper()
 	f.cancel()
-	<-f.done
+	testwait.Chan(f.t, time.Minute, "the server's Run to return after its context ended", f.done)
 	f.http.Close()
 	_ = f.srv.Close()
-	_ = proctest.WaitGone(proctest.Children(os.Getpid()), 10*time.Second)
+	if alive := proctest.WaitGone(proctest.Children(os.Getpid()), testwait.Bound(10*time.Second)); len(alive) > 0 {
+		f.t.Errorf("processes left behind by the stopped server: %v", alive)
+	}
 }
 
 // do sends a request with the fixture's token and returns the status and body.
@@ -217,18 +229,22 @@ func (f *fixture) get(t *testing.T, id string) service.Scan {
 	return sc
 }
 
-// wait polls a scan until it has ended (30s at most).
+// wait polls a scan until it has ended (bounded only as a hang is).
 func (f *fixture) wait(t *testing.T, id string) service.Scan {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		sc := f.get(t, id)
-		if sc.State.Ended() || time.Now().After(deadline) {
-			require.True(t, sc.State.Ended(), "scan %s is still %s", id, sc.State)
-			return sc
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var sc service.Scan
+	testwait.For(t, time.Minute, "scan "+id+" to end", func() bool {
+		sc = f.get(t, id)
+		return sc.State.Ended()
+	})
+	return sc
+}
+
+// waitUntil polls ok until it holds; what says what is awaited (bounded
+// only as a hang is).
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	testwait.For(t, time.Minute, what, ok)
 }
 
 // results reads a scan's records, one per (path, scanner).

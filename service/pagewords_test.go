@@ -7,12 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
-	"github.com/forkscan/forkscan/engine"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -31,11 +29,9 @@ func newStages(t *testing.T) *stages {
 	t.Helper()
 	gate := t.TempDir()
 	t.Setenv(gateEnv, gate)
-	cfg := service.Config{Engine: engine.DefaultConfig()}
 	// One worker, and hold.txt held as long as a loaded machine takes to
-	// read the pages (a browser or two each), never timed out.
-	cfg.Engine.Workers, cfg.Engine.JobTimeout = 1, time.Hour
-	f := start(t, cfg, "")
+	// read the pages (a browser or two each), never timed out: start's.
+	f := start(t, service.Config{}, "")
 	files := numbered(40)
 	files["sub/hold.txt"] = strings.Repeat("the largest file: scanned first, and held\n", 20)
 	files["key.txt"] = "token = SECRET\n"
@@ -44,7 +40,7 @@ func newStages(t *testing.T) *stages {
 	s := &stages{f: f}
 	s.running = f.submit(t, service.Request{Paths: []string{f.root}, Scanners: []string{"gate", "marker"}})
 	waitFor(t, filepath.Join(gate, "holding"))
-	waitUntil(t, func() bool {
+	waitUntil(t, "the running scan's worker on a file, and its 2 findings", func() bool {
 		sc := f.get(t, s.running)
 		return len(sc.Workers) > 0 && len(sc.Workers[0].Files) > 0 && sc.Progress.Findings == 2
 	})
@@ -139,7 +135,7 @@ func TestStatusPageWords(t *testing.T) {
 	require.Equal(t, "sub/hold.txt", text(cells[4]), "relative to its root, as findings are")
 	code := find(cells[4], func(n *html.Node) bool { return n.Data == "code" })
 	require.Equal(t, f.rootResolved(t), attr(code[0], "title"), "its root on hover")
-	waitUntil(t, func() bool { // the records reach their file a moment after the counts
+	waitUntil(t, "sub/deep.txt in the findings list", func() bool { // the records reach their file a moment after the counts
 		return strings.Contains(byID(t, f.page(t, "/scans/"+s.running), "findings-list"), "sub/deep.txt")
 	})
 	require.Empty(t, find(r, func(n *html.Node) bool { return attr(n, "id") == "summary" }), "no summary while it runs")

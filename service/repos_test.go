@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/gittest"
+	"github.com/forkscan/forkscan/internal/realtool"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -20,10 +21,7 @@ import (
 // own http-backend, on 127.0.0.1.
 func gitServer(t *testing.T, dir string) *httptest.Server {
 	t.Helper()
-	git, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("no git")
-	}
+	git := realtool.Need(t, "git") // skipped without git, but in CI
 	h := &cgi.Handler{Path: git, Args: []string{"http-backend"}, Env: []string{"GIT_PROJECT_ROOT=" + dir, "GIT_HTTP_EXPORT_ALL=1"}}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -101,7 +101,7 @@ func TestToolRecordsKeptAcrossRestart(t *testing.T) {
 			require.NoError(t, os.WriteFile(hang, nil, 0o644))
 			id := f.submit(t, req)
 			records := filepath.Join(data, "scans", id+".jsonl")
-			waitUntil(t, func() bool {
+			waitUntil(t, "a record written and the tool run on the held file", func() bool {
 				b, _ := os.ReadFile(records)
 				_, err := os.Stat(filepath.Join(runs, strconv.Itoa(most+1)))
 				return strings.Contains(string(b), "\n") && err == nil

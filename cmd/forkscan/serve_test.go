@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/service"
 )
@@ -58,8 +60,8 @@ func startServer(t *testing.T, args ...string) *server {
 	case s.url = <-addr:
 	case <-s.done:
 		t.Fatal("forkscan serve exited before it listened")
-	case <-time.After(30 * time.Second):
-		t.Fatal("forkscan serve did not listen within 30s")
+	case <-time.After(testwait.Bound(time.Minute)):
+		t.Fatalf("waited %v (%s=%g) for forkscan serve to listen; it never did", testwait.Bound(time.Minute), testwait.ScaleVar, testwait.Scale())
 	}
 	return s
 }
@@ -97,18 +99,21 @@ func (s *server) scan(t *testing.T, id string) service.Scan {
 	return sc
 }
 
-// waitFor polls scan id until ok says so (60s at most).
+// waitFor polls scan id until ok says so (bounded only as a hang is; a
+// failure shows the scan as last seen).
 func (s *server) waitFor(t *testing.T, id string, ok func(service.Scan) bool) service.Scan {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		sc := s.scan(t, id)
-		if ok(sc) {
-			return sc
+	var sc service.Scan
+	defer func() {
+		if t.Failed() {
+			t.Logf("scan %s as last seen: %+v", id, sc)
 		}
-		require.True(t, time.Now().Before(deadline), "scan %s: %+v", id, sc)
-		time.Sleep(20 * time.Millisecond)
-	}
+	}()
+	testwait.For(t, time.Minute, "scan "+id+" to be as the test waits for", func() bool {
+		sc = s.scan(t, id)
+		return ok(sc)
+	})
+	return sc
 }
 
 // The server's records of a tree are the CLI's records of it (pids and
@@ -138,8 +143,8 @@ func TestServeRecordsAreTheCLIs(t *testing.T) {
 
 	workers := proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
-	<-srv.done
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second))
+	testwait.Chan(t, time.Minute, "the server to exit on SIGTERM", srv.done)
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)))
 }
 
 // comparable is a JSON lines output's records without what differs from
@@ -176,8 +181,8 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 	workers := proctest.Children(srv.cmd.Process.Pid)
 	require.NotEmpty(t, workers)
 	require.NoError(t, srv.cmd.Process.Kill())
-	<-srv.done
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second), "workers outlived their SIGKILLed server")
+	testwait.Chan(t, time.Minute, "the server to exit on SIGKILL", srv.done)
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)), "workers outlived their SIGKILLed server")
 	recordsFile := filepath.Join(data, "scans", sc.ID+".jsonl")
 	before, err := os.ReadFile(recordsFile)
 	require.NoError(t, err)
@@ -189,13 +194,15 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 	srv.waitFor(t, sc.ID, func(s service.Scan) bool { return s.State == service.Running && s.Progress.FilesDone >= 100 })
 	workers = proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
-	<-srv.done
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second), "workers outlived their stopped server")
+	testwait.Chan(t, time.Minute, "the server to exit on SIGTERM", srv.done)
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)), "workers outlived their stopped server")
+	require.Equal(t, service.Interrupted, stateIn(t, filepath.Join(data, "forkscan.db"), sc.ID), "SIGTERM leaves the running scan interrupted")
 
 	srv = startServer(t, args...)
 	sc = srv.waitFor(t, sc.ID, func(s service.Scan) bool { return s.State.Ended() })
 	require.Equal(t, service.Done, sc.State, sc.Error)
 	require.Equal(t, 2, sc.Resumes)
+	require.Equal(t, 1, sc.Crashes, "the SIGKILL counted, the SIGTERM not")
 	require.Positive(t, sc.Progress.FilesKept, "what was done before the kill was not done again")
 	code, served := srv.do(t, "GET", "/v1/scans/"+sc.ID+"/results", "")
 	require.Equal(t, http.StatusOK, code)
@@ -204,6 +211,18 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 	for key, r := range got {
 		require.Equal(t, record.StatusOK, r.Status, key)
 	}
+}
+
+// stateIn reads scan id's state from the server's database at path, as a
+// stopped server left it.
+func stateIn(t *testing.T, path, id string) service.State {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	var state service.State
+	require.NoError(t, db.QueryRow("SELECT state FROM scans WHERE id = ?", id).Scan(&state))
+	return state
 }
 
 // scan --listen serves /metrics and /healthz while the scan runs, the
@@ -232,19 +251,14 @@ func TestScanListenServesMetrics(t *testing.T) {
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	bytes := regexp.MustCompile(`(?m)^forkscan_bytes_scanned_total ([1-9]\d*)$`) // moves while the scan runs, not at its end
+	testwait.For(t, time.Minute, "the metrics to count a record and its bytes while the scan runs", func() bool {
 		resp, err := http.Get(url)
 		require.NoError(t, err, "the metrics are served until the scan ends")
 		body, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		bytes := regexp.MustCompile(`(?m)^forkscan_bytes_scanned_total ([1-9]\d*)$`) // moves while the scan runs, not at its end
-		if strings.Contains(string(body), `forkscan_files_scanned_total{scanner="sluggish",status="ok"}`) && bytes.Match(body) {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "no record counted:\n%s", body)
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(string(body), `forkscan_files_scanned_total{scanner="sluggish",status="ok"}`) && bytes.Match(body)
+	})
 }
 
 // serve refuses to start, exit 2 with the reason, without what it needs: a
