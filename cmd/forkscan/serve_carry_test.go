@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/service"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -57,7 +58,7 @@ func (s *server) stop(t *testing.T, sig syscall.Signal) {
 	require.NotEmpty(t, workers, "the server runs a scan: it has workers")
 	require.NoError(t, s.cmd.Process.Signal(sig))
 	<-s.done
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second), "workers outlived their server (%v)", sig)
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their server (%v)", sig)
 }
 
 // A scan the server keeps dying under is carried on --max-carry-ons
@@ -118,16 +119,15 @@ func TestServeFollowAcrossRestart(t *testing.T) {
 	id := srv.submit(t, `{"paths": ["`+followed+`"]}`)
 	srv.waitFor(t, id, func(s service.Scan) bool { return s.Progress.FilesDone >= 100 })
 	recordsFile := filepath.Join(data, "scans", id+".jsonl")
-	deadline := time.Now().Add(30 * time.Second)
-	for b, _ := os.ReadFile(recordsFile); !bytes.Contains(b, []byte("\n")); b, _ = os.ReadFile(recordsFile) {
-		require.True(t, time.Now().Before(deadline), "no whole record written")
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "a whole record written to "+recordsFile, func() bool {
+		b, _ := os.ReadFile(recordsFile)
+		return bytes.Contains(b, []byte("\n"))
+	})
 	srv.stop(t, syscall.SIGKILL)
 
 	srv = startServer(t, append(args, "--max-scans", "1")...)
 	require.Equal(t, service.Queued, srv.scan(t, id).State, "it waits behind the scan ahead")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // did not hang
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Bound(2*time.Minute)) // did not hang
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", srv.url+"/v1/scans/"+id+"/results?follow=1", nil)
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/service"
 )
 
@@ -43,10 +44,6 @@ func TestServeStopsWhateverTheTreeHolds(t *testing.T) {
 	srv.waitFor(t, id, func(s service.Scan) bool { return s.State == service.Running && s.Progress.FilesDone > 10 })
 	workers := proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-srv.done:
-	case <-time.After(time.Minute):
-		t.Fatal("the server did not stop on SIGTERM")
-	}
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second), "workers outlived their stopped server")
+	testwait.Chan(t, time.Minute, "the server to stop on SIGTERM", srv.done)
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their stopped server")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/service"
 )
@@ -58,8 +59,8 @@ func startServer(t *testing.T, args ...string) *server {
 	case s.url = <-addr:
 	case <-s.done:
 		t.Fatal("forkscan serve exited before it listened")
-	case <-time.After(30 * time.Second):
-		t.Fatal("forkscan serve did not listen within 30s")
+	case <-time.After(testwait.Bound(30 * time.Second)):
+		t.Fatalf("waited %v for forkscan serve to listen; it never did", testwait.Bound(30*time.Second))
 	}
 	return s
 }
@@ -97,16 +98,17 @@ func (s *server) scan(t *testing.T, id string) service.Scan {
 	return sc
 }
 
-// waitFor polls scan id until ok says so (60s at most).
+// waitFor polls scan id until ok says so, failing the test if it does not
+// within a bound that only catches a hang (testwait).
 func (s *server) waitFor(t *testing.T, id string, ok func(service.Scan) bool) service.Scan {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(testwait.Bound(time.Minute))
 	for {
 		sc := s.scan(t, id)
 		if ok(sc) {
 			return sc
 		}
-		require.True(t, time.Now().Before(deadline), "scan %s: %+v", id, sc)
+		require.True(t, time.Now().Before(deadline), "waited %v for scan %s to be as asked; it is %+v", testwait.Bound(time.Minute), id, sc)
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -139,7 +141,7 @@ func TestServeRecordsAreTheCLIs(t *testing.T) {
 	workers := proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
 	<-srv.done
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second))
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)))
 }
 
 // comparable is a JSON lines output's records without what differs from
@@ -177,7 +179,7 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 	require.NotEmpty(t, workers)
 	require.NoError(t, srv.cmd.Process.Kill())
 	<-srv.done
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second), "workers outlived their SIGKILLed server")
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their SIGKILLed server")
 	recordsFile := filepath.Join(data, "scans", sc.ID+".jsonl")
 	before, err := os.ReadFile(recordsFile)
 	require.NoError(t, err)
@@ -190,7 +192,7 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 	workers = proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
 	<-srv.done
-	require.Empty(t, proctest.WaitGone(workers, 5*time.Second), "workers outlived their stopped server")
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their stopped server")
 
 	srv = startServer(t, args...)
 	sc = srv.waitFor(t, sc.ID, func(s service.Scan) bool { return s.State.Ended() })
@@ -232,7 +234,7 @@ func TestScanListenServesMetrics(t *testing.T) {
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(testwait.Bound(30 * time.Second))
 	for {
 		resp, err := http.Get(url)
 		require.NoError(t, err, "the metrics are served until the scan ends")

@@ -49,9 +49,9 @@ func onTerminalIn(t *testing.T, dir string, env []string, args ...string) (strin
 	go func() { waited <- cmd.Wait() }()
 	select {
 	case err = <-waited:
-	case <-time.After(2 * time.Minute):
+	case <-time.After(testwait.Bound(2 * time.Minute)):
 		_ = cmd.Process.Kill()
-		t.Fatalf("the CLI on a terminal did not end; it printed:\n%s", out.String())
+		t.Fatalf("the CLI on a terminal did not end (a hang); it printed:\n%s", out.String())
 	}
 	// Once the CLI is gone, reading the terminal ends with EIO (Linux).
 	if rerr := <-read; rerr != nil && !errors.Is(rerr, syscall.EIO) {
@@ -220,17 +220,14 @@ func TestTerminalCtrlC(t *testing.T) {
 
 	waitForMarks(t, marks, 2)
 	workers := proctest.Children(cmd.Process.Pid)
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(shown.String(), "0 files scanned"); {
-		require.True(t, time.Now().Before(deadline), "no bar drawn:\n%s", shown.String())
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the bar drawn", func() bool { return strings.Contains(shown.String(), "0 files scanned") })
 	_, err = tty.Write([]byte{3}) // Ctrl-C, as typed
 	require.NoError(t, err)
 	select {
 	case err = <-waited:
-	case <-time.After(2 * time.Minute):
+	case <-time.After(testwait.Bound(2 * time.Minute)):
 		_ = cmd.Process.Kill()
-		t.Fatalf("the CLI did not end after Ctrl-C; it printed:\n%s", shown.String())
+		t.Fatalf("the CLI did not end after Ctrl-C (a hang); it printed:\n%s", shown.String())
 	}
 	if rerr := <-read; rerr != nil && !errors.Is(rerr, syscall.EIO) {
 		require.NoError(t, rerr)
@@ -238,7 +235,7 @@ func TestTerminalCtrlC(t *testing.T) {
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "%v", err)
 	require.Equal(t, exitInterrupted, exit.ExitCode())
-	require.Empty(t, proctest.WaitGone(workers, 3*time.Second), "workers outlived the CLI")
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived the CLI")
 
 	text := strings.ReplaceAll(shown.String(), "\r\n", "\n")
 	require.Regexp(t, `\^C[^\n]*\nforkscan: interrupt: stopping; `, text, "the terminal's ^C, then the notice on a line of its own")
