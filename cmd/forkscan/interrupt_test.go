@@ -96,11 +96,19 @@ type cliProcess struct {
 	gap     time.Duration // between two signals of interrupt
 }
 
-// startCLI starts the CLI with args in a process group of its own, and
+// startCLI starts the CLI (this test binary in CLI mode, its test
+// scanners registered) with args in a process group of its own, and
 // watches /proc for its children until it exits.
 func startCLI(t testing.TB, args ...string) *cliProcess {
 	t.Helper()
-	c := &cliProcess{cmd: exec.Command(os.Args[0], args...), seen: map[int]bool{}, watched: make(chan struct{}), done: make(chan struct{}),
+	return startCommand(t, exec.Command(os.Args[0], args...))
+}
+
+// startCommand is startCLI of cmd: this test binary, or a forkscan binary
+// (cliCommand), which takes the test binary's environment as it is.
+func startCommand(t testing.TB, cmd *exec.Cmd) *cliProcess {
+	t.Helper()
+	c := &cliProcess{cmd: cmd, seen: map[int]bool{}, watched: make(chan struct{}), done: make(chan struct{}),
 		gap: 50 * time.Millisecond}
 	// Under -race a process sleeps a second at exit unless told not to.
 	c.cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0")
