@@ -77,13 +77,13 @@ func requireCutBetweenLines(t *testing.T, file, when string) (n int, cut bool) {
 // and on later ones; the poll is tight, so they often fall inside one.
 func TestKilledCLICutsTheOutputBetweenLines(t *testing.T) {
 	root := t.TempDir()
-	for i := range 3000 {
-		write(t, filepath.Join(root, fmt.Sprintf("d%02d", i%30), fmt.Sprintf("f%04d.txt", i)), fmt.Sprint(i))
+	for i := range 2000 {
+		write(t, filepath.Join(root, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("f%04d.txt", i)), fmt.Sprint(i))
 	}
 	args := []string{"scan", "-s", "inventory", "-w", "2"}
 	want := fileRecords(t, runCLIToFile(t, args, root, false))
-	require.Len(t, want, 3000)
-	const trials = 8
+	require.Len(t, want, 2000)
+	const trials = 6
 	cuts := 0
 	for trial := range trials {
 		out := filepath.Join(t.TempDir(), "out.jsonl")
@@ -130,7 +130,7 @@ func TestInterruptedResumesLeaveTheFileWhole(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.jsonl")
 	run := append(slices.Clone(args), "-o", out, root)
 	resume := append([]string{"scan", "--resume"}, run[1:]...)
-	for round := range 5 {
+	for round := range 4 {
 		marks := t.TempDir()
 		t.Setenv(marksEnv, marks)
 		cmd := run
