@@ -103,7 +103,7 @@ bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2 $(HISTORY)
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'ScanTree' -benchtime 5x -timeout 30m ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 FORKSCAN_BETTERLEAKS=$(BETTERLEAKS) \
 		$(GO) test -run '^$$' -bench 'Archives' -benchtime 3x -timeout 30m ./cmd/forkscan/
-	$(GO) test -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
+	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'Interrupt' -benchtime 10x ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'ToolsVsPeers' -benchtime 10x ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan $(GO) test -run '^$$' -bench 'Shards|MergeMillion' -benchtime 3x -timeout 30m -v ./cmd/forkscan/
 

@@ -54,10 +54,6 @@ type Options struct {
 	// are relative to it, as code-scanning services expect; otherwise
 	// they are absolute file URIs.
 	Roots []string
-	// BeforeWrite, if set, is called before each write to the underlying
-	// writer, with the Writer's lock held: a progress bar on the same
-	// terminal clears itself there, so records never interleave with it.
-	BeforeWrite func()
 	// Shard, if set, says the output is one shard's of a scan spread over
 	// machines: JSON lines begin with it (unless Resumed) and end with
 	// the line Writer.End gives; SARIF has both in run.properties.
@@ -94,7 +90,6 @@ type Writer struct {
 	w      io.Writer
 	buf    bytes.Buffer // whole records not yet written
 	format format
-	before func()
 	err    error // the first write error
 	shard  *record.ShardEnd
 	tally  Tally
@@ -117,7 +112,7 @@ func New(w io.Writer, name string, o Options) (*Writer, error) {
 	default:
 		return nil, fmt.Errorf("output: unknown format %q (known: %s)", name, strings.Join(Formats, ", "))
 	}
-	wr := &Writer{w: w, format: f, before: o.BeforeWrite, stop: make(chan struct{}), done: make(chan struct{})}
+	wr := &Writer{w: w, format: f, stop: make(chan struct{}), done: make(chan struct{})}
 	if o.Shard != nil && name == JSONL && !o.Resumed {
 		if err := json.NewEncoder(&wr.buf).Encode(o.Shard); err != nil {
 			return nil, err
@@ -171,9 +166,6 @@ func (w *Writer) tick() {
 func (w *Writer) flushLocked() {
 	if w.buf.Len() == 0 || w.err != nil {
 		return
-	}
-	if w.before != nil {
-		w.before()
 	}
 	_, w.err = w.w.Write(w.buf.Bytes())
 	w.buf.Reset()

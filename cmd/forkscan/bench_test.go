@@ -140,10 +140,12 @@ func startWorkers(b *testing.B, bin, scanner string, n int) engine.Stats {
 }
 
 // BenchmarkInterrupt measures, per iteration, the time from SIGINT to the
-// exit of a CLI process (this test binary as the CLI) whose 8 worker
-// processes are busy with jobs that honour their cancel: the whole phased
-// stop, the records written and the summary printed. The setup (start,
-// workers busy) is not timed.
+// exit of a CLI process (the binary of cliCommand: make bench's, the one
+// make build makes) whose 8 worker processes are busy with jobs that
+// honour their cancel: each a run of an exec tool that sleeps, killed
+// when its job is cancelled. It is the whole phased stop, the records
+// written and the summary printed. The setup (start, every worker running
+// the tool) is not timed.
 func BenchmarkInterrupt(b *testing.B) {
 	root := b.TempDir()
 	for i := range 5000 {
@@ -154,8 +156,12 @@ func BenchmarkInterrupt(b *testing.B) {
 	var took time.Duration
 	for range b.N {
 		marks := b.TempDir()
-		b.Setenv(marksEnv, marks)
-		c := startCLI(b, "scan", "-s", "sluggish", "-w", "8", "-o", filepath.Join(b.TempDir(), "out.jsonl"), root)
+		tool := filepath.Join(b.TempDir(), "busy")
+		// The tool marks its worker (its parent) as busy, then sleeps.
+		if err := os.WriteFile(tool, []byte("#!/bin/sh\n: > \""+marks+"/$PPID\"\nexec sleep 60\n"), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		c := startCommand(b, cliCommand("scan", "-s", "exec", "--exec-cmd", tool+" {}", "-w", "8", "--no-progress", "-o", filepath.Join(b.TempDir(), "out.jsonl"), root))
 		waitForMarks(b, marks, 8) // every worker busy
 		c.interrupt(b, syscall.SIGINT)
 		if code := c.cmd.ProcessState.ExitCode(); code != exitInterrupted {

@@ -22,7 +22,7 @@ func TestREADMEDefaults(t *testing.T) {
 		}
 	}
 	fl := scanCommand(new(int), nil).Flags()
-	for _, name := range []string{"tasks", "retries", "backoff", "retry-delay", "timeout", "watchdog", "grace",
+	for _, name := range []string{"tasks", "retries", "backoff", "retry-delay", "timeout", "watchdog", "start-timeout", "grace",
 		"max-archive-depth", "max-archive-size", "max-archive-members", "max-archive-ratio"} {
 		t.Run(name, func(t *testing.T) {
 			flag := fl.Lookup(name)

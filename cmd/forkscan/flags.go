@@ -43,6 +43,7 @@ type scanFlags struct {
 	retryDelay  time.Duration
 	timeout     time.Duration
 	watchdog    time.Duration
+	startTime   time.Duration // --start-timeout
 	memoryLimit string
 	maxJobs     int
 	grace       time.Duration
@@ -139,6 +140,7 @@ func (f *scanFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.retryDelay, "retry-delay", d.RetryDelay, "delay before the first retry (0: at once)")
 	fl.DurationVar(&f.timeout, "timeout", d.JobTimeout, "time limit per job: cancelled, then its worker killed and replaced (0: none)")
 	fl.DurationVar(&f.watchdog, "watchdog", d.Watchdog, "replace a worker that sends nothing for this long (0: never)")
+	fl.DurationVar(&f.startTime, "start-timeout", d.StartTimeout, "replace a worker not ready this long after it was started, unless it is building its scanners on the CPU (more on a slow or busy machine)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", "", "kill and replace a worker whose resident memory goes over `SIZE` (e.g. 512MiB)")
 	fl.IntVar(&f.maxJobs, "max-jobs-per-worker", 0, "replace each worker after `N` jobs (0: never)")
 	fl.DurationVar(&f.grace, "grace", d.Grace, "on Ctrl-C, how long workers have to stop before SIGTERM (0: none)")
@@ -198,6 +200,7 @@ func (f scanFlags) config(args []string) (engine.Config, error) {
 	cfg.Workers, cfg.Tasks, cfg.InProcess, cfg.MaxFileSize = f.workers, f.tasks, f.inProcess, maxSize
 	cfg.Retries, cfg.RetryDelay, cfg.BackoffBase = f.retries, f.retryDelay, f.backoff
 	cfg.JobTimeout, cfg.Watchdog, cfg.MaxJobsPerWorker, cfg.Grace = f.timeout, f.watchdog, f.maxJobs, f.grace
+	cfg.StartTimeout = f.startTime
 	cfg.Logger = logger(f.verbose)
 	return cfg, nil
 }
@@ -263,6 +266,8 @@ func (f scanFlags) checkFaultFlags() error {
 		return usageErr("--timeout must not be negative (0: no limit), got %v", f.timeout)
 	case f.watchdog < 0:
 		return usageErr("--watchdog must not be negative (0: never), got %v", f.watchdog)
+	case f.startTime <= 0:
+		return usageErr("--start-timeout must be positive, got %v", f.startTime)
 	case f.maxJobs < 0:
 		return usageErr("--max-jobs-per-worker must be 0 or more, got %d", f.maxJobs)
 	case f.grace < 0:

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/forkscan/forkscan/internal/testwait"
 )
 
 // resumeTarget stands, in hostilePlaces, for the output --resume -o reads.
@@ -82,8 +84,8 @@ func TestHostileFilesInTheirPlaces(t *testing.T) {
 				c := startCLI(t, append(args, root)...)
 				select {
 				case <-c.done:
-				case <-time.After(2 * time.Minute):
-					t.Fatalf("the run did not end; stderr:\n%s", c.stderr.String())
+				case <-time.After(testwait.Bound(2 * time.Minute)):
+					t.Fatalf("the run did not end (a hang); stderr:\n%s", c.stderr.String())
 				}
 				require.Equal(t, p.code, c.cmd.ProcessState.ExitCode(), c.stderr.String())
 				require.Contains(t, c.stderr.String(), p.says)

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/record"
 	"github.com/forkscan/forkscan/worker/scan"
 )
@@ -78,16 +79,10 @@ var markRunning = sync.OnceFunc(func() {
 // waitForMarks waits until n workers have left their mark in dir.
 func waitForMarks(t testing.TB, dir string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testwait.For(t, 30*time.Second, fmt.Sprintf("%d workers to run a job (their marks in %s)", n, dir), func() bool {
 		marks, err := os.ReadDir(dir)
-		require.NoError(t, err)
-		if len(marks) >= n {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "%d of %d workers are running a job", len(marks), n)
-		time.Sleep(5 * time.Millisecond)
-	}
+		return err == nil && len(marks) >= n
+	})
 }
 
 // cliProcess is the CLI running as a process of its own.
@@ -97,15 +92,23 @@ type cliProcess struct {
 	seen    map[int]bool // every child seen while it ran; read once watched is closed
 	watched chan struct{}
 	done    chan struct{}
-	took    time.Duration // from the first signal to the exit
+	took    time.Duration // from the first signal to the exit: a measure for BenchmarkInterrupt, never a test's assertion
 	gap     time.Duration // between two signals of interrupt
 }
 
-// startCLI starts the CLI with args in a process group of its own, and
+// startCLI starts the CLI (this test binary in CLI mode, its test
+// scanners registered) with args in a process group of its own, and
 // watches /proc for its children until it exits.
 func startCLI(t testing.TB, args ...string) *cliProcess {
 	t.Helper()
-	c := &cliProcess{cmd: exec.Command(os.Args[0], args...), seen: map[int]bool{}, watched: make(chan struct{}), done: make(chan struct{}),
+	return startCommand(t, exec.Command(os.Args[0], args...))
+}
+
+// startCommand is startCLI of cmd: this test binary, or a forkscan binary
+// (cliCommand), which takes the test binary's environment as it is.
+func startCommand(t testing.TB, cmd *exec.Cmd) *cliProcess {
+	t.Helper()
+	c := &cliProcess{cmd: cmd, seen: map[int]bool{}, watched: make(chan struct{}), done: make(chan struct{}),
 		gap: 50 * time.Millisecond}
 	// Under -race a process sleeps a second at exit unless told not to.
 	c.cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0")
@@ -133,11 +136,9 @@ func startCLI(t testing.TB, args ...string) *cliProcess {
 // waitForWorkers waits until the CLI has started n workers.
 func (c *cliProcess) waitForWorkers(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for len(proctest.Children(c.cmd.Process.Pid)) < n {
-		require.True(t, time.Now().Before(deadline), "the CLI did not start %d workers", n)
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, fmt.Sprintf("the CLI to start %d workers", n), func() bool {
+		return len(proctest.Children(c.cmd.Process.Pid)) >= n
+	})
 }
 
 // interrupt sends sig to the CLI and returns when it has exited.
@@ -152,10 +153,12 @@ func (c *cliProcess) interrupt(t testing.TB, sig ...syscall.Signal) {
 			require.NoError(t, err) // only a second may come too late
 		}
 	}
+	timer := time.NewTimer(testwait.Bound(time.Minute))
+	defer timer.Stop()
 	select {
 	case <-c.done:
-	case <-time.After(time.Minute):
-		t.Fatalf("the CLI did not exit a minute after %v; stderr:\n%s", sig, c.stderr.String())
+	case <-timer.C:
+		t.Fatalf("waited %v (%s=%g) for the CLI to exit after %v; it never did; stderr:\n%s", testwait.Bound(time.Minute), testwait.ScaleVar, testwait.Scale(), sig, c.stderr.String())
 	}
 	c.took = time.Since(begun)
 }
@@ -208,7 +211,6 @@ func TestInterruptAtRandomMomentsThenResume(t *testing.T) {
 		c.interrupt(t, syscall.SIGINT)
 
 		require.Equal(t, exitInterrupted, c.cmd.ProcessState.ExitCode(), "trial %d: %v\n%s", trial, c.cmd.ProcessState, c.stderr.String())
-		require.Less(t, c.took, 3*time.Second, "trial %d: exit within the grace period and a second", trial)
 		require.Contains(t, c.stderr.String(), "stopping; workers have 2s", "trial %d", trial)
 		require.Contains(t, c.stderr.String(), "forkscan: interrupted: ", "trial %d", trial)
 		got, workers := readOutput(t, out)
@@ -293,17 +295,22 @@ func TestInterruptEndsStubbornWorkersWithSignals(t *testing.T) {
 }
 
 // slowstart is a scanner whose construction takes seconds and heeds
-// nothing, as a big rule set's might.
+// nothing, as a big rule set's might; once built, it leaves a mark
+// "built-PID" in the directory marksEnv names.
 func init() {
 	scan.Register(scan.Def{Name: "slowstart", New: func() (scan.Scanner, error) {
 		time.Sleep(5 * time.Second)
+		if dir := os.Getenv(marksEnv); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("built-%d", os.Getpid())), nil, 0o644)
+		}
 		return scan.ScannerFunc(func(context.Context, *scan.File) (scan.Report, error) { return scan.Report{}, nil }), nil
 	}})
 }
 
 // TestInterruptWhileWorkersStart interrupts the CLI while its workers are
-// still building their scanners, once and twice: it exits 130 at once,
-// with no worker left.
+// still building their scanners, once and twice: it exits 130 without
+// waiting for their start (no worker finished building its scanner: none
+// left its mark), with no worker left.
 func TestInterruptWhileWorkersStart(t *testing.T) {
 	for _, signals := range [][]syscall.Signal{{syscall.SIGINT}, {syscall.SIGINT, syscall.SIGINT}} {
 		t.Run(fmt.Sprint(signals), func(t *testing.T) {
@@ -312,16 +319,20 @@ func TestInterruptWhileWorkersStart(t *testing.T) {
 				write(t, filepath.Join(root, fmt.Sprintf("f%d", i)), "x")
 			}
 			out := filepath.Join(t.TempDir(), "out.jsonl")
+			marks := t.TempDir()
+			t.Setenv(marksEnv, marks)
 			p := startCLI(t, "scan", "-s", "slowstart", "-w", "2", "--grace", "1s", "-o", out, root)
 			p.waitForWorkers(t, 2)
 			p.gap = time.Millisecond // the second while the first is handled
 			p.interrupt(t, signals...)
 			require.Equal(t, exitInterrupted, p.cmd.ProcessState.ExitCode(), p.stderr.String())
-			require.Less(t, p.took, 3*time.Second, "the workers' 5s start was not waited for:\n%s", p.stderr.String())
-			require.Contains(t, p.stderr.String(), "interrupted while the workers started")
+			require.Contains(t, p.stderr.String(), "interrupted while the workers started", "the workers' 5s start was not waited for")
 			got, workers := readOutput(t, out)
 			require.Empty(t, got)
 			p.requireNothingLeft(t, workers)
+			built, err := os.ReadDir(marks)
+			require.NoError(t, err)
+			require.Empty(t, built, "the workers' start was waited for: a scanner was built")
 		})
 	}
 }
@@ -335,14 +346,9 @@ func TestKilledCLILeavesNoWorker(t *testing.T) {
 	p.waitForWorkers(t, 2)
 	workers := proctest.Children(p.cmd.Process.Pid)
 	require.NoError(t, p.cmd.Process.Kill())
-	<-p.done
-	deadline := time.Now().Add(time.Second)
-	for _, pid := range workers {
-		for proctest.Alive(pid) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		require.False(t, proctest.Alive(pid), "worker %d outlived its SIGKILLed parent by more than 1s", pid)
-	}
+	testwait.Chan(t, time.Minute, "the SIGKILLed CLI to be reaped", p.done)
+	require.Len(t, workers, 2)
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their SIGKILLed parent")
 }
 
 // runCLIToFile runs the CLI in this process to the end, writing to out (a
@@ -437,7 +443,7 @@ kill $!`)
 	for _, field := range strings.Fields(string(data)) {
 		pid, err := strconv.Atoi(field)
 		require.NoError(t, err)
-		require.Empty(t, proctest.WaitGone([]int{pid}, 3*time.Second), "tool process %d outlived the interrupt", pid)
+		require.Empty(t, proctest.WaitGone([]int{pid}, testwait.Bound(30*time.Second)), "tool process %d outlived the interrupt", pid)
 	}
 	for k, status := range got {
 		require.Equal(t, want[k], status, "%v", k)

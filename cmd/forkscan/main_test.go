@@ -217,6 +217,7 @@ func TestExitCodes(t *testing.T) {
 		{"backoff NaN", []string{"scan", "--backoff", "NaN", clean}, exitUsage, "--backoff"},
 		{"negative retry delay", []string{"scan", "--retry-delay", "-1s", clean}, exitUsage, "--retry-delay"},
 		{"negative watchdog", []string{"scan", "--watchdog", "-1s", clean}, exitUsage, "--watchdog"},
+		{"zero start timeout", []string{"scan", "--start-timeout", "0", clean}, exitUsage, "--start-timeout must be positive"},
 		{"negative max jobs", []string{"scan", "--max-jobs-per-worker", "-3", clean}, exitUsage, "--max-jobs-per-worker"},
 	}
 	for _, c := range cases {

@@ -72,19 +72,30 @@ func newProgress(mode string, w io.Writer, src *scanrun.Source) *progress {
 	return p
 }
 
-// clearIfOn returns what the output calls before it writes to out: when
-// out is a terminal too, the bar is wiped off its line, so that records
-// and bar never share one (the next tick draws the bar again, below
-// them). Nil when there is nothing to clear.
-func (p *progress) clearIfOn(out io.Writer) func() {
+// sharing returns the writer the output is to write to out through: out
+// itself, unless out is the terminal the bar is drawn on too. Then each
+// write wipes the bar off its line first, holding the bar's lock across
+// the wipe and the write, so that the bar is not drawn again between them
+// (it was, at times, when the wipe came alone before the write); the next
+// tick draws it below the records. The two never share a line.
+func (p *progress) sharing(out io.Writer) io.Writer {
 	if p == nil || p.bar == nil || !isTerminal(out) {
-		return nil
+		return out
 	}
-	return func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		_ = p.bar.Clear()
-	}
+	return barWiper{p: p, out: out}
+}
+
+// barWiper is out with the bar wiped off its line before each write.
+type barWiper struct {
+	p   *progress
+	out io.Writer
+}
+
+func (b barWiper) Write(data []byte) (int, error) {
+	b.p.mu.Lock()
+	defer b.p.mu.Unlock()
+	_ = b.p.bar.Clear()
+	return b.out.Write(data)
 }
 
 // start shows the progress of run until end.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/forkscan/forkscan/internal/testwait"
 	"github.com/forkscan/forkscan/record"
 )
 
@@ -183,12 +184,9 @@ func TestInterruptedToolScanResumesWithoutRunningTheToolAgain(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after a minute.
+// waitFor polls cond until it holds, failing the test if it does not
+// within a bound that only catches a hang (testwait).
 func waitFor(t *testing.T, cond func() bool, what string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "waited a minute for "+fmt.Sprintf(what, args...))
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, time.Minute, fmt.Sprintf(what, args...), cond)
 }

@@ -82,8 +82,8 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	}
 	defer closeOut()
 	prog := newProgress(progressMode(f, stderr), stderr, src)
-	src.Out, err = output.New(out, f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, RootNames: p.named, Ignorable: []string{secrets.Name},
-		BeforeWrite: prog.clearIfOn(out), Shard: header, Resumed: f.resume, Repository: p.repo, Version: versionString()})
+	src.Out, err = output.New(prog.sharing(out), f.formatFor(out), output.Options{Color: f.colored(out), Base: workDir(), Roots: p.roots, RootNames: p.named, Ignorable: []string{secrets.Name},
+		Shard: header, Resumed: f.resume, Repository: p.repo, Version: versionString()})
 	if err != nil {
 		return exitUsage, usageErr("--format: %w", err)
 	}

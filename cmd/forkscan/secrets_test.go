@@ -8,10 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/sources"
+
+	"github.com/forkscan/forkscan/internal/testwait"
 )
 
 // plant makes a secret for each of a dozen gitleaks rules, from a seeded
@@ -128,7 +131,10 @@ func TestSecretsFindTheSameAsGitleaks(t *testing.T) {
 
 	for _, mode := range []string{"processes", "in-process"} {
 		t.Run(mode, func(t *testing.T) {
-			args := []string{"scan", "-w", "2", "--no-progress", root}
+			// Building gitleaks' rules under -race on a busy machine can
+			// take the default 10s a worker has to start: the bound here
+			// only catches a worker that never starts.
+			args := []string{"scan", "-w", "2", "--no-progress", "--start-timeout", testwait.Bound(time.Minute).String(), root}
 			if mode == "in-process" {
 				args = append(args, "--in-process")
 			}

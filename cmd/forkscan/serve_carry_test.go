@@ -58,7 +58,7 @@ func (s *server) stop(t *testing.T, sig syscall.Signal) {
 	require.NotEmpty(t, workers, "the server runs a scan: it has workers")
 	require.NoError(t, s.cmd.Process.Signal(sig))
 	testwait.Chan(t, time.Minute, fmt.Sprintf("the server to exit on %v", sig), s.done)
-	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)), "workers outlived their server (%v)", sig)
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their server (%v)", sig)
 }
 
 // A scan the server keeps dying under is carried on --max-carry-ons

@@ -45,5 +45,5 @@ func TestServeStopsWhateverTheTreeHolds(t *testing.T) {
 	workers := proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
 	testwait.Chan(t, time.Minute, "the server to stop on SIGTERM", srv.done)
-	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)), "workers outlived their stopped server")
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their stopped server")
 }

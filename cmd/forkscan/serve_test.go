@@ -144,7 +144,7 @@ func TestServeRecordsAreTheCLIs(t *testing.T) {
 	workers := proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
 	testwait.Chan(t, time.Minute, "the server to exit on SIGTERM", srv.done)
-	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)))
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)))
 }
 
 // comparable is a JSON lines output's records without what differs from
@@ -182,7 +182,7 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 	require.NotEmpty(t, workers)
 	require.NoError(t, srv.cmd.Process.Kill())
 	testwait.Chan(t, time.Minute, "the server to exit on SIGKILL", srv.done)
-	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)), "workers outlived their SIGKILLed server")
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their SIGKILLed server")
 	recordsFile := filepath.Join(data, "scans", sc.ID+".jsonl")
 	before, err := os.ReadFile(recordsFile)
 	require.NoError(t, err)
@@ -195,7 +195,7 @@ func TestServeKilledMidScanCarriesOn(t *testing.T) {
 	workers = proctest.Children(srv.cmd.Process.Pid)
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
 	testwait.Chan(t, time.Minute, "the server to exit on SIGTERM", srv.done)
-	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(10*time.Second)), "workers outlived their stopped server")
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived their stopped server")
 	require.Equal(t, service.Interrupted, stateIn(t, filepath.Join(data, "forkscan.db"), sc.ID), "SIGTERM leaves the running scan interrupted")
 
 	srv = startServer(t, args...)

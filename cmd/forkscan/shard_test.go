@@ -417,3 +417,37 @@ func TestShardInterruptedResumedMerged(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	require.Equal(t, want, comparable(t, out), "interrupted, resumed and merged: one run of the tree")
 }
+
+// Shards split by size that listed different trees (a file was added
+// between their runs) split them differently: the merge refuses them,
+// naming both listings, even with --allow-partial; the same shards of one
+// tree merge.
+func TestMergeRefusesSizeShardsOfDifferentTrees(t *testing.T) {
+	root := t.TempDir()
+	for i := range 30 {
+		write(t, filepath.Join(root, fmt.Sprintf("f%02d.txt", i)), strings.Repeat("y", 10*i))
+	}
+	dir := t.TempDir()
+	shard := func(i int, name string) string {
+		out := filepath.Join(dir, name)
+		code, _, errOut := cli(t, "scan", "-s", "inventory", "--shard", fmt.Sprintf("%d/3", i), "--shard-by", "size", "-o", out, root)
+		require.Equal(t, exitOK, code, errOut)
+		return out
+	}
+	s1, s2, s3 := shard(1, "s1.jsonl"), shard(2, "s2.jsonl"), shard(3, "s3.jsonl")
+	write(t, filepath.Join(root, "late.txt"), strings.Repeat("z", 150))
+	changed := shard(3, "s3-changed.jsonl")
+	require.NotEqual(t, readShard(t, s3).end.Tree, readShard(t, changed).end.Tree, "the listings differ")
+
+	code, out, errOut := cli(t, "merge", s1, s2, s3)
+	require.Equal(t, exitOK, code, errOut)
+	require.NotEmpty(t, out)
+	for _, args := range [][]string{{"merge", s1, s2, changed}, {"merge", "--allow-partial", s1, s2, changed}} {
+		code, out, errOut = cli(t, args...)
+		require.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+		require.Empty(t, out, "%v: a refused merge writes nothing", args)
+		require.Contains(t, errOut, "split different trees", "%v", args)
+		require.Contains(t, errOut, readShard(t, changed).end.Tree, "%v", args)
+		require.Contains(t, errOut, changed, "%v", args)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forkscan/forkscan/internal/proctest"
+	"github.com/forkscan/forkscan/internal/testwait"
+	"github.com/forkscan/forkscan/worker/scan"
 )
 
 // onTerminal runs the CLI with args with its stdin, stdout and stderr on
@@ -46,9 +49,9 @@ func onTerminalIn(t *testing.T, dir string, env []string, args ...string) (strin
 	go func() { waited <- cmd.Wait() }()
 	select {
 	case err = <-waited:
-	case <-time.After(2 * time.Minute):
+	case <-time.After(testwait.Bound(2 * time.Minute)):
 		_ = cmd.Process.Kill()
-		t.Fatalf("the CLI on a terminal did not end; it printed:\n%s", out.String())
+		t.Fatalf("the CLI on a terminal did not end (a hang); it printed:\n%s", out.String())
 	}
 	// Once the CLI is gone, reading the terminal ends with EIO (Linux).
 	if rerr := <-read; rerr != nil && !errors.Is(rerr, syscall.EIO) {
@@ -79,9 +82,38 @@ func lastOfLine(text string) []string {
 	return lines
 }
 
+// gateEnv names a directory: the test-only scanner gated holds each file
+// that says "WAIT:NAME" until a file NAME is there.
+const gateEnv = "FORKSCAN_TEST_GATE"
+
+// gated finds what flagger finds, and holds the files that say WAIT:NAME
+// until their gate opens (or their job is cancelled).
+func init() {
+	wait := regexp.MustCompile(`WAIT:(\w+)`)
+	scan.Register(scan.Def{Name: "gated", Content: true, New: func() (scan.Scanner, error) {
+		return scan.ScannerFunc(func(ctx context.Context, f *scan.File) (scan.Report, error) {
+			if m := wait.FindSubmatch(f.Data); m != nil {
+				for {
+					if _, err := os.Stat(filepath.Join(os.Getenv(gateEnv), string(m[1]))); err == nil {
+						break
+					}
+					select {
+					case <-ctx.Done():
+						return scan.Report{}, ctx.Err()
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}
+			if bytes.Contains(f.Data, []byte("SECRET")) {
+				return scan.Report{Findings: []scan.Finding{{Rule: "secret-word", Line: 1}}}, nil
+			}
+			return scan.Report{}, nil
+		}), nil
+	}})
+}
+
 // On a terminal, with no --format, a scan prints text for people: no JSON,
-// the files with findings and their findings, then the summary. The
-// progress bar never shares a line with a record.
+// the files with findings and their findings, then the summary.
 func TestTerminalGetsText(t *testing.T) {
 	root := t.TempDir()
 	for i := range 40 {
@@ -111,6 +143,58 @@ func TestTerminalGetsText(t *testing.T) {
 	require.Contains(t, out, `"scanner":"inventory"`)
 }
 
+// The progress bar and the records on one terminal: the scanner holds
+// leak.txt until the bar is drawn, and zz-wait.txt until the bar is drawn
+// again below leak.txt's records; on the line where they begin, the bar
+// was drawn and then wiped off before them, so the two never share a line.
+func TestTerminalBarNeverSharesALineWithRecords(t *testing.T) {
+	root := t.TempDir()
+	for i := range 20 {
+		write(t, filepath.Join(root, fmt.Sprintf("f%02d.txt", i)), "plain text\n")
+	}
+	leak := filepath.Join(root, "leak.txt")
+	write(t, leak, "WAIT:drawn\nSECRET here\n")
+	write(t, filepath.Join(root, "zz-wait.txt"), "WAIT:redrawn\n")
+	gate := t.TempDir()
+	open := func(name string) { require.NoError(t, os.WriteFile(filepath.Join(gate, name), nil, 0o644)) }
+	cmd := exec.Command(os.Args[0], "scan", "-s", "gated", "-w", "2", "--progress", "bar", root)
+	cmd.Env = append(os.Environ(), cliEnv+"=1", "GORACE=atexit_sleep_ms=0", "CI=", "NO_COLOR=1", gateEnv+"="+gate)
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	require.NoError(t, err)
+	defer tty.Close()
+	var shown syncBuffer
+	read := make(chan error, 1)
+	go func() { _, err := io.Copy(&shown, tty); read <- err }()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	const bar = "% |" // "  5% |████      | (12/245 B)"
+	testwait.For(t, time.Minute, "the bar drawn", func() bool { return strings.Contains(shown.String(), bar) })
+	open("drawn")
+	record := leak + "\r\n  1  secret-word\r\n"
+	testwait.For(t, time.Minute, "the records of leak.txt", func() bool { return strings.Contains(shown.String(), record) })
+	testwait.For(t, time.Minute, "the bar drawn again below the records", func() bool {
+		_, after, _ := strings.Cut(shown.String(), record)
+		return strings.Contains(after, bar)
+	})
+	open("redrawn")
+	err = testwait.Chan(t, time.Minute, "the CLI to end once the gates opened", waited)
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "%v", err)
+	require.Equal(t, exitFindings, exit.ExitCode())
+	if rerr := <-read; rerr != nil && !errors.Is(rerr, syscall.EIO) {
+		require.NoError(t, rerr)
+	}
+
+	text := strings.ReplaceAll(shown.String(), "\r\n", "\n")
+	// The line the records begin on: the bar, then spaces over it and back
+	// to its start, then the records.
+	require.Regexp(t, regexp.QuoteMeta(bar)+`[^\n]*\r +\r`+regexp.QuoteMeta(leak)+`\n  1  secret-word\n`, text, "the bar drawn and wiped before the records:\n%q", text)
+	lines := lastOfLine(text)
+	require.Regexp(t, `^forkscan: 22 files, 22 results \(22 ok, 0 error, 0 skipped\), 1 finding;`, lines[len(lines)-1], "%q", text)
+}
+
 // Ctrl-C typed at a terminal while the bar shows: the terminal echoes ^C
 // after the bar, and the notice that the run stops begins a line of its
 // own (the bar's line is ended first, never glued to it); the summary
@@ -136,17 +220,14 @@ func TestTerminalCtrlC(t *testing.T) {
 
 	waitForMarks(t, marks, 2)
 	workers := proctest.Children(cmd.Process.Pid)
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(shown.String(), "0 files scanned"); {
-		require.True(t, time.Now().Before(deadline), "no bar drawn:\n%s", shown.String())
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, 30*time.Second, "the bar drawn", func() bool { return strings.Contains(shown.String(), "0 files scanned") })
 	_, err = tty.Write([]byte{3}) // Ctrl-C, as typed
 	require.NoError(t, err)
 	select {
 	case err = <-waited:
-	case <-time.After(2 * time.Minute):
+	case <-time.After(testwait.Bound(2 * time.Minute)):
 		_ = cmd.Process.Kill()
-		t.Fatalf("the CLI did not end after Ctrl-C; it printed:\n%s", shown.String())
+		t.Fatalf("the CLI did not end after Ctrl-C (a hang); it printed:\n%s", shown.String())
 	}
 	if rerr := <-read; rerr != nil && !errors.Is(rerr, syscall.EIO) {
 		require.NoError(t, rerr)
@@ -154,7 +235,7 @@ func TestTerminalCtrlC(t *testing.T) {
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "%v", err)
 	require.Equal(t, exitInterrupted, exit.ExitCode())
-	require.Empty(t, proctest.WaitGone(workers, 3*time.Second), "workers outlived the CLI")
+	require.Empty(t, proctest.WaitGone(workers, testwait.Bound(30*time.Second)), "workers outlived the CLI")
 
 	text := strings.ReplaceAll(shown.String(), "\r\n", "\n")
 	require.Regexp(t, `\^C[^\n]*\nforkscan: interrupt: stopping; `, text, "the terminal's ^C, then the notice on a line of its own")
