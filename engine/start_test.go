@@ -100,6 +100,19 @@ func faultyStarts(t *testing.T, kind string, from, to int, dir ...string) func()
 	}
 }
 
+// awaitStart waits until start n has begun: its directory is in dir. It
+// runs in the engine's job source, where no test may fail: past its bound
+// it returns, and the test's check of the faults says what was missed.
+func awaitStart(dir string, n int) {
+	deadline := time.Now().Add(testwait.Bound(time.Minute))
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(filepath.Join(dir, strconv.Itoa(n))); err == nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestStartFailuresAreReplaced makes workers fail at every point of their
 // start, the first and the replacements alike: each is ended and replaced,
 // and every job ends in exactly one record.
@@ -123,13 +136,21 @@ func TestStartFailuresAreReplaced(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s %d-%d", c.kind, c.from, c.to), func(t *testing.T) {
+			starts := t.TempDir() // start n makes the directory n in it
 			cfg := engine.Config{Scanners: []string{"fussy", "exiter"}, Workers: 2, Tasks: 1, Window: 4,
-				Command: faultyStarts(t, c.kind, c.from, c.to), StartTimeout: startTimeout}
+				Command: faultyStarts(t, c.kind, c.from, c.to, starts), StartTimeout: startTimeout}
 			jobs := func(yield func(engine.Job) bool) {
 				for i := range 1500 {
 					path := fmt.Sprintf("job-%d", i)
 					if i == 50 {
 						path = "exit-50" // kills its worker: a replacement is started
+					}
+					if i == 51 && c.from >= 2 {
+						// The faults are in the replacements: the rest of the
+						// jobs wait until the first faulty one has been ended
+						// and replaced in turn (start from+1 has begun), or
+						// the healthy worker would finish them all first.
+						awaitStart(starts, c.from+1)
 					}
 					if !yield(engine.Job{Path: path}) {
 						return
