@@ -90,7 +90,7 @@ $(BIN)/gitleaks-re2:
 bench: build $(BIN)/gitleaks $(BIN)/gitleaks-re2 $(HISTORY)
 	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
 		FORKSCAN_BETTERLEAKS=$(BETTERLEAKS) FORKSCAN_HISTORY=$(HISTORY) \
-		$(GO) test -run '^$$' -bench 'History' -benchtime 3x -timeout 30m ./cmd/forkscan/
+		$(GO) test -run '^$$' -bench 'History' -benchtime 5x -timeout 30m ./cmd/forkscan/
 	FORKSCAN_BIN=$(BIN)/forkscan FORKSCAN_GITLEAKS=$(BIN)/gitleaks FORKSCAN_GITLEAKS_RE2=$(BIN)/gitleaks-re2 \
 		FORKSCAN_BETTERLEAKS=$(BETTERLEAKS) \
 		$(GO) test -run '^$$' -bench 'SecretsVsGitleaks' -benchtime 3x -timeout 30m ./cmd/forkscan/

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/forkscan/forkscan/history"
 	"github.com/forkscan/forkscan/internal/gittest"
+	"github.com/forkscan/forkscan/internal/testwait"
 )
 
 func list(t *testing.T, r *history.Repo, revs history.Revisions) []history.Commit {
@@ -67,6 +70,83 @@ func TestListAndRead(t *testing.T) {
 	if p, err = rd.Read(context.Background(), history.Job{Commit: deleted}); err != nil || p.Meta != nil || len(p.Changes) != 0 {
 		t.Fatalf("a deletion adds nothing: %+v, %v", p, err)
 	}
+}
+
+// TestListManyFiles: a commit of more files than the listing holds
+// queued, with more names than one write to cat-file carries, is counted
+// whole, and so are its neighbours (names are asked in batches, and
+// flushed before the listing could wait), by a git that has cat-file's
+// --batch-command and by one too old for it.
+func TestListManyFiles(t *testing.T) {
+	g := gittest.New(t)
+	before := g.Commit("before", map[string]string{"a.txt": "a\n"})
+	files := map[string]string{}
+	var size int64
+	for i := range 3000 {
+		text := strings.Repeat("x", i%50) + "\n"
+		files[fmt.Sprintf("d%d/f%04d.txt", i%7, i)] = text
+		size += int64(len(text))
+	}
+	many := g.Commit("many", files)
+	after := g.Commit("after", map[string]string{"a.txt": "a\nb\n"})
+	want := []history.Commit{{ID: after, Files: 1, Size: 4, Largest: 4}, {ID: many, Files: 3000, Size: size, Largest: 50}, {ID: before, Files: 1, Size: 2, Largest: 2}}
+	for _, tc := range []struct{ version, mode string }{
+		{"", "--batch-command=%(objectsize)"},
+		{"git version 2.35.1", "--batch-check=%(objectsize)"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			calls := gitSaying(t, tc.version)
+			r := open(t, g.Dir)
+			listed := make(chan []history.Commit, 1)
+			go func() {
+				var got []history.Commit
+				_, err := r.List(context.Background(), nil, func(c history.Commit) bool { got = append(got, c); return true })
+				if err != nil {
+					got = nil
+				}
+				listed <- got
+			}()
+			got := testwait.Chan(t, time.Minute, "the listing to end (else it waits for sizes it never asked)", listed)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("List = %+v\nwant %+v", got, want)
+			}
+			if log, _ := os.ReadFile(calls); !strings.Contains(string(log), "cat-file "+tc.mode) {
+				t.Fatalf("cat-file was not run %s; the gits run:\n%s", tc.mode, log)
+			}
+			for stop := range 2 { // stopped by its caller at the first commit, or the second (the many files')
+				n := 0
+				if _, err := r.List(context.Background(), nil, func(history.Commit) bool { n++; return n <= stop }); err != nil || n != stop+1 {
+					t.Fatalf("stopped after %d commits: %d listed, %v (a stop is not a failure)", stop+1, n, err)
+				}
+			}
+		})
+	}
+}
+
+// gitSaying makes the package run git through a script that logs each
+// call to the file it returns and, asked its version, says version (if
+// set) instead of git's.
+func gitSaying(t *testing.T, version string) string {
+	t.Helper()
+	real, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git")
+	}
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	script := "#!/bin/sh\necho \"$*\" >> '" + calls + "'\n"
+	if version != "" {
+		script += "for a in \"$@\"; do [ \"$a\" = version ] && echo '" + version + "' && exit 0; done\n"
+	}
+	script += "exec '" + real + "' \"$@\"\n"
+	prog := filepath.Join(dir, "git")
+	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := history.Program
+	history.Program = prog
+	t.Cleanup(func() { history.Program = old })
+	return calls
 }
 
 func TestParts(t *testing.T) {

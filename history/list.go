@@ -26,8 +26,9 @@ type Commit struct {
 // List calls fn with each commit that revs name, in git's order, until
 // fn returns false, and returns the commits it passed over (merges and
 // commits that write no file: their patch shows nothing). It runs two
-// gits, `git log --raw` (no patch is made) and `git cat-file
-// --batch-check` for the sizes, and holds one commit at a time. Revisions
+// gits, `git log --raw` (no patch is made) and `git cat-file` for the
+// sizes (and `git version` once in a process, to know how to ask
+// cat-file), and holds one commit at a time. Revisions
 // git rejects are ErrRevisions, with git's message.
 func (r *Repo) List(ctx context.Context, revs Revisions, fn func(Commit) bool) (empty int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -104,7 +105,13 @@ type listItem struct {
 // writes to items, asking sizes for each blob before it is sent on.
 func readRaw(ctx context.Context, r io.Reader, sizes *catFile, items chan<- listItem) error {
 	br := bufio.NewReaderSize(r, 64<<10)
+	q := asker{ctx: ctx, items: items, names: bufio.NewWriterSize(sizes.in, 16<<10), commands: sizes.commands}
 	for {
+		if buffered, _ := br.Peek(br.Buffered()); bytes.IndexByte(buffered, '\n') < 0 { // the read may wait for git
+			if err := q.flush(); err != nil {
+				return err
+			}
+		}
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) { // a raw line of a huge name: its tail is not needed
 			for errors.Is(err, bufio.ErrBufferFull) {
@@ -113,21 +120,18 @@ func readRaw(ctx context.Context, r io.Reader, sizes *catFile, items chan<- list
 		}
 		switch {
 		case len(line) > 1 && line[0] == 1:
-			if !send(ctx, items, listItem{commit: string(bytes.TrimSpace(line[1:]))}) {
-				return ctx.Err()
+			if serr := q.send(listItem{commit: string(bytes.TrimSpace(line[1:]))}, nil); serr != nil {
+				return serr
 			}
 		case len(line) > 0 && line[0] == ':':
 			if blob, ok := newBlob(line); ok {
-				if !send(ctx, items, listItem{blob: true}) {
-					return ctx.Err()
-				}
-				if _, werr := fmt.Fprintf(sizes.in, "%s\n", blob); werr != nil {
-					return fmt.Errorf("%w: cat-file: %v", ErrGit, werr)
+				if serr := q.send(listItem{blob: true}, blob); serr != nil {
+					return serr
 				}
 			}
 		}
 		if err == io.EOF {
-			return nil
+			return q.flush()
 		}
 		if err != nil {
 			return err
@@ -138,18 +142,71 @@ func readRaw(ctx context.Context, r io.Reader, sizes *catFile, items chan<- list
 	}
 }
 
-func send(ctx context.Context, items chan<- listItem, it listItem) bool {
+// asker sends the listing's items on, and writes the names of their
+// blobs to cat-file in batches (one write for many, not one each: a
+// listing of 30,000 files made 30,000 writes each way and as many
+// wake-ups of both processes), flushed whenever the listing could wait
+// (no whole line of git log is read yet, or items is full), so that
+// gather never waits for a size not asked.
+type asker struct {
+	ctx      context.Context
+	items    chan<- listItem
+	names    *bufio.Writer
+	commands bool // catFile.commands
+	asked    bool // a name is asked since the last flush
+}
+
+// send sends it on, and asks the size of blob, if any.
+func (q *asker) send(it listItem, blob []byte) error {
 	select {
-	case items <- it:
-		return true
-	case <-ctx.Done():
-		return false
+	case q.items <- it:
+	default:
+		if err := q.flush(); err != nil {
+			return err
+		}
+		select {
+		case q.items <- it:
+		case <-q.ctx.Done():
+			return q.ctx.Err()
+		}
 	}
+	if blob == nil {
+		return nil
+	}
+	if q.commands {
+		_, _ = q.names.WriteString("info ")
+	}
+	_, _ = q.names.Write(blob)
+	q.asked = true
+	if err := q.names.WriteByte('\n'); err != nil {
+		return q.failed(err)
+	}
+	return nil
+}
+
+func (q *asker) flush() error {
+	if q.commands && q.asked {
+		_, _ = q.names.WriteString("flush\n")
+	}
+	q.asked = false
+	if err := q.names.Flush(); err != nil {
+		return q.failed(err)
+	}
+	return nil
+}
+
+// failed is a write to cat-file that failed: the listing's end, if it
+// was stopped (its gits are killed), else cat-file's failure.
+func (q *asker) failed(err error) error {
+	if ctxErr := q.ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	return fmt.Errorf("%w: cat-file: %v", ErrGit, err)
 }
 
 // newBlob is the new object a raw line names, if it is a blob (a file,
 // not a submodule's commit, not a deletion).
-func newBlob(line []byte) (string, bool) {
+func newBlob(line []byte) ([]byte, bool) {
 	// ":100644 100644 <old> <new> M\tpath"
 	head := line[1:]
 	if i := bytes.IndexByte(head, '\t'); i >= 0 {
@@ -157,12 +214,12 @@ func newBlob(line []byte) (string, bool) {
 	}
 	fields := bytes.Fields(head)
 	if len(fields) < 5 || bytes.Equal(fields[1], []byte("160000")) {
-		return "", false
+		return nil, false
 	}
 	if len(bytes.Trim(fields[3], "0")) == 0 {
-		return "", false
+		return nil, false
 	}
-	return string(fields[3]), true
+	return fields[3], true
 }
 
 // gather reads items and the sizes cat-file answers, in the same order,
@@ -199,15 +256,24 @@ func gather(items <-chan listItem, sizes *catFile, fn func(Commit) bool) (empty 
 	return empty, nil
 }
 
-// catFile is a `git cat-file --batch-check` that answers object sizes.
+// catFile is a `git cat-file` that answers object sizes: with
+// --batch-command and --buffer where git has them (2.36 on), so that it
+// answers a batch of names with one write when told to flush, not one
+// write a name; else --batch-check, which answers each name at once.
 type catFile struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
+	cmd      *exec.Cmd
+	in       io.WriteCloser
+	out      *bufio.Reader
+	commands bool // --batch-command: names are asked "info NAME", answers flushed by "flush"
 }
 
 func startSizes(ctx context.Context, dir string) (*catFile, error) {
-	cmd := Command(ctx, dir, nil, "cat-file", "--batch-check=%(objectsize)")
+	args := []string{"cat-file", "--batch-check=%(objectsize)"}
+	commands := gitAtLeast(ctx, dir, 2, 36)
+	if commands {
+		args = []string{"cat-file", "--batch-command=%(objectsize)", "--buffer"}
+	}
+	cmd := Command(ctx, dir, nil, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrGit, err)
@@ -219,7 +285,7 @@ func startSizes(ctx context.Context, dir string) (*catFile, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrGit, err)
 	}
-	return &catFile{cmd: cmd, in: in, out: bufio.NewReader(out)}, nil
+	return &catFile{cmd: cmd, in: in, out: bufio.NewReader(out), commands: commands}, nil
 }
 
 // next reads the next size; a missing object (a repository with objects

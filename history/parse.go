@@ -17,8 +17,9 @@ import (
 // sixth of its cost (it makes one string per hunk, not one per line):
 // TestParseAsGitdiff holds the two to the same hunks.
 func changes(patch []byte) []Change {
-	var out []Change
-	p := patchReader{rest: patch}
+	added, hunks := measure(patch)
+	out := make([]Change, 0, hunks)
+	p := patchReader{rest: patch, text: make([]byte, 0, added)}
 	for {
 		line, ok := p.next()
 		if !ok {
@@ -27,11 +28,11 @@ func changes(patch []byte) []Change {
 		if !bytes.HasPrefix(line, []byte("diff --git ")) {
 			continue // a commit's header, a blank line between commits
 		}
-		f, ok := p.file()
+		more, ok := p.file(out)
 		if !ok {
-			return out
+			return out // the file that is not one is left out, and the rest
 		}
-		out = append(out, f...)
+		out = more
 	}
 }
 
@@ -39,6 +40,30 @@ func changes(patch []byte) []Change {
 type patchReader struct {
 	rest []byte
 	back []byte // a line read and given back
+	// text holds every hunk's added lines one after the other, each
+	// hunk's Text a slice of it: one allocation for a patch, not one
+	// growing slice per hunk.
+	text []byte
+}
+
+// measure bounds what changes makes of patch: the bytes of the lines it
+// adds (of every line that starts with '+', without it), and its hunks
+// (the lines that start with "@@").
+func measure(patch []byte) (added, hunks int) {
+	for len(patch) > 0 {
+		end := bytes.IndexByte(patch, '\n') + 1
+		if end == 0 {
+			end = len(patch)
+		}
+		switch {
+		case patch[0] == '+':
+			added += end - 1
+		case end > 1 && patch[0] == '@' && patch[1] == '@':
+			hunks++
+		}
+		patch = patch[end:]
+	}
+	return added, hunks
 }
 
 func (p *patchReader) next() ([]byte, bool) {
@@ -62,14 +87,14 @@ func (p *patchReader) next() ([]byte, bool) {
 func (p *patchReader) unread(line []byte) { p.back = line }
 
 // file reads one file's extended header and hunks, after its "diff
-// --git" line.
-func (p *patchReader) file() ([]Change, bool) {
+// --git" line, and appends its changes to out.
+func (p *patchReader) file(out []Change) ([]Change, bool) {
 	var name string
 	deleted, binary := false, false
 	for {
 		line, ok := p.next()
 		if !ok {
-			return p.end(name, deleted, binary), true
+			return p.end(out, name, deleted, binary), true
 		}
 		text := string(bytes.TrimSuffix(line, []byte("\n")))
 		switch {
@@ -89,32 +114,32 @@ func (p *patchReader) file() ([]Change, bool) {
 			}
 		case strings.HasPrefix(text, "@@ "):
 			p.unread(line)
-			hunks, ok := p.hunks(name)
+			hunks, ok := p.hunks(out, name)
 			if deleted {
-				return nil, ok
+				return out, ok
 			}
 			return hunks, ok
 		case strings.HasPrefix(text, "diff --git "):
 			p.unread(line)
-			return p.end(name, deleted, binary), true
+			return p.end(out, name, deleted, binary), true
 		case len(text) > 0 && text[0] == 0: // the next commit's header
 			p.unread(line)
-			return p.end(name, deleted, binary), true
+			return p.end(out, name, deleted, binary), true
 		}
 	}
 }
 
-// end is what a file with no hunks adds: a binary file, or nothing.
-func (p *patchReader) end(name string, deleted, binary bool) []Change {
+// end appends what a file with no hunks adds: a binary file, or nothing.
+func (p *patchReader) end(out []Change, name string, deleted, binary bool) []Change {
 	if binary && !deleted {
-		return []Change{{Path: name, Binary: true}}
+		return append(out, Change{Path: name, Binary: true})
 	}
-	return nil
+	return out
 }
 
-// hunks reads a file's hunks; false when one's counts do not add up.
-func (p *patchReader) hunks(name string) ([]Change, bool) {
-	var out []Change
+// hunks reads a file's hunks and appends them to out; false when one's
+// counts do not add up.
+func (p *patchReader) hunks(out []Change, name string) ([]Change, bool) {
 	for {
 		line, ok := p.next()
 		if !ok {
@@ -136,14 +161,16 @@ func (p *patchReader) hunks(name string) ([]Change, bool) {
 	}
 }
 
-// hunk reads a hunk's lines and returns the ones it adds.
+// hunk reads a hunk's lines and returns the ones it adds, a slice of
+// p.text.
 func (p *patchReader) hunk(oldN, newN int) ([]byte, bool) {
-	var text []byte
+	start := len(p.text)
+	text := func() []byte { return p.text[start:len(p.text):len(p.text)] }
 	lastAdded := false
 	for oldN > 0 || newN > 0 {
 		line, ok := p.next()
 		if !ok || len(line) == 0 {
-			return text, false
+			return text(), false
 		}
 		lastAdded = false
 		switch line[0] {
@@ -153,33 +180,30 @@ func (p *patchReader) hunk(oldN, newN int) ([]byte, bool) {
 			oldN--
 		case '+':
 			newN--
-			text = append(text, line[1:]...)
+			p.text = append(p.text, line[1:]...)
 			lastAdded = true
 		case '\\':
 			continue
 		default:
-			return text, false
+			return text(), false
 		}
 		if oldN < 0 || newN < 0 {
-			return text, false
+			return text(), false
 		}
 		if !bytes.HasSuffix(line, []byte("\n")) {
-			return text, false
+			return text(), false
 		}
 		if next, ok := p.next(); ok {
 			if bytes.HasPrefix(next, []byte("\\")) { // "\ No newline at end of file": the line before has none
 				if lastAdded {
-					text = text[:len(text)-1]
+					p.text = p.text[:len(p.text)-1]
 				}
 			} else {
 				p.unread(next)
 			}
 		}
 	}
-	if text == nil {
-		text = []byte{}
-	}
-	return text, true
+	return text(), true
 }
 
 // hunkHeader reads "@@ -a[,b] +c[,d] @@": the old count, and the new

@@ -62,6 +62,34 @@ func sameChanges(t *testing.T, what string, patch []byte) {
 	}
 }
 
+// cutsKeepWholeFiles: a patch cut anywhere reads as the files before the
+// cut, each as the whole patch has it (the last change may keep the
+// newline that a "\ No newline" after the cut would have taken, and a
+// binary file's name may be cut), and each change's text ends where it
+// ends: a hunk's lines are a slice of one buffer for the whole patch, and
+// appending to one hunk must not write over the next.
+func cutsKeepWholeFiles(t *testing.T, what string, patch []byte) {
+	t.Helper()
+	full := changes(patch)
+	for cut := range patch {
+		if patch[cut] != '\n' && cut%17 != 0 {
+			continue
+		}
+		got := changes(patch[:cut])
+		if len(got) > len(full) {
+			t.Fatalf("%s cut at %d: %d changes, the whole patch has %d", what, cut, len(got), len(full))
+		}
+		for i, g := range got {
+			if cap(g.Text) != len(g.Text) {
+				t.Fatalf("%s cut at %d: change %d's text has room beyond it (cap %d, len %d)", what, cut, i, cap(g.Text), len(g.Text))
+			}
+			if i < len(got)-1 && !reflect.DeepEqual(g, full[i]) {
+				t.Fatalf("%s cut at %d: change %d = %+v, the whole patch's %+v", what, cut, i, g, full[i])
+			}
+		}
+	}
+}
+
 // tricky are lines a file may hold that look like a patch's own.
 var tricky = []string{"--- a/x", "+++ b/y", "@@ -1 +1 @@", "\\ No newline at end of file", "diff --git a/q b/q",
 	"+plus", "-minus", " space", "", "\r", "line\r", "Binary files a/x and b/x differ", "rename to z", "\x00nul", "caf\xe9", "\tTab", "deleted file mode 100644"}
@@ -124,7 +152,9 @@ func TestParseAsGitdiff(t *testing.T) {
 		git("add", "-A")
 		git("commit", "-q", "--allow-empty", "-m", fmt.Sprint(i))
 		for _, args := range [][]string{baseDiffArgs, append(baseDiffArgs, "--inter-hunk-context=2"), append(baseDiffArgs, "-M"), append(baseDiffArgs, "--no-renames")} {
-			sameChanges(t, fmt.Sprintf("commit %d %v", i, args), git(append(append([]string{"diff-tree"}, args...), format, "HEAD")...))
+			patch := git(append(append([]string{"diff-tree"}, args...), format, "HEAD")...)
+			sameChanges(t, fmt.Sprintf("commit %d %v", i, args), patch)
+			cutsKeepWholeFiles(t, fmt.Sprintf("commit %d %v", i, args), patch)
 		}
 	}
 	own, err := exec.Command("git", "-C", "..", "rev-list", "--all", "--no-merges", "--max-count=200").Output()

@@ -26,7 +26,10 @@ import (
 // (FORKSCAN_GITLEAKS) and built with RE2 (FORKSCAN_GITLEAKS_RE2), and
 // `betterleaks git --git-workers 2` (FORKSCAN_BETTERLEAKS), all with
 // gitleaks' default rules, no archive opened, no validation. It reports
-// each tool's wall and CPU time, the ratios, and its memory: the peak of
+// each tool's wall and CPU time, the ratios of the totals and the median
+// of each iteration's ratio (-median: the two tools of an iteration run
+// within seconds of each other, so a spell of a busy host that slows a
+// whole iteration moves it less), and its memory: the peak of
 // the resident memory of all its processes at once (sampled every 50 ms
 // from /proc: forkscan's workers and gits, betterleaks' gits), and the
 // largest one process reached (the kernel's ru_maxrss). It fails unless
@@ -56,6 +59,7 @@ func BenchmarkHistory(b *testing.B) {
 	}
 	total := map[string]usage{}
 	mem := map[string]memory{}
+	ratios := map[string][]float64{} // forkscan's wall over each peer's, an iteration at a time
 	b.ResetTimer()
 	for i := range b.N {
 		// Every pair of tools runs in one order in an even iteration
@@ -67,6 +71,7 @@ func BenchmarkHistory(b *testing.B) {
 		}
 		var mine []string
 		theirs := map[string][]string{}
+		walls := map[string]time.Duration{}
 		for _, t := range order {
 			cmd, code := exec.Command(t.bin, t.args...), 1
 			switch {
@@ -77,7 +82,7 @@ func BenchmarkHistory(b *testing.B) {
 			}
 			_ = os.Remove(report)
 			took, m := measured(b, cmd, code)
-			total[t.name], mem[t.name] = total[t.name].add(took), mem[t.name].max(m)
+			total[t.name], mem[t.name], walls[t.name] = total[t.name].add(took), mem[t.name].max(m), took.wall
 			if t.name == "forkscan" {
 				mine = historyKeys(b, out)
 			} else {
@@ -85,6 +90,7 @@ func BenchmarkHistory(b *testing.B) {
 			}
 		}
 		for name, keys := range theirs {
+			ratios[name] = append(ratios[name], walls["forkscan"].Seconds()/walls[name].Seconds())
 			switch {
 			case name == "betterleaks":
 				b.ReportMetric(float64(len(without(mine, keys))+len(without(keys, mine))), "betterleaks-differ")
@@ -107,6 +113,7 @@ func BenchmarkHistory(b *testing.B) {
 		if name != "forkscan" {
 			b.ReportMetric(total["forkscan"].wall.Seconds()/t.wall.Seconds(), "forkscan/"+name)
 			b.ReportMetric(total["forkscan"].cpu.Seconds()/t.cpu.Seconds(), "forkscan/"+name+"-cpu")
+			b.ReportMetric(median(ratios[name]), "forkscan/"+name+"-median")
 		}
 	}
 	b.ReportMetric(0, "ns/op") // the loop's time is the sum of the tools'
@@ -220,4 +227,18 @@ func reportKeys(b *testing.B, path string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// median is the middle of xs (the mean of the two middle ones of an even
+// count): the ratio of an iteration that a slow spell of the machine
+// during another iteration does not move.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
