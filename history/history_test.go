@@ -241,6 +241,58 @@ func TestRefused(t *testing.T) {
 	}
 }
 
+// TestReached: of the commits asked about, Reached returns those the
+// revisions reach, the same commits List reads: every ref's by default,
+// a range's, a boundary's ("-" before its name) not; a revision git
+// rejects is its error, and an ended context ends it.
+func TestReached(t *testing.T) {
+	g := gittest.New(t)
+	first := g.Commit("first", map[string]string{"a": "1"})
+	second := g.Commit("second", map[string]string{"a": "2"})
+	main := strings.TrimSpace(g.Git("rev-parse", "--abbrev-ref", "HEAD"))
+	g.Git("checkout", "-q", "-b", "side")
+	side := g.Commit("side", map[string]string{"b": "1"})
+	g.Git("checkout", "-q", main)
+	r := open(t, g.Dir)
+	all := map[string]bool{first: true, second: true, side: true, strings.Repeat("0", 40): true}
+	cases := []struct {
+		revs string
+		want map[string]bool
+	}{
+		{"", map[string]bool{first: true, second: true, side: true}},
+		{main, map[string]bool{first: true, second: true}},
+		{main + "~1.." + main, map[string]bool{second: true}},
+		{"--boundary " + main + "~1.." + main, map[string]bool{second: true, first: true}},
+		{"side --not " + main, map[string]bool{side: true}},
+	}
+	for _, c := range cases {
+		revs, err := history.ParseRevisions(c.revs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Reached(context.Background(), revs, all)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q: %v, %v; want %v", c.revs, got, err, c.want)
+		}
+		listed := map[string]bool{}
+		for _, cm := range list(t, r, revs) {
+			listed[cm.ID] = true
+		}
+		if !strings.Contains(c.revs, "--boundary") && !reflect.DeepEqual(listed, c.want) {
+			t.Errorf("%q: List reads %v, Reached says %v", c.revs, listed, c.want)
+		}
+	}
+	revs, _ := history.ParseRevisions("nosuchref")
+	if _, err := r.Reached(context.Background(), revs, all); !errors.Is(err, history.ErrGit) {
+		t.Errorf("a ref that does not resolve: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Reached(ctx, nil, all); !errors.Is(err, context.Canceled) {
+		t.Errorf("an ended context: %v", err)
+	}
+}
+
 // TestReaderConcurrent: reads from many goroutines at once each get their
 // own commit's patch; a read whose context ends, and a commit git cannot
 // read, fail alone, and the reads queued behind them ask a new git.

@@ -98,6 +98,12 @@ type Options struct {
 	// stays true whatever the work tree holds, since a commit's content is
 	// its name; a record of staged or uncommitted changes never does.
 	History bool
+	// Reached, for a history, returns those of the commits recorded
+	// under root (a repository) that the run's revisions still reach: the
+	// record of one they do not reach is dropped, as a vanished file's
+	// is, so that the output holds what one run over the revisions would
+	// (history.Repo.Reached). Nil keeps every commit's.
+	Reached func(ctx context.Context, root string, commits map[string]bool) (map[string]bool, error)
 	// MaxSize, if positive, is the most of a file hashed to see whether
 	// it changed (engine.Config.MaxFileSize): a larger one has changed,
 	// since a record of it would not say ok.
@@ -309,11 +315,7 @@ func adopt(lines []line, roots []string, force bool) (map[int]bool, error) {
 // ctx ends.
 func stillTrue(ctx context.Context, lines []line, roots []string, o Options) ([]bool, error) {
 	if o.History {
-		keep := make([]bool, len(lines))
-		for i, l := range lines {
-			keep[i] = l.rec.Status == record.StatusOK && isCommitJob(l.rec.Path) && o.sameSettings(l.rec)
-		}
-		return keep, nil
+		return stillInHistory(ctx, lines, roots, o)
 	}
 	want := map[fileKey]string{} // the SHA-256 the records need; "" if they disagree
 	for _, l := range lines {
@@ -352,6 +354,40 @@ func stillTrue(ctx context.Context, lines []line, roots []string, o Options) ([]
 	keep := make([]bool, len(lines))
 	for i, l := range lines {
 		keep[i] = l.rec.Status == record.StatusOK && same[l.key] && string(l.rec.SHA256) == want[l.key] && o.sameSettings(l.rec)
+	}
+	return keep, nil
+}
+
+// stillInHistory is stillTrue for the records of a history: an ok
+// record of a commit, made with the run's settings, of a commit the run's
+// revisions reach (o.Reached: asked only of the roots the run scans).
+func stillInHistory(ctx context.Context, lines []line, roots []string, o Options) ([]bool, error) {
+	keep := make([]bool, len(lines))
+	recorded := map[string]map[string]bool{} // the commits of each root
+	for i, l := range lines {
+		keep[i] = l.rec.Status == record.StatusOK && isCommitJob(l.rec.Path) && o.sameSettings(l.rec)
+		if keep[i] && slices.Contains(roots, l.key.root) {
+			if recorded[l.key.root] == nil {
+				recorded[l.key.root] = map[string]bool{}
+			}
+			recorded[l.key.root][commitOf(l.rec.Path)] = true
+		}
+	}
+	if o.Reached == nil {
+		return keep, nil
+	}
+	reached := map[string]map[string]bool{}
+	for root, commits := range recorded {
+		r, err := o.Reached(ctx, root, commits)
+		if err != nil {
+			return nil, err
+		}
+		reached[root] = r
+	}
+	for i, l := range lines {
+		if recorded[l.key.root] != nil {
+			keep[i] = keep[i] && reached[l.key.root][commitOf(l.rec.Path)]
+		}
 	}
 	return keep, nil
 }
@@ -460,9 +496,16 @@ func replaceFile(path string, data []byte) error {
 // isCommitJob reports whether path names a commit, or a part of one
 // ("<object name>:2/5"): hex digits, 40 (SHA-1) or 64 (SHA-256) of them.
 func isCommitJob(path string) bool {
-	id, _, _ := strings.Cut(path, ":")
+	id := commitOf(path)
 	if len(id) != 40 && len(id) != 64 {
 		return false
 	}
 	return strings.Trim(id, "0123456789abcdef") == ""
+}
+
+// commitOf is the commit a job's path names: the object name before a
+// part's ":2/5".
+func commitOf(path string) string {
+	id, _, _ := strings.Cut(path, ":")
+	return id
 }

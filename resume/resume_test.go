@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -325,6 +326,57 @@ func TestLoadComparesSettings(t *testing.T) {
 				require.Empty(t, kept)
 				require.Equal(t, scanner, prior.Left(root, "a.py", scanner))
 			}
+		})
+	}
+}
+
+// TestLoadOfAHistory: an ok record of a commit stays true while the run's
+// revisions reach the commit (Options.Reached, asked once per root with
+// the commits recorded); a commit no longer reached, a part of one
+// included, loses its record, and a failing Reached fails the load with
+// the output left whole.
+func TestLoadOfAHistory(t *testing.T) {
+	repo := t.TempDir()
+	a, b, c := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 64)
+	made := func(path string) string {
+		out, err := json.Marshal(record.Record{Root: repo, Path: path, Scanner: "secrets", Status: record.StatusOK})
+		require.NoError(t, err)
+		return string(out) + "\n"
+	}
+	content := made(a) + made(b+":1/2") + made(b+":2/2") + made(c) + made("staged")
+	cases := []struct {
+		name    string
+		reached map[string]bool
+		err     error
+		kept    string
+	}{
+		{"every commit reached", map[string]bool{a: true, b: true, c: true}, nil, made(a) + made(b+":1/2") + made(b+":2/2") + made(c)},
+		{"one commit in parts not reached", map[string]bool{a: true, c: true}, nil, made(a) + made(c)},
+		{"none reached", map[string]bool{}, nil, ""},
+		{"git fails", nil, errors.New("rev-list failed"), content},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.jsonl")
+			require.NoError(t, os.WriteFile(out, []byte(content), 0o644))
+			var asked []map[string]bool
+			reached := func(_ context.Context, root string, commits map[string]bool) (map[string]bool, error) {
+				require.Equal(t, repo, root)
+				asked = append(asked, commits)
+				return tc.reached, tc.err
+			}
+			_, rep, err := resume.Load(context.Background(), out, []string{repo}, resume.Options{History: true, Reached: reached})
+			require.Equal(t, []map[string]bool{{a: true, b: true, c: true}}, asked, "one question, of the commits recorded")
+			data, rerr := os.ReadFile(out)
+			require.NoError(t, rerr)
+			require.Equal(t, tc.kept, string(data))
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, strings.Count(tc.kept, "\n"), rep.Kept)
+			require.Equal(t, 5-rep.Kept, rep.Dropped, "the staged changes' record is never kept")
 		})
 	}
 }

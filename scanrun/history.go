@@ -142,3 +142,16 @@ func (hs Histories) Roots() []string {
 	}
 	return roots
 }
+
+// Reached returns those of the commits recorded under root that the
+// revisions of its history reach (history.Repo.Reached), for
+// resume.Options.Reached; none for a root that is not one of these
+// histories' repositories.
+func (hs Histories) Reached(ctx context.Context, root string, commits map[string]bool) (map[string]bool, error) {
+	for _, h := range hs {
+		if h.Repo.Dir == root && h.Pending == "" {
+			return h.Repo.Reached(ctx, h.Revisions, commits)
+		}
+	}
+	return nil, nil
+}

@@ -304,17 +304,18 @@ func (s *Server) runScan(ctx context.Context, a *active) (*output.Summary, error
 	}
 	roots := tree.Roots(req.Paths)
 	var walk scanrun.Walk = &tree.Walker{Roots: req.Paths, Filter: tree.Filter{Include: req.Include, Exclude: req.Exclude}, Within: s.roots, Done: ctx.Done()}
+	var reached func(context.Context, string, map[string]bool) (map[string]bool, error)
 	if len(req.Repositories) > 0 {
 		walks, err := s.histories(ctx, a.scan)
 		if err != nil {
 			return nil, err
 		}
-		walk, roots = walks, walks.Roots()
+		walk, roots, reached = walks, walks.Roots(), walks.Reached
 		cfg.History, cfg.HistoryPartBytes, cfg.HistoryPartFiles = true, partBytes, partFiles
 		cfg.Within = append(slices.Clone(s.roots), s.clonesPath(a.scan.ID))
 	}
 	path := s.recordsPath(a.scan.ID)
-	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Within: cfg.Within, MaxSize: cfg.MaxFileSize, History: cfg.History, Settings: cfg.ScannerSettings(), Warn: func(msg string) {
+	prior, rep, err := resume.Load(ctx, path, roots, resume.Options{Within: cfg.Within, MaxSize: cfg.MaxFileSize, History: cfg.History, Reached: reached, Settings: cfg.ScannerSettings(), Warn: func(msg string) {
 		s.log.Warn("carrying on a scan", "id", a.scan.ID, "warning", msg)
 	}})
 	if err != nil {

@@ -64,8 +64,9 @@ work tree changes (git diff): for a pre-commit hook, exit 1 refusing the
 commit when there is a finding.
 
 Exit codes, Ctrl-C, --resume and --shard are as for scan: a resumed scan
-scans only the commits its output has no record of; shards split the
-history by commit.`,
+scans only the commits its output has no record of, and drops the records
+of commits its revisions no longer reach; shards split the history by
+commit.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			repo := "."
@@ -123,7 +124,7 @@ func runGit(ctx context.Context, f scanFlags, g gitFlags, path string, stdout, s
 	ctx, signals := shutdown.Catch(ctx, stop.say)
 	defer signals.Stop()
 	walk := &scanrun.History{Repo: repo, Revisions: revs, Split: splitOf(cfg), Pending: g.pending(), Shard: shard, Ctx: ctx}
-	p := plan{cfg: cfg, shard: shard, roots: []string{repo.Dir}, walk: walk, whole: g.pending() != "", stop: stop}
+	p := plan{cfg: cfg, shard: shard, roots: []string{repo.Dir}, walk: walk, whole: g.pending() != "", stop: stop, reached: scanrun.Histories{walk}.Reached}
 	if f.format == output.SARIF {
 		p.repo = repository(ctx, repo) // three more gits: only SARIF names them
 	}

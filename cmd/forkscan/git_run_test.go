@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -114,6 +116,71 @@ func TestHistoryInterruptThenResume(t *testing.T) {
 		requireWholeOutputFirst(t, errOut, out, len(want))
 		require.Equal(t, want, fileRecords(t, out), "trial %d: interrupt and resume make the records of one run", trial)
 	}
+}
+
+// TestHistoryResumeOfOtherRevisions: --resume with other revisions than
+// the run that wrote the output (a narrower or wider --log-opts, a branch
+// deleted since) leaves the records one run over the new revisions
+// makes: a commit they no longer reach loses its record, as a vanished
+// file does, and the summary counts what the output holds.
+func TestHistoryResumeOfOtherRevisions(t *testing.T) {
+	g := gittest.New(t)
+	secretHistory(t, g)
+	main := strings.TrimSpace(g.Git("rev-parse", "--abbrev-ref", "HEAD"))
+	g.Git("checkout", "-q", "-b", "side")
+	g.Commit("on a side branch", map[string]string{"side.env": "token = \"" + plant(rand.New(rand.NewPCG(1, 2)))["github-pat"] + "\"\n"})
+	g.Git("checkout", "-q", main)
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	steps := []struct {
+		name    string
+		logOpts string
+		before  func()
+	}{
+		{"the last two commits of main", main + "~2.." + main, nil},
+		{"narrower: the last one", main + "~1.." + main, nil},
+		{"wider: every ref", "", nil},
+		{"the side branch deleted", "", func() { g.Git("branch", "-q", "-D", "side") }},
+	}
+	var had map[[2]string]string // the output's records before a step
+	for i, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		args := []string{"git", "--no-progress"}
+		if s.logOpts != "" {
+			args = append(args, "--log-opts", s.logOpts)
+		}
+		fresh := filepath.Join(t.TempDir(), "fresh.jsonl")
+		code, _, errOut := cli(t, append(append(args, "-o", fresh), g.Dir)...)
+		require.LessOrEqual(t, code, exitFindings, "step %d (%s): %s", i, s.name, errOut)
+		want := fileRecords(t, fresh)
+		resumed, _, errOut := cli(t, append(append(args, "--resume", "-o", out), g.Dir)...)
+		require.Equal(t, code, resumed, "step %d (%s): %s", i, s.name, errOut)
+		require.Equal(t, want, fileRecords(t, out), "step %d (%s): the records of one run over the revisions", i, s.name)
+		if i > 0 {
+			requireResumedCounts(t, fmt.Sprintf("step %d (%s)", i, s.name), errOut, had, want)
+		}
+		had = want
+	}
+}
+
+// requireResumedCounts checks the summary of a resumed history scan: the
+// output holds a record per commit of want, and the records of had that
+// want has not were dropped.
+func requireResumedCounts(t *testing.T, step, errOut string, had, want map[[2]string]string) {
+	t.Helper()
+	holds := regexp.MustCompile(` holds (\d+) commits?, (\d+) results? `).FindStringSubmatch(errOut)
+	require.NotNil(t, holds, "%s: %s", step, errOut)
+	require.Equal(t, []string{strconv.Itoa(len(want)), strconv.Itoa(len(want))}, holds[1:], "%s: the summary counts what the output holds: %s", step, errOut)
+	dropped := 0
+	for k := range had {
+		if _, ok := want[k]; !ok {
+			dropped++
+		}
+	}
+	added := len(want) - (len(had) - dropped)
+	require.True(t, dropped > 0 || added > 0, "%s changes nothing", step)
+	require.Regexp(t, fmt.Sprintf(`dropped %d records? to redo`, dropped), errOut, step)
 }
 
 // TestHistoryShardsMerge: three shards of a history, split by commit,

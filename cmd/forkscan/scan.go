@@ -55,7 +55,10 @@ type plan struct {
 	walk  scanrun.Walk
 	repo  *output.Repository // the history's repository, for SARIF
 	whole bool               // changes not yet committed: scanned whole, never resumed
-	stop  *stopping          // what Ctrl-C says
+	// reached says which recorded commits the history's revisions still
+	// reach, for --resume (resume.Options.Reached); nil for a tree.
+	reached func(ctx context.Context, root string, commits map[string]bool) (map[string]bool, error)
+	stop    *stopping // what Ctrl-C says
 }
 
 // runWalk runs a planned scan: its records go to the output, resumed if
@@ -70,7 +73,7 @@ func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan
 	var resumed *resume.Report
 	if f.resume {
 		prior, rep, err := resume.Load(ctx, f.output, p.roots, resume.Options{Force: f.force, Warn: warnTo(stderr, "--resume"), Header: header, MaxSize: cfg.MaxFileSize, History: cfg.History,
-			Settings: cfg.ScannerSettings()})
+			Reached: p.reached, Settings: cfg.ScannerSettings()})
 		if err != nil {
 			return resumeFailed(ctx, f.output, err)
 		}
