@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/forkscan/forkscan/internal/gittest"
+	"github.com/forkscan/forkscan/internal/proctest"
 	"github.com/forkscan/forkscan/worker/scan"
 )
 
@@ -82,6 +84,40 @@ func TestHistorySpreadsOverEveryWorker(t *testing.T) {
 	}
 	require.Equal(t, 2, parts, "the commit of %d files is scanned in two parts", partFiles+10)
 	require.Len(t, got, 201, "200 commits, one of them in two parts, once each")
+}
+
+// TestHistoryRunsAsBatch: a history scan's processes, the CLI, its
+// workers and the gits they read commits with, run every thread under the
+// batch scheduling policy (internal/sched), which they inherit from the
+// CLI or set themselves.
+func TestHistoryRunsAsBatch(t *testing.T) {
+	g := skewedHistory(t, 300)
+	marks := t.TempDir()
+	t.Setenv(marksEnv, marks)
+	c := startCLI(t, "git", "-s", "slowtext", "-w", "2", "--tasks", "2", "--no-progress", "-o", filepath.Join(t.TempDir(), "out.jsonl"), g.Dir)
+	waitForMarks(t, marks, 2)
+	type process struct {
+		comm     string
+		policies map[int]int // by thread
+	}
+	seen := map[int]process{}
+	for _, pid := range append([]int{c.cmd.Process.Pid}, proctest.Descendants(c.cmd.Process.Pid)...) {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		seen[pid] = process{strings.TrimSpace(string(comm)), proctest.ThreadPolicies(pid)}
+	}
+	c.interrupt(t, syscall.SIGINT)
+	c.requireNothingLeft(t, nil)
+	gits := 0
+	for pid, p := range seen {
+		if p.comm == "git" {
+			gits++
+		}
+		for tid, policy := range p.policies {
+			require.Equal(t, unix.SCHED_BATCH, policy, "thread %d of %d (%s)", tid, pid, p.comm)
+		}
+	}
+	require.GreaterOrEqual(t, len(seen), 1+2+2, "the CLI, 2 workers and a git each at least: %v", seen)
+	require.NotZero(t, gits)
 }
 
 // TestHistoryInterruptThenResume: Ctrl-C at a random moment of a history

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/forkscan/forkscan/engine"
+	"github.com/forkscan/forkscan/internal/sched"
 	"github.com/forkscan/forkscan/output"
 	"github.com/forkscan/forkscan/resume"
 	"github.com/forkscan/forkscan/scanrun"
@@ -64,6 +66,9 @@ type plan struct {
 // runWalk runs a planned scan: its records go to the output, resumed if
 // asked, and its summary to stderr; it returns the exit code.
 func runWalk(ctx context.Context, signals *shutdown.Signals, f scanFlags, p plan, stdout, stderr io.Writer) (int, error) {
+	if err := sched.Batch(); err != nil { // a scan is batch work: its workers and gits inherit it
+		slog.Debug("running as batch work", "error", err)
+	}
 	cfg := p.cfg
 	header, err := shardHeader(p.shard, p.roots, cfg, f)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 type Stat struct {
 	PID, PPID, PGID int
 	State           byte // R, S, D, Z, ...
+	Policy          int  // the scheduling policy: 0 SCHED_OTHER, 3 SCHED_BATCH, ...
 }
 
 // ReadStat reads /proc/pid/stat.
@@ -35,12 +36,30 @@ func ReadStat(pid int) (Stat, error) {
 		return Stat{}, fmt.Errorf("proctest: malformed stat for %d", pid)
 	}
 	f := strings.Fields(string(b[end+1:]))
-	if len(f) < 3 {
+	if len(f) < 39 {
 		return Stat{}, fmt.Errorf("proctest: short stat for %d", pid)
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	pgid, _ := strconv.Atoi(f[2])
-	return Stat{PID: pid, PPID: ppid, PGID: pgid, State: f[0][0]}, nil
+	policy, _ := strconv.Atoi(f[41-3]) // the 41st field; f begins at the 3rd
+	return Stat{PID: pid, PPID: ppid, PGID: pgid, State: f[0][0], Policy: policy}, nil
+}
+
+// ThreadPolicies returns the scheduling policy of each live thread of pid
+// (Stat.Policy), by thread id.
+func ThreadPolicies(pid int) map[int]int {
+	out := map[int]int{}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/[0-9]*", pid))
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(filepath.Base(task))
+		if err != nil {
+			continue
+		}
+		if st, err := ReadStat(tid); err == nil && st.State != 'Z' {
+			out[tid] = st.Policy
+		}
+	}
+	return out
 }
 
 // Alive reports whether pid exists and is not a zombie: a zombie has

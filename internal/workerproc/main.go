@@ -3,11 +3,13 @@ package workerproc
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"syscall"
 
+	"github.com/forkscan/forkscan/internal/sched"
 	"github.com/forkscan/forkscan/internal/semline"
 	"github.com/forkscan/forkscan/internal/taskboard"
 	"github.com/forkscan/forkscan/ipc"
@@ -41,6 +43,9 @@ func Main() {
 	if err := guardStdout(); err != nil {
 		fmt.Fprintln(os.Stderr, "forkscan worker:", err)
 		exit(1)
+	}
+	if err := sched.Batch(); err != nil { // batch work, and its gits and tools with it
+		slog.Debug("running as batch work", "error", err)
 	}
 	watchLifeline()
 	tuneGC()
