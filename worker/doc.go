@@ -14,5 +14,8 @@
 // its workers are one binary, so they agree on the scanners registered at
 // init without any exchange. The worker process itself (its serve loop,
 // tasks, parse step and semaphore client) is forkscan's plumbing, in
-// internal/workerproc.
+// internal/workerproc. A worker runs as batch work: Main puts its threads
+// under Linux's SCHED_BATCH policy, which the tools and gits it runs
+// inherit (internal/sched); the program that embeds the engine keeps its
+// own.
 package worker
