@@ -2,9 +2,10 @@
 // (SCHED_BATCH): what `chrt --batch` does to a command, done from within,
 // for a Go program whose threads already run.
 //
-// forkscan's processes are batch work: the parent, its workers and their
-// gits form a pipeline whose parts wake one another thousands of times a
-// second. Under the default policy each wake-up may preempt whatever
+// A scan is batch work: the CLI's process, its workers and their gits
+// form a pipeline whose parts wake one another thousands of times a
+// second (a worker calls Batch whoever started it; `forkscan serve`'s
+// process, which answers people, does not). Under the default policy each wake-up may preempt whatever
 // runs; on 2 cores a history scan's processes were preempted some 30,000
 // times in a 5-second run, each time on a cold cache. Batch threads wait
 // for the running one's turn to end instead (a few milliseconds at most).
